@@ -1,0 +1,49 @@
+# pg_tls_audit: PGXS build of the extension, plus the pg_tls_probe harness
+# (harness/Makefile) and the project's test, demo and bench entry points.
+
+EXTENSION = pg_tls_audit
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(EXTENSION).control)
+
+MODULE_big = pg_tls_audit
+OBJS = \
+	extension/pg_tls_audit.o \
+	extension/session.o \
+	extension/x509_fields.o
+
+DATA = $(wildcard extension/$(EXTENSION)--*.sql)
+
+REGRESS = init tls_session tls_peer_certificate tls_bad_input api_shape
+REGRESS_OPTS = --inputdir=.
+
+PG_CPPFLAGS = -DPG_TLS_AUDIT_VERSION='"$(EXTVERSION)"'
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
+SHLIB_LINK = -lssl -lcrypto
+
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+.PHONY: harness install-harness clean-harness test demo
+
+all: harness
+install: install-harness
+clean: clean-harness
+
+harness:
+	$(MAKE) -C harness PG_CONFIG=$(PG_CONFIG)
+
+install-harness: harness
+	$(MAKE) -C harness PG_CONFIG=$(PG_CONFIG) install
+	ln -sf "$$($(PG_CONFIG) --bindir)/pg_tls_probe" /usr/local/bin/pg_tls_probe 2>/dev/null || true
+
+clean-harness:
+	$(MAKE) -C harness PG_CONFIG=$(PG_CONFIG) clean
+
+# The whole suite: build, install, start a throwaway TLS cluster, run
+# pg_regress (including the pgTAP checks) against it, stop it.
+test:
+	bash harness/testbed.sh test
+
+demo:
+	bash harness/testbed.sh demo

@@ -1,0 +1,1668 @@
+/*-------------------------------------------------------------------------
+ *
+ * cluster.c
+ *		The "cluster" subcommand: throwaway PostgreSQL servers with TLS on,
+ *		configured from the harness's test PKI, for tests and demos.
+ *
+ * "cluster start" builds everything inside one directory marked as ours,
+ * runs the server as an unprivileged OS user even when invoked as root, and
+ * prints the libpq environment that connects to it with verified TLS.  Any
+ * failure or interrupt during start leaves nothing behind: the server is
+ * stopped and the directory removed.  "cluster stop" only ever removes a
+ * directory that carries our marker.
+ *
+ * harness/cluster.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "libpq-fe.h"
+#include "pg_tls_probe.h"
+
+#define DEFAULT_TIMEOUT		60
+#define MAX_TIMEOUT			3600
+#define FALLBACK_USER		"pg_tls_probe"
+#define SUPERUSER			"postgres"
+#define PASSWORD_BYTES		16
+
+/* Longest socket file name the server derives from its directory. */
+#define SOCKET_FILE_SUFFIX	"/.s.PGSQL.65535.lock"
+
+typedef struct ClusterOptions
+{
+	const char *action;
+	const char *dir;
+	const char *pki;
+	const char *pg_config;
+	const char *user;
+	int			timeout;
+	char	  **conf;
+	int			n_conf;
+	char	  **hba;
+	int			n_hba;
+} ClusterOptions;
+
+/* State of one "cluster start", consulted by the cleanup on failure. */
+typedef struct Cluster
+{
+	char	   *dir;
+	bool		created_dir;	/* we made DIR itself: remove it, not just its contents */
+	bool		own_contents;	/* DIR is ours to empty on failure */
+	bool		server_started; /* pg_ctl start was run: a postmaster may exist */
+	char	   *bindir;
+	PtpUser		user;
+	char	   *pkidir;
+	int			port;
+	bool		ipv6;
+} Cluster;
+
+static const char *const default_hba[] = {
+	"hostssl all " PTP_CLIENT_CN " 127.0.0.1/32 cert",
+	"hostssl all " PTP_CLIENT_CN " ::1/128 cert",
+	"hostssl all all 127.0.0.1/32 scram-sha-256",
+	"hostssl all all ::1/128 scram-sha-256",
+	"host all all 127.0.0.1/32 scram-sha-256",
+	"host all all ::1/128 scram-sha-256",
+};
+
+/* nftw() takes no context argument. */
+static bool remove_tree_keep_top;
+static bool remove_tree_failed;
+
+/*
+ * Returns the malloc'd path DIR/name.
+ */
+static char *
+cluster_path(const Cluster *c, const char *name)
+{
+	return ptp_psprintf("%s/%s", c->dir, name);
+}
+
+/*
+ * Returns true when path exists (as anything).
+ */
+static bool
+path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/*
+ * Removes one entry for remove_tree.  Returns 0 so that the walk carries on and
+ * removes as much as it can.
+ */
+static int
+remove_tree_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	int			rc;
+
+	if (ftw->level == 0 && remove_tree_keep_top)
+		return 0;
+	rc = (type == FTW_DP) ? rmdir(path) : unlink(path);
+	if (rc != 0 && errno != ENOENT)
+	{
+		ptp_fail("could not remove \"%s\": %s", path, strerror(errno));
+		remove_tree_failed = true;
+	}
+	return 0;
+}
+
+/*
+ * Removes path recursively without following symbolic links; with keep_top
+ * only its contents.  Returns false with a failure recorded.
+ */
+static bool
+remove_tree(const char *path, bool keep_top)
+{
+	remove_tree_keep_top = keep_top;
+	remove_tree_failed = false;
+	if (nftw(path, remove_tree_entry, 32, FTW_DEPTH | FTW_PHYS) != 0)
+	{
+		if (errno == ENOENT)
+			return true;
+		ptp_fail("could not remove \"%s\": %s", path, strerror(errno));
+		return false;
+	}
+	return !remove_tree_failed;
+}
+
+/*
+ * Returns the text after "key=" in the last line of path that contains
+ * needle (the whole line when needle is NULL, skipping blank lines), without
+ * its newline; malloc'd, or NULL when there is none.
+ */
+static char *
+last_line(const char *path, const char *needle)
+{
+	FILE	   *fp = fopen(path, "r");
+	char	   *line = NULL;
+	size_t		cap = 0;
+	ssize_t		len;
+	char	   *found = NULL;
+
+	if (fp == NULL)
+		return NULL;
+	while ((len = getline(&line, &cap, fp)) >= 0)
+	{
+		char	   *start;
+
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (needle != NULL)
+			start = strstr(line, needle);
+		else
+			start = len > 0 ? line : NULL;
+		if (start != NULL)
+		{
+			free(found);
+			found = ptp_strdup(start);
+		}
+	}
+	free(line);
+	fclose(fp);
+	return found;
+}
+
+/*
+ * Creates path with exactly mode, owned by user (when running as root),
+ * failing if it exists.  Returns an open descriptor, or -1 with a failure
+ * recorded.
+ */
+static int
+create_owned_file(const char *path, mode_t mode, const PtpUser *owner)
+{
+	int			fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+
+	if (fd < 0)
+	{
+		ptp_fail("could not create \"%s\": %s", path, strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, mode) != 0 ||
+		(owner != NULL && fchown(fd, owner->uid, owner->gid) != 0))
+	{
+		ptp_fail("could not set owner and permissions of \"%s\": %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Writes len bytes to fd and closes it.  Returns false with a failure
+ * recorded (naming path).
+ */
+static bool
+write_and_close(int fd, const char *path, const char *data, size_t len)
+{
+	size_t		done = 0;
+
+	while (done < len)
+	{
+		ssize_t		n = write(fd, data + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+		{
+			ptp_fail("could not write \"%s\": %s", path, strerror(errno));
+			close(fd);
+			return false;
+		}
+		done += n;
+	}
+	if (close(fd) != 0)
+	{
+		ptp_fail("could not write \"%s\": %s", path, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Creates path (which must not exist) holding data, with mode and owner.
+ * Returns false with a failure recorded.
+ */
+static bool
+write_new_file(const char *path, mode_t mode, const PtpUser *owner, const char *data)
+{
+	int			fd = create_owned_file(path, mode, owner);
+
+	if (fd < 0)
+		return false;
+	return write_and_close(fd, path, data, strlen(data));
+}
+
+/*
+ * Returns the whole content of path (malloc'd, NUL-terminated, length in
+ * *len), or NULL with a failure recorded.
+ */
+static char *
+read_file(const char *path, size_t *len)
+{
+	int			fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char	   *data;
+	size_t		done = 0;
+
+	if (fd < 0)
+	{
+		ptp_fail("could not open \"%s\": %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+	{
+		ptp_fail("\"%s\" is not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	data = ptp_malloc0((size_t) st.st_size + 1);
+	while (done < (size_t) st.st_size)
+	{
+		ssize_t		n = read(fd, data + done, (size_t) st.st_size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+		{
+			ptp_fail("could not read \"%s\": %s", path,
+					 n == 0 ? "file shrank while reading" : strerror(errno));
+			free(data);
+			close(fd);
+			return NULL;
+		}
+		done += n;
+	}
+	close(fd);
+	*len = done;
+	return data;
+}
+
+/*
+ * Copies src to a new file dst with mode and owner.  Returns false with a
+ * failure recorded.
+ */
+static bool
+copy_file(const char *src, const char *dst, mode_t mode, const PtpUser *owner)
+{
+	size_t		len;
+	char	   *data = read_file(src, &len);
+	int			fd;
+	bool		ok;
+
+	if (data == NULL)
+		return false;
+	fd = create_owned_file(dst, mode, owner);
+	ok = fd >= 0 && write_and_close(fd, dst, data, len);
+	OPENSSL_cleanse(data, len);
+	free(data);
+	return ok;
+}
+
+/*
+ * Creates directory path with exactly mode, owned by owner.  Returns false
+ * with a failure recorded.
+ */
+static bool
+make_owned_dir(const char *path, mode_t mode, const PtpUser *owner)
+{
+	if (mkdir(path, mode) != 0)
+	{
+		ptp_fail("could not create directory \"%s\": %s", path, strerror(errno));
+		return false;
+	}
+	if (chmod(path, mode) != 0 ||
+		(owner != NULL && chown(path, owner->uid, owner->gid) != 0))
+	{
+		ptp_fail("could not set owner and permissions of \"%s\": %s", path, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Returns a malloc'd copy of value quoted for a POSIX shell: unchanged when
+ * it has nothing a shell would interpret, otherwise in single quotes.
+ */
+static char *
+shell_quote(const char *value)
+{
+	static const char safe[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-";
+	size_t		n_quotes = 0;
+	char	   *out;
+	char	   *o;
+
+	if (value[0] != '\0' && strspn(value, safe) == strlen(value))
+		return ptp_strdup(value);
+
+	for (const char *p = value; *p != '\0'; p++)
+		if (*p == '\'')
+			n_quotes++;
+	out = ptp_malloc0(strlen(value) + 3 * n_quotes + 3);
+	o = out;
+	*o++ = '\'';
+	for (const char *p = value; *p != '\0'; p++)
+	{
+		if (*p == '\'')
+		{
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		}
+		else
+			*o++ = *p;
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Returns a malloc'd copy of value as a postgresql.conf string literal,
+ * quotes and backslashes escaped.
+ */
+static char *
+conf_quote(const char *value)
+{
+	char	   *out = ptp_malloc0(2 * strlen(value) + 3);
+	char	   *o = out;
+
+	*o++ = '\'';
+	for (const char *p = value; *p != '\0'; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			*o++ = *p;
+		*o++ = *p;
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Finds pg_config's --bindir and checks that it holds initdb and pg_ctl.
+ * Returns the malloc'd directory, or NULL with a failure recorded.
+ */
+static char *
+find_bindir(const char *pg_config)
+{
+	char	   *argv[3];
+	char	   *bindir;
+
+	argv[0] = (char *) (pg_config != NULL ? pg_config : "pg_config");
+	argv[1] = "--bindir";
+	argv[2] = NULL;
+	bindir = ptp_run_capture(argv);
+	if (bindir == NULL)
+		return NULL;
+
+	for (int i = 0; i < 2; i++)
+	{
+		char	   *program = ptp_psprintf("%s/%s", bindir, i == 0 ? "initdb" : "pg_ctl");
+		bool		ok = access(program, X_OK) == 0;
+
+		if (!ok)
+			ptp_fail("\"%s\" is not executable (from \"%s --bindir\")", program, argv[0]);
+		free(program);
+		if (!ok)
+		{
+			free(bindir);
+			return NULL;
+		}
+	}
+	return bindir;
+}
+
+/*
+ * Creates the system account FALLBACK_USER.  Returns false with a failure
+ * recorded.
+ */
+static bool
+create_system_user(void)
+{
+	static const char *const useradd_paths[] = {"/usr/sbin/useradd", "/sbin/useradd"};
+	static const char *const nologin_paths[] = {"/usr/sbin/nologin", "/sbin/nologin"};
+	const char *useradd = NULL;
+	const char *shell = "/bin/false";
+	char	   *argv[9];
+	PtpRunOptions options = {0};
+	int			status;
+	bool		ok;
+
+	for (size_t i = 0; i < lengthof(useradd_paths); i++)
+		if (useradd == NULL && access(useradd_paths[i], X_OK) == 0)
+			useradd = useradd_paths[i];
+	for (int i = lengthof(nologin_paths) - 1; i >= 0; i--)
+		if (access(nologin_paths[i], X_OK) == 0)
+			shell = nologin_paths[i];
+	if (useradd == NULL)
+	{
+		ptp_fail("no unprivileged OS user to run the server as: neither \"postgres\" nor \"%s\" exists and useradd was not found (use --user)",
+				 FALLBACK_USER);
+		return false;
+	}
+
+	argv[0] = (char *) useradd;
+	argv[1] = "--system";
+	argv[2] = "--no-create-home";
+	argv[3] = "--home-dir";
+	argv[4] = "/nonexistent";
+	argv[5] = "--shell";
+	argv[6] = (char *) shell;
+	argv[7] = FALLBACK_USER;
+	argv[8] = NULL;
+	options.log_path = "/dev/null";
+	options.clean_env = true;
+	status = ptp_run(argv, &options);
+	if (status < 0)
+		return false;
+	ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!ok)
+	{
+		char	   *how = ptp_describe_status(status);
+
+		ptp_fail("could not create OS user \"%s\": useradd %s", FALLBACK_USER, how);
+		free(how);
+	}
+	return ok;
+}
+
+/*
+ * Chooses the OS user the server runs as: the invoking user, unless we are
+ * root, in which case --user, else "postgres", else FALLBACK_USER (created
+ * if needed).  Returns false with a failure recorded.
+ */
+static bool
+resolve_server_user(const char *requested, PtpUser *user)
+{
+	if (geteuid() != 0)
+	{
+		if (!ptp_user_by_uid(geteuid(), user))
+			return false;
+		if (requested != NULL && strcmp(requested, user->name) != 0)
+		{
+			ptp_fail("--user \"%s\" needs root privileges; without them the server runs as \"%s\"",
+					 requested, user->name);
+			ptp_user_free(user);
+			return false;
+		}
+		return true;
+	}
+
+	if (requested != NULL)
+	{
+		if (!ptp_user_lookup(requested, user))
+		{
+			ptp_fail("OS user \"%s\" does not exist", requested);
+			return false;
+		}
+		if (user->uid == 0)
+		{
+			ptp_fail("PostgreSQL refuses to run as root; --user must name an unprivileged OS user");
+			ptp_user_free(user);
+			return false;
+		}
+		return true;
+	}
+
+	if (ptp_user_lookup(SUPERUSER, user))
+	{
+		if (user->uid != 0)
+			return true;
+		ptp_user_free(user);
+	}
+	if (ptp_user_lookup(FALLBACK_USER, user))
+		return true;
+	if (!create_system_user())
+		return false;
+	if (!ptp_user_lookup(FALLBACK_USER, user))
+	{
+		ptp_fail("OS user \"%s\" was created but cannot be found", FALLBACK_USER);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Returns a malloc'd absolute form of path (relative to the current
+ * directory, trailing slashes removed), or NULL with a failure recorded.
+ */
+static char *
+absolute_path(const char *path)
+{
+	char	   *abs;
+	size_t		len;
+
+	if (path[0] == '/')
+		abs = ptp_strdup(path);
+	else
+	{
+		char	   *cwd = getcwd(NULL, 0);
+
+		if (cwd == NULL)
+		{
+			ptp_fail("could not determine the current directory: %s", strerror(errno));
+			return NULL;
+		}
+		abs = ptp_psprintf("%s/%s", cwd, path);
+		free(cwd);
+	}
+	len = strlen(abs);
+	while (len > 1 && abs[len - 1] == '/')
+		abs[--len] = '\0';
+	return abs;
+}
+
+/*
+ * Returns true when directory path has no entries; false, with a failure
+ * recorded, when it has some or cannot be read.
+ */
+static bool
+dir_is_empty(const char *path)
+{
+	DIR		   *d = opendir(path);
+	struct dirent *de;
+	bool		empty = true;
+
+	if (d == NULL)
+	{
+		ptp_fail("could not open directory \"%s\": %s", path, strerror(errno));
+		return false;
+	}
+	while ((de = readdir(d)) != NULL)
+	{
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+		{
+			empty = false;
+			break;
+		}
+	}
+	closedir(d);
+	if (!empty)
+		ptp_fail("\"%s\" exists and is not empty; give a new or empty directory", path);
+	return empty;
+}
+
+/*
+ * Creates the cluster directory (or adopts an existing empty one), makes
+ * c->dir its canonical absolute path and marks it as ours.  Returns false
+ * with a failure recorded.
+ */
+static bool
+claim_directory(Cluster *c, const char *dir_arg)
+{
+	char	   *abs = absolute_path(dir_arg);
+	struct stat st;
+	char	   *canonical;
+	char	   *marker;
+	char	   *content;
+	bool		ok;
+
+	if (abs == NULL)
+		return false;
+	if (stat(abs, &st) == 0)
+	{
+		if (!S_ISDIR(st.st_mode))
+		{
+			ptp_fail("\"%s\" exists and is not a directory", abs);
+			free(abs);
+			return false;
+		}
+		if (!dir_is_empty(abs))
+		{
+			free(abs);
+			return false;
+		}
+	}
+	else
+	{
+		if (errno != ENOENT || pg_mkdir_p(abs, 0755) != 0)
+		{
+			ptp_fail("could not create directory \"%s\": %s", abs, strerror(errno));
+			free(abs);
+			return false;
+		}
+		c->created_dir = true;
+	}
+
+	canonical = realpath(abs, NULL);
+	if (canonical == NULL)
+	{
+		ptp_fail("could not resolve \"%s\": %s", abs, strerror(errno));
+		if (c->created_dir)
+			rmdir(abs);
+		free(abs);
+		return false;
+	}
+	free(abs);
+	c->dir = canonical;
+	c->own_contents = true;
+
+	/* The server user must be able to traverse it, whatever our umask. */
+	if (c->created_dir && chmod(c->dir, 0755) != 0)
+	{
+		ptp_fail("could not set permissions of \"%s\": %s", c->dir, strerror(errno));
+		return false;
+	}
+
+	/* The marker records the binaries so that "stop" uses the same ones. */
+	marker = cluster_path(c, PTP_CLUSTER_MARKER);
+	content = ptp_psprintf("bindir=%s\n", c->bindir);
+	ok = write_new_file(marker, 0644, NULL, content);
+	free(content);
+	free(marker);
+	return ok;
+}
+
+/*
+ * Checks that the server user can reach the cluster directory and that the
+ * socket path fits in sun_path.  Returns false with a failure recorded.
+ */
+static bool
+check_directory_usable(const Cluster *c)
+{
+	struct sockaddr_un sun;
+	size_t		needed = strlen(c->dir) + strlen("/socket") + strlen(SOCKET_FILE_SUFFIX) + 1;
+	int			reachable;
+
+	if (needed > sizeof(sun.sun_path))
+	{
+		ptp_fail("\"%s\" is too long for a Unix socket directory (%zu bytes needed, limit %zu); use a shorter path such as /tmp/ptp",
+				 c->dir, needed, sizeof(sun.sun_path));
+		return false;
+	}
+
+	reachable = ptp_user_can_access(&c->user, c->dir, X_OK);
+	if (reachable < 0)
+		return false;
+	if (reachable == 0)
+	{
+		ptp_fail("\"%s\" is not reachable by OS user \"%s\"; use a directory such as /tmp/pg_tls_probe-cluster",
+				 c->dir, c->user.name);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Sets c->pkidir: the given PKI directory (checked for the server's files),
+ * or a freshly generated DIR/pki.  Returns false with a failure recorded.
+ */
+static bool
+prepare_pki(Cluster *c, const char *pki_arg)
+{
+	static const char *const needed[] = {PTP_SERVER_CRT, PTP_SERVER_KEY, PTP_ROOT_CA_CRT};
+
+	if (pki_arg == NULL)
+	{
+		c->pkidir = cluster_path(c, "pki");
+		return ptp_pki_generate(c->pkidir);
+	}
+
+	c->pkidir = realpath(pki_arg, NULL);
+	if (c->pkidir == NULL)
+	{
+		ptp_fail("could not resolve --pki directory \"%s\": %s", pki_arg, strerror(errno));
+		return false;
+	}
+	for (size_t i = 0; i < lengthof(needed); i++)
+	{
+		char	   *path = ptp_psprintf("%s/%s", c->pkidir, needed[i]);
+		bool		ok = access(path, R_OK) == 0;
+
+		if (!ok)
+			ptp_fail("cannot read \"%s\": %s (create the PKI with \"%s pki DIR\")",
+					 path, strerror(errno), PTP_PROGNAME);
+		free(path);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Creates the directories and files the server user writes to, and its
+ * private copies of the certificate files (PostgreSQL refuses a key that is
+ * not its own or that others can read).  Returns false with a failure
+ * recorded.
+ */
+static bool
+prepare_server_files(const Cluster *c)
+{
+	static const char *const copies[] = {PTP_SERVER_CRT, PTP_SERVER_KEY, PTP_ROOT_CA_CRT};
+	static const char *const dirs[] = {"data", "server", "socket"};
+	bool		ok = true;
+	char	   *log;
+
+	for (size_t i = 0; ok && i < lengthof(dirs); i++)
+	{
+		char	   *path = cluster_path(c, dirs[i]);
+
+		ok = make_owned_dir(path, 0700, &c->user);
+		free(path);
+	}
+	for (size_t i = 0; ok && i < lengthof(copies); i++)
+	{
+		char	   *src = ptp_psprintf("%s/%s", c->pkidir, copies[i]);
+		char	   *dst = ptp_psprintf("%s/server/%s", c->dir, copies[i]);
+		mode_t		mode = strcmp(copies[i], PTP_SERVER_KEY) == 0 ? 0600 : 0644;
+
+		ok = copy_file(src, dst, mode, &c->user);
+		free(src);
+		free(dst);
+	}
+	if (!ok)
+		return false;
+
+	/* pg_ctl opens the log as the server user, who cannot write DIR. */
+	log = cluster_path(c, "postgresql.log");
+	ok = write_new_file(log, 0600, &c->user, "");
+	free(log);
+	return ok;
+}
+
+/*
+ * Returns a malloc'd phrase explaining why a child failed: its status and
+ * the last line it wrote to DIR/setup.log.
+ */
+static char *
+explain_setup_failure(const Cluster *c, int status)
+{
+	char	   *log = cluster_path(c, "setup.log");
+	char	   *line = last_line(log, NULL);
+	char	   *how = ptp_describe_status(status);
+	char	   *msg;
+
+	if (line != NULL)
+		msg = ptp_psprintf("%s: %s", how, line);
+	else
+		msg = ptp_strdup(how);
+	free(how);
+	free(line);
+	free(log);
+	return msg;
+}
+
+/*
+ * Runs initdb as the server user with a random superuser password that only
+ * DIR/pgpass keeps.  Returns false with a failure recorded.
+ */
+static bool
+run_initdb(const Cluster *c)
+{
+	unsigned char raw[PASSWORD_BYTES];
+	char		password[2 * PASSWORD_BYTES + 1];
+	char	   *pwfile = cluster_path(c, "initdb.pwfile");
+	char	   *pgpass = cluster_path(c, "pgpass");
+	char	   *data = cluster_path(c, "data");
+	char	   *log = cluster_path(c, "setup.log");
+	char	   *content;
+	char	   *initdb;
+	char	   *pwopt;
+	char	   *argv[11];
+	PtpRunOptions options = {0};
+	int			status = -1;
+	bool		ok = false;
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+	{
+		ptp_fail_openssl("could not generate a password");
+		goto done;
+	}
+	for (int i = 0; i < PASSWORD_BYTES; i++)
+		snprintf(password + 2 * i, 3, "%02x", raw[i]);
+
+	content = ptp_psprintf("%s\n", password);
+	ok = write_new_file(pwfile, 0600, &c->user, content);
+	OPENSSL_cleanse(content, strlen(content));
+	free(content);
+	if (!ok)
+		goto done;
+	content = ptp_psprintf("*:*:*:%s:%s\n", SUPERUSER, password);
+	ok = write_new_file(pgpass, 0600, NULL, content);
+	OPENSSL_cleanse(content, strlen(content));
+	free(content);
+	if (!ok)
+		goto done;
+
+	initdb = ptp_psprintf("%s/initdb", c->bindir);
+	pwopt = ptp_psprintf("--pwfile=%s", pwfile);
+	argv[0] = initdb;
+	argv[1] = "-D";
+	argv[2] = data;
+	argv[3] = "-U";
+	argv[4] = SUPERUSER;
+	argv[5] = pwopt;
+	argv[6] = "-E";
+	argv[7] = "UTF8";
+	argv[8] = "--no-locale";
+	argv[9] = "--no-sync";
+	argv[10] = NULL;
+	options.user = &c->user;
+	options.log_path = log;
+	options.cwd = c->dir;
+	options.path_prefix = c->bindir;
+	options.clean_env = true;
+	options.kill_on_interrupt = true;
+	status = ptp_run(argv, &options);
+	free(initdb);
+	free(pwopt);
+
+	ok = false;
+	if (status >= 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+	{
+		char	   *why = explain_setup_failure(c, status);
+
+		ptp_fail("initdb %s", why);
+		free(why);
+	}
+	else if (status >= 0)
+		ok = true;
+
+done:
+	/* The password must not outlive initdb anywhere but in pgpass. */
+	if (unlink(pwfile) != 0 && errno != ENOENT && ok)
+	{
+		ptp_fail("could not remove \"%s\": %s", pwfile, strerror(errno));
+		ok = false;
+	}
+	OPENSSL_cleanse(password, sizeof(password));
+	OPENSSL_cleanse(raw, sizeof(raw));
+	free(pwfile);
+	free(pgpass);
+	free(data);
+	free(log);
+	return ok;
+}
+
+/*
+ * Binds a TCP socket of family to addr:port.  Returns the open socket, or
+ * -1 (errno set) when that is not possible.
+ */
+static int
+bind_loopback(int family, int port)
+{
+	int			fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int			rc;
+
+	if (fd < 0)
+		return -1;
+	if (family == AF_INET6)
+	{
+		struct sockaddr_in6 a6 = {0};
+		int			one = 1;
+
+		/* Only ::1 is being asked about, not the v4-mapped space. */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		a6.sin6_family = AF_INET6;
+		a6.sin6_port = htons(port);
+		a6.sin6_addr = in6addr_loopback;
+		rc = bind(fd, (struct sockaddr *) &a6, sizeof(a6));
+	}
+	else
+	{
+		struct sockaddr_in a4 = {0};
+
+		a4.sin_family = AF_INET;
+		a4.sin_port = htons(port);
+		a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		rc = bind(fd, (struct sockaddr *) &a4, sizeof(a4));
+	}
+	if (rc != 0)
+	{
+		int			save_errno = errno;
+
+		close(fd);
+		errno = save_errno;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Picks a TCP port free on 127.0.0.1 (and on ::1 when this machine has IPv6
+ * loopback) and records whether ::1 is usable.  Returns false with a failure
+ * recorded.
+ */
+static bool
+choose_port(Cluster *c)
+{
+	int			probe = bind_loopback(AF_INET6, 0);
+
+	c->ipv6 = probe >= 0;
+	if (probe >= 0)
+		close(probe);
+
+	for (int attempt = 0; attempt < 50; attempt++)
+	{
+		struct sockaddr_in a4;
+		socklen_t	len = sizeof(a4);
+		int			fd4 = bind_loopback(AF_INET, 0);
+		int			fd6 = -1;
+
+		if (fd4 < 0)
+		{
+			ptp_fail("could not bind a TCP socket on 127.0.0.1: %s", strerror(errno));
+			return false;
+		}
+		if (getsockname(fd4, (struct sockaddr *) &a4, &len) != 0)
+		{
+			ptp_fail("could not read the address of a TCP socket: %s", strerror(errno));
+			close(fd4);
+			return false;
+		}
+		c->port = ntohs(a4.sin_port);
+		if (c->ipv6)
+			fd6 = bind_loopback(AF_INET6, c->port);
+		close(fd4);
+		if (!c->ipv6 || fd6 >= 0)
+		{
+			if (fd6 >= 0)
+				close(fd6);
+			return true;
+		}
+	}
+	ptp_fail("could not find a TCP port free on both 127.0.0.1 and ::1");
+	return false;
+}
+
+/*
+ * Appends a line to an open configuration stream.  Returns nothing; write
+ * errors surface when the stream is closed.
+ */
+static void
+append_setting(FILE *fp, const char *name, const char *value, bool quote)
+{
+	if (quote)
+	{
+		char	   *quoted = conf_quote(value);
+
+		fprintf(fp, "%s = %s\n", name, quoted);
+		free(quoted);
+	}
+	else
+		fprintf(fp, "%s = %s\n", name, value);
+}
+
+/*
+ * Closes fp, which was written to path.  Returns false with a failure
+ * recorded when anything written was lost.
+ */
+static bool
+close_config(FILE *fp, const char *path)
+{
+	bool		ok = !ferror(fp);
+
+	if (fclose(fp) != 0)
+		ok = false;
+	if (!ok)
+		ptp_fail("could not write \"%s\": %s", path, strerror(errno));
+	return ok;
+}
+
+/*
+ * Appends our settings, then the --conf lines, to postgresql.conf.  Returns
+ * false with a failure recorded.
+ */
+static bool
+write_postgresql_conf(const Cluster *c, const ClusterOptions *opts)
+{
+	char	   *path = cluster_path(c, "data/postgresql.conf");
+	FILE	   *fp = fopen(path, "a");
+	char	   *value;
+	bool		ok;
+
+	if (fp == NULL)
+	{
+		ptp_fail("could not open \"%s\": %s", path, strerror(errno));
+		free(path);
+		return false;
+	}
+
+	fprintf(fp, "\n# Added by %s cluster start.\n", PTP_PROGNAME);
+	value = ptp_psprintf("%d", c->port);
+	append_setting(fp, "port", value, false);
+	free(value);
+	append_setting(fp, "listen_addresses", c->ipv6 ? "127.0.0.1,::1" : "127.0.0.1", true);
+	value = cluster_path(c, "socket");
+	append_setting(fp, "unix_socket_directories", value, true);
+	free(value);
+	append_setting(fp, "ssl", "on", false);
+	value = cluster_path(c, "server/" PTP_SERVER_CRT);
+	append_setting(fp, "ssl_cert_file", value, true);
+	free(value);
+	value = cluster_path(c, "server/" PTP_SERVER_KEY);
+	append_setting(fp, "ssl_key_file", value, true);
+	free(value);
+	value = cluster_path(c, "server/" PTP_ROOT_CA_CRT);
+	append_setting(fp, "ssl_ca_file", value, true);
+	free(value);
+	append_setting(fp, "password_encryption", "scram-sha-256", true);
+	append_setting(fp, "log_connections", "on", false);
+
+	if (opts->n_conf > 0)
+		fprintf(fp, "\n# From --conf.\n");
+	for (int i = 0; i < opts->n_conf; i++)
+		fprintf(fp, "%s\n", opts->conf[i]);
+
+	ok = close_config(fp, path);
+	free(path);
+	return ok;
+}
+
+/*
+ * Replaces initdb's pg_hba.conf: trust over the (0700) socket directory,
+ * then the --hba lines or our default TLS-first rules.  Returns false with a
+ * failure recorded.
+ */
+static bool
+write_pg_hba_conf(const Cluster *c, const ClusterOptions *opts)
+{
+	char	   *path = cluster_path(c, "data/pg_hba.conf");
+	FILE	   *fp = fopen(path, "w");
+
+	if (fp == NULL)
+	{
+		ptp_fail("could not open \"%s\": %s", path, strerror(errno));
+		free(path);
+		return false;
+	}
+	fprintf(fp, "# Written by %s cluster start.\n", PTP_PROGNAME);
+	fprintf(fp, "# Only the server user and root can reach the socket directory.\n");
+	fprintf(fp, "local all all trust\n");
+	if (opts->n_hba > 0)
+	{
+		for (int i = 0; i < opts->n_hba; i++)
+			fprintf(fp, "%s\n", opts->hba[i]);
+	}
+	else
+	{
+		for (size_t i = 0; i < lengthof(default_hba); i++)
+			fprintf(fp, "%s\n", default_hba[i]);
+	}
+	if (!close_config(fp, path))
+	{
+		free(path);
+		return false;
+	}
+	free(path);
+	return true;
+}
+
+/*
+ * Runs pg_ctl with the given action arguments as user, logging to
+ * DIR/setup.log.  Returns its wait status, or -1 with a failure recorded.
+ */
+static int
+run_pg_ctl(const char *dir, const char *bindir, const PtpUser *user,
+		   const char *const *args, int n_args)
+{
+	char	   *argv[16];
+	char	   *pg_ctl = ptp_psprintf("%s/pg_ctl", bindir);
+	char	   *data = ptp_psprintf("%s/data", dir);
+	char	   *log = ptp_psprintf("%s/setup.log", dir);
+	PtpRunOptions options = {0};
+	int			n = 0;
+	int			status;
+
+	Assert(n_args <= 12);
+	argv[n++] = pg_ctl;
+	argv[n++] = "-D";
+	argv[n++] = data;
+	for (int i = 0; i < n_args; i++)
+		argv[n++] = (char *) args[i];
+	argv[n] = NULL;
+
+	options.user = user;
+	options.log_path = log;
+	options.cwd = dir;
+	options.path_prefix = bindir;
+	options.clean_env = true;
+	/* A killed "pg_ctl start" could leave a postmaster we do not know of. */
+	options.kill_on_interrupt = false;
+	status = ptp_run(argv, &options);
+
+	free(pg_ctl);
+	free(data);
+	free(log);
+	return status;
+}
+
+/*
+ * Starts the server and waits until it accepts connections.  Returns false
+ * with a failure recorded, quoting the server's last FATAL line.
+ */
+static bool
+start_server(Cluster *c, int timeout)
+{
+	char	   *log = cluster_path(c, "postgresql.log");
+	char	   *timeout_text = ptp_psprintf("%d", timeout);
+	const char *args[] = {"-l", log, "-w", "-t", timeout_text, "start"};
+	int			status;
+	bool		ok = true;
+
+	c->server_started = true;
+	status = run_pg_ctl(c->dir, c->bindir, &c->user, args, lengthof(args));
+	if (status < 0)
+		ok = false;
+	else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+	{
+		char	   *fatal = last_line(log, "FATAL:");
+
+		if (fatal != NULL)
+			ptp_fail("server did not start: %s", fatal);
+		else
+		{
+			char	   *why = explain_setup_failure(c, status);
+
+			ptp_fail("server did not start: pg_ctl %s", why);
+			free(why);
+		}
+		free(fatal);
+		ok = false;
+	}
+	free(log);
+	free(timeout_text);
+	return ok;
+}
+
+/*
+ * Runs one command on conn and checks that it completed; when rows is not
+ * negative, also that it affected exactly that many rows.  Returns false
+ * with a failure recorded.
+ */
+static bool
+exec_command(PGconn *conn, const char *sql, int rows)
+{
+	PGresult   *res = PQexec(conn, sql);
+	bool		ok = false;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		ptp_fail("could not run \"%s\": %s", sql, PQerrorMessage(conn));
+	else if (rows >= 0 && atoi(PQcmdTuples(res)) != rows)
+		ptp_fail("\"%s\" affected %s rows instead of %d", sql, PQcmdTuples(res), rows);
+	else
+		ok = true;
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * Creates the login role that client certificates authenticate as, over the
+ * Unix socket.  Returns false with a failure recorded.
+ */
+static bool
+create_client_role(const Cluster *c, int timeout)
+{
+	const char *keywords[] = {"host", "port", "user", "dbname", "sslmode",
+	"connect_timeout", "application_name", NULL};
+	const char *values[8];
+	char	   *socket_dir = cluster_path(c, "socket");
+	char	   *port = ptp_psprintf("%d", c->port);
+	char	   *timeout_text = ptp_psprintf("%d", timeout);
+	PGconn	   *conn;
+	bool		ok = false;
+
+	values[0] = socket_dir;
+	values[1] = port;
+	values[2] = SUPERUSER;
+	values[3] = "postgres";
+	values[4] = "disable";
+	values[5] = timeout_text;
+	values[6] = PTP_PROGNAME;
+	values[7] = NULL;
+
+	conn = PQconnectdbParams(keywords, values, 0);
+	if (conn == NULL)
+		ptp_fail("could not connect over \"%s\": out of memory", socket_dir);
+	else if (PQstatus(conn) != CONNECTION_OK)
+		ptp_fail("could not connect over \"%s\": %s", socket_dir, PQerrorMessage(conn));
+	else
+		ok = exec_command(conn, "CREATE ROLE " PTP_CLIENT_CN " LOGIN", -1);
+
+	PQfinish(conn);
+	free(socket_dir);
+	free(port);
+	free(timeout_text);
+	return ok;
+}
+
+/*
+ * Writes DIR/cluster.env and then prints the same lines.  Returns false with
+ * a failure recorded.
+ */
+static bool
+publish_environment(const Cluster *c)
+{
+	char	   *names[10];
+	char	   *values[10];
+	char	   *path = cluster_path(c, PTP_CLUSTER_ENV);
+	size_t		total = 1;
+	char	   *text;
+	int			n = 0;
+	bool		ok;
+
+	names[n] = "PGHOST", values[n++] = ptp_strdup("localhost");
+	names[n] = "PGPORT", values[n++] = ptp_psprintf("%d", c->port);
+	names[n] = "PGUSER", values[n++] = ptp_strdup(SUPERUSER);
+	names[n] = "PGDATABASE", values[n++] = ptp_strdup("postgres");
+	names[n] = "PGSSLMODE", values[n++] = ptp_strdup("verify-full");
+	names[n] = "PGSSLROOTCERT", values[n++] = ptp_psprintf("%s/%s", c->pkidir, PTP_ROOT_CA_CRT);
+	names[n] = "PGPASSFILE", values[n++] = cluster_path(c, "pgpass");
+	names[n] = "PG_TLS_PROBE_PKI", values[n++] = ptp_strdup(c->pkidir);
+	names[n] = "PG_TLS_PROBE_CLUSTER", values[n++] = ptp_strdup(c->dir);
+	names[n] = "PG_TLS_PROBE_SOCKET", values[n++] = cluster_path(c, "socket");
+
+	for (int i = 0; i < n; i++)
+	{
+		char	   *quoted = shell_quote(values[i]);
+
+		free(values[i]);
+		values[i] = ptp_psprintf("export %s=%s\n", names[i], quoted);
+		free(quoted);
+		total += strlen(values[i]);
+	}
+	text = ptp_malloc0(total);
+	for (int i = 0; i < n; i++)
+	{
+		strcat(text, values[i]);
+		free(values[i]);
+	}
+
+	ok = write_new_file(path, 0644, NULL, text);
+	if (ok && (fputs(text, stdout) == EOF || fflush(stdout) != 0))
+	{
+		ptp_fail("could not write to standard output: %s", strerror(errno));
+		ok = false;
+	}
+	free(text);
+	free(path);
+	return ok;
+}
+
+/*
+ * Undoes a failed or interrupted start: stops any postmaster immediately,
+ * then removes what we created.  Returns nothing; the original failure is
+ * the one reported.
+ */
+static void
+abandon_start(Cluster *c)
+{
+	if (c->server_started)
+	{
+		char	   *pidfile = cluster_path(c, "data/postmaster.pid");
+
+		if (path_exists(pidfile))
+		{
+			const char *args[] = {"-m", "immediate", "-w", "stop"};
+
+			run_pg_ctl(c->dir, c->bindir, &c->user, args, lengthof(args));
+		}
+		free(pidfile);
+	}
+	if (c->own_contents)
+		remove_tree(c->dir, !c->created_dir);
+}
+
+/*
+ * Performs "cluster start".  Returns the process exit code.
+ */
+static int
+cluster_start(const ClusterOptions *opts)
+{
+	Cluster		c = {0};
+	bool		have_user = false;
+	bool		ok = false;
+
+	/* From here on, Ctrl-C and kill wait for us to clean up. */
+	ptp_trap_signals();
+
+#define STEP(call) \
+	do { \
+		if (!(call)) \
+			goto done; \
+		if (ptp_interrupted()) \
+			goto done; \
+	} while (0)
+
+	c.bindir = find_bindir(opts->pg_config);
+	STEP(c.bindir != NULL);
+	STEP(have_user = resolve_server_user(opts->user, &c.user));
+	STEP(claim_directory(&c, opts->dir));
+	STEP(check_directory_usable(&c));
+	STEP(prepare_pki(&c, opts->pki));
+	STEP(prepare_server_files(&c));
+	STEP(run_initdb(&c));
+	STEP(choose_port(&c));
+	STEP(write_postgresql_conf(&c, opts));
+	STEP(write_pg_hba_conf(&c, opts));
+	STEP(start_server(&c, opts->timeout));
+	STEP(create_client_role(&c, opts->timeout));
+	STEP(publish_environment(&c));
+	ok = true;
+
+#undef STEP
+
+done:
+	if (!ok)
+	{
+		int			sig = ptp_interrupted();
+
+		if (sig != 0)
+			ptp_fail("interrupted by SIG%s; cluster start abandoned", sigabbrev_np(sig));
+		abandon_start(&c);
+	}
+	free(c.dir);
+	free(c.bindir);
+	free(c.pkidir);
+	if (have_user)
+		ptp_user_free(&c.user);
+	return ok ? PTP_EXIT_OK : ptp_report_failure();
+}
+
+/*
+ * Returns the bindir recorded in the cluster's marker file (malloc'd), or
+ * NULL when it has none.
+ */
+static char *
+marker_bindir(const char *marker)
+{
+	char	   *line = last_line(marker, "bindir=");
+	char	   *bindir;
+
+	if (line == NULL)
+		return NULL;
+	bindir = ptp_strdup(line + strlen("bindir="));
+	free(line);
+	return bindir;
+}
+
+/*
+ * Performs "cluster stop": stops the server if it runs, then removes the
+ * directory, but only a directory that "cluster start" created.  Returns the
+ * process exit code.
+ */
+static int
+cluster_stop(const ClusterOptions *opts)
+{
+	char	   *dir = realpath(opts->dir, NULL);
+	char	   *marker = NULL;
+	char	   *pidfile = NULL;
+	char	   *bindir = NULL;
+	PtpUser		owner = {0};
+	bool		have_owner = false;
+	bool		ok = false;
+	struct stat st;
+
+	if (dir == NULL)
+	{
+		ptp_fail("could not resolve \"%s\": %s", opts->dir, strerror(errno));
+		goto done;
+	}
+	marker = ptp_psprintf("%s/%s", dir, PTP_CLUSTER_MARKER);
+	if (lstat(marker, &st) != 0 || !S_ISREG(st.st_mode))
+	{
+		ptp_fail("\"%s\" was not created by \"%s cluster start\" (no %s); refusing to remove it",
+				 dir, PTP_PROGNAME, PTP_CLUSTER_MARKER);
+		goto done;
+	}
+
+	pidfile = ptp_psprintf("%s/data/postmaster.pid", dir);
+	if (path_exists(pidfile))
+	{
+		char	   *data = ptp_psprintf("%s/data", dir);
+		const char *status_args[] = {"status"};
+		char	   *timeout_text = ptp_psprintf("%d", opts->timeout);
+		const char *stop_args[] = {"-m", "fast", "-w", "-t", timeout_text, "stop"};
+		int			status;
+
+		ok = stat(data, &st) == 0;
+		if (!ok)
+			ptp_fail("could not stat \"%s\": %s", data, strerror(errno));
+		free(data);
+		if (ok && geteuid() != 0 && st.st_uid != geteuid())
+		{
+			ptp_fail("the cluster in \"%s\" belongs to uid %u; stop it as that user or as root",
+					 dir, (unsigned int) st.st_uid);
+			ok = false;
+		}
+		if (ok)
+			ok = have_owner = ptp_user_by_uid(st.st_uid, &owner);
+		if (ok)
+		{
+			bindir = opts->pg_config != NULL ? find_bindir(opts->pg_config) : marker_bindir(marker);
+			if (bindir == NULL)
+				bindir = find_bindir(NULL);
+			ok = bindir != NULL;
+		}
+
+		/* Exit status 3 is pg_ctl's "no server running": a stale pid file. */
+		if (ok)
+		{
+			status = run_pg_ctl(dir, bindir, &owner, status_args, lengthof(status_args));
+			ok = status >= 0;
+		}
+		if (ok && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		{
+			status = run_pg_ctl(dir, bindir, &owner, stop_args, lengthof(stop_args));
+			if (status >= 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			{
+				char	   *how = ptp_describe_status(status);
+
+				ptp_fail("could not stop the server in \"%s\": pg_ctl stop %s (see %s/setup.log)",
+						 dir, how, dir);
+				free(how);
+			}
+			ok = status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		}
+		free(timeout_text);
+		if (!ok)
+			goto done;
+	}
+
+	ok = remove_tree(dir, false);
+
+done:
+	free(dir);
+	free(marker);
+	free(pidfile);
+	free(bindir);
+	if (have_owner)
+		ptp_user_free(&owner);
+	return ok ? PTP_EXIT_OK : ptp_report_failure();
+}
+
+/*
+ * Prints the usage of "cluster".  Returns nothing.
+ */
+static void
+cluster_usage(void)
+{
+	printf("Start or stop a throwaway PostgreSQL cluster with TLS, for tests.\n\n");
+	printf("Usage:\n");
+	printf("  %s cluster start DIR [OPTION]...\n", PTP_PROGNAME);
+	printf("  %s cluster stop DIR [--pg-config PATH] [--timeout SECS]\n\n", PTP_PROGNAME);
+	printf("start creates DIR (which must not exist or be empty), runs the server as an\n");
+	printf("unprivileged OS user, and prints shell \"export\" lines (also kept in\n");
+	printf("DIR/%s) so that\n", PTP_CLUSTER_ENV);
+	printf("  eval \"$(%s cluster start /tmp/x)\"; psql -c 'select 1'\n", PTP_PROGNAME);
+	printf("connects with verified TLS.  stop stops the server and removes DIR.\n\n");
+	printf("Options for start:\n");
+	printf("  --pki PKIDIR        use this PKI (from \"%s pki\") instead of a fresh DIR/pki\n", PTP_PROGNAME);
+	printf("  --conf NAME=VALUE   append a postgresql.conf line (repeatable)\n");
+	printf("  --hba LINE          use these pg_hba.conf lines instead of the defaults (repeatable)\n");
+	printf("  --user OSUSER       OS user to run the server as, when run as root\n");
+	printf("                      (default: postgres, else a created \"%s\" system user)\n", FALLBACK_USER);
+	printf("Options for both:\n");
+	printf("  --pg-config PATH    pg_config of the PostgreSQL to use (default: pg_config on PATH)\n");
+	printf("  --timeout SECS      seconds to wait for the server to start or stop (default %d)\n", DEFAULT_TIMEOUT);
+	printf("  -h, --help          show this help, then exit\n");
+}
+
+/*
+ * Appends s to a growing array of strings.  Returns nothing.
+ */
+static void
+push_string(char ***array, int *n, char *s)
+{
+	char	  **bigger = realloc(*array, (*n + 1) * sizeof(char *));
+
+	if (bigger == NULL)
+	{
+		fprintf(stderr, "%s: out of memory\n", PTP_PROGNAME);
+		exit(PTP_EXIT_ERROR);
+	}
+	bigger[(*n)++] = s;
+	*array = bigger;
+}
+
+/*
+ * Entry point of "pg_tls_probe cluster".  Returns the process exit code.
+ */
+int
+ptp_cluster_main(int argc, char **argv)
+{
+	enum
+	{
+		OPT_PKI = 1000,
+		OPT_CONF,
+		OPT_HBA,
+		OPT_PG_CONFIG,
+		OPT_USER,
+		OPT_TIMEOUT,
+	};
+	static const struct option long_options[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"pki", required_argument, NULL, OPT_PKI},
+		{"conf", required_argument, NULL, OPT_CONF},
+		{"hba", required_argument, NULL, OPT_HBA},
+		{"pg-config", required_argument, NULL, OPT_PG_CONFIG},
+		{"user", required_argument, NULL, OPT_USER},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{NULL, 0, NULL, 0}
+	};
+	ClusterOptions opts = {0};
+	const char *start_only = NULL;
+	int			c;
+	int			rc;
+
+	opts.timeout = DEFAULT_TIMEOUT;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'h':
+				cluster_usage();
+				rc = PTP_EXIT_OK;
+				goto done;
+			case OPT_PKI:
+				opts.pki = optarg;
+				start_only = "--pki";
+				break;
+			case OPT_CONF:
+				if (strchr(optarg, '=') == NULL || strpbrk(optarg, "\r\n") != NULL)
+				{
+					rc = ptp_usage_error("cluster", "--conf needs one line of the form name=value, got \"%s\"", optarg);
+					goto done;
+				}
+				push_string(&opts.conf, &opts.n_conf, optarg);
+				start_only = "--conf";
+				break;
+			case OPT_HBA:
+				if (optarg[0] == '\0' || strpbrk(optarg, "\r\n") != NULL)
+				{
+					rc = ptp_usage_error("cluster", "--hba needs one non-empty pg_hba.conf line");
+					goto done;
+				}
+				push_string(&opts.hba, &opts.n_hba, optarg);
+				start_only = "--hba";
+				break;
+			case OPT_PG_CONFIG:
+				opts.pg_config = optarg;
+				break;
+			case OPT_USER:
+				opts.user = optarg;
+				start_only = "--user";
+				break;
+			case OPT_TIMEOUT:
+				{
+					char	   *end;
+					long		value;
+
+					errno = 0;
+					value = strtol(optarg, &end, 10);
+					if (errno != 0 || end == optarg || *end != '\0' ||
+						value < 1 || value > MAX_TIMEOUT)
+					{
+						rc = ptp_usage_error("cluster", "invalid --timeout \"%s\" (seconds, 1 to %d)",
+											 optarg, MAX_TIMEOUT);
+						goto done;
+					}
+					opts.timeout = (int) value;
+				}
+				break;
+			case ':':
+				rc = ptp_usage_error("cluster", "option \"%s\" requires an argument", argv[optind - 1]);
+				goto done;
+			default:
+				if (optopt != 0 && optopt != '?')
+					rc = ptp_usage_error("cluster", "unrecognized option \"-%c\"", optopt);
+				else
+					rc = ptp_usage_error("cluster", "unrecognized option \"%s\"", argv[optind - 1]);
+				goto done;
+		}
+	}
+
+	if (optind >= argc)
+	{
+		rc = ptp_usage_error("cluster", "missing action (start or stop)");
+		goto done;
+	}
+	opts.action = argv[optind];
+	if (strcmp(opts.action, "start") != 0 && strcmp(opts.action, "stop") != 0)
+	{
+		rc = ptp_usage_error("cluster", "unrecognized action \"%s\" (expected start or stop)", opts.action);
+		goto done;
+	}
+	if (optind + 1 >= argc)
+	{
+		rc = ptp_usage_error("cluster", "missing DIR");
+		goto done;
+	}
+	opts.dir = argv[optind + 1];
+	if (optind + 2 < argc)
+	{
+		rc = ptp_usage_error("cluster", "too many arguments (first extra: \"%s\")", argv[optind + 2]);
+		goto done;
+	}
+
+	if (strcmp(opts.action, "start") == 0)
+		rc = cluster_start(&opts);
+	else if (start_only != NULL)
+		rc = ptp_usage_error("cluster", "option \"%s\" applies only to \"cluster start\"", start_only);
+	else
+		rc = cluster_stop(&opts);
+
+done:
+	free(opts.conf);
+	free(opts.hba);
+	return rc;
+}

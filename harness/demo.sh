@@ -1,0 +1,33 @@
+#!/bin/bash
+# demo.sh: show pg_tls_audit's functions on a plaintext, a verified TLS and
+# a client-certificate session.  Run by `make demo` (harness/testbed.sh)
+# inside the environment `pg_tls_probe cluster start` exported.
+set -euo pipefail
+
+certificate_columns="subject, issuer, serial_hex, not_before, not_after, sha256_fingerprint,
+	san_dns, san_ip, san_email, key_algorithm, key_bits, signature_algorithm"
+
+show() {
+	echo
+	echo "== $1"
+	shift
+	psql -X -q -P pager=off -x "$@"
+}
+
+psql -X -q -c 'CREATE EXTENSION IF NOT EXISTS pg_tls_audit'
+
+show "plaintext session (sslmode=disable)" "sslmode=disable" \
+	-c 'SELECT * FROM tls_session()' \
+	-c 'SELECT count(*) AS server_certificates FROM tls_server_certificate()'
+
+show "verified TLS session (sslmode=verify-full, password)" \
+	-c 'SELECT * FROM tls_session()' \
+	-c "SELECT $certificate_columns FROM tls_server_certificate()"
+
+client="user=tls_client sslcert=$PG_TLS_PROBE_PKI/client.crt sslkey=$PG_TLS_PROBE_PKI/client.key"
+show "client-certificate session (sslmode=verify-full, cert authentication)" "$client" \
+	-c 'SELECT * FROM tls_session()' \
+	-c "SELECT $certificate_columns FROM tls_peer_certificate()" \
+	-c "SELECT tls_peer_subject_field('CN') AS cn, tls_peer_subject_field('OU') AS ou,
+	           tls_peer_issuer_field('organizationName') AS issuer_o" \
+	-c 'SELECT * FROM tls_peer_extensions()'

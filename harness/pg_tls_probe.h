@@ -1,0 +1,190 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_tls_probe.h
+ *		Shared declarations of pg_tls_probe, the client-side harness of
+ *		pg_tls_audit: the subcommand entry points, the one-line error
+ *		convention, the certificate factory and the child-process helpers.
+ *
+ * harness/pg_tls_probe.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_TLS_PROBE_H
+#define PG_TLS_PROBE_H
+
+#include <sys/types.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#ifndef PG_TLS_PROBE_VERSION
+#error PG_TLS_PROBE_VERSION must be defined by the Makefile
+#endif
+
+#define PTP_PROGNAME "pg_tls_probe"
+
+/* Exit codes shared by every subcommand (see DESIGN.md, "Exit codes"). */
+#define PTP_EXIT_OK			0
+#define PTP_EXIT_DEVIATION	1
+#define PTP_EXIT_ERROR		2
+
+/* Files written by "pg_tls_probe pki DIR". */
+#define PTP_ROOT_CA_CRT			"root_ca.crt"
+#define PTP_ROOT_CA_KEY			"root_ca.key"
+#define PTP_INTERMEDIATE_CA_CRT	"intermediate_ca.crt"
+#define PTP_INTERMEDIATE_CA_KEY	"intermediate_ca.key"
+#define PTP_SERVER_CRT			"server.crt"
+#define PTP_SERVER_KEY			"server.key"
+#define PTP_CLIENT_CRT			"client.crt"
+#define PTP_CLIENT_KEY			"client.key"
+#define PTP_CLIENT_EDGE_CRT		"client_edge.crt"
+#define PTP_CLIENT_EDGE_KEY		"client_edge.key"
+#define PTP_UNTRUSTED_CA_CRT	"untrusted_ca.crt"
+#define PTP_UNTRUSTED_CA_KEY	"untrusted_ca.key"
+
+/* The role that client certificates authenticate as (their CN). */
+#define PTP_CLIENT_CN			"tls_client"
+
+/*
+ * client_edge.crt's organizationName: a NUL inside the value, so its length
+ * must always be passed explicitly.
+ */
+#define PTP_EDGE_ORG			"nul\0byte org inc"
+#define PTP_EDGE_ORG_LEN		16
+
+/* Files inside a "pg_tls_probe cluster" directory. */
+#define PTP_CLUSTER_MARKER		".pg_tls_probe_cluster"
+#define PTP_CLUSTER_ENV			"cluster.env"
+
+/* main.c: errors, usage and memory */
+
+/*
+ * Records why the current subcommand failed.  The first message wins: the
+ * innermost failure knows the most precise reason, and its callers merely
+ * return false.  ptp_fail_openssl appends the oldest queued OpenSSL error.
+ */
+extern void ptp_fail(const char *fmt,...) pg_attribute_printf(1, 2);
+extern void ptp_fail_openssl(const char *fmt,...) pg_attribute_printf(1, 2);
+extern bool ptp_has_failed(void);
+extern int	ptp_report_failure(void);
+extern int	ptp_usage_error(const char *subcommand, const char *fmt,...) pg_attribute_printf(2, 3);
+
+extern char *ptp_strdup(const char *s);
+extern char *ptp_psprintf(const char *fmt,...) pg_attribute_printf(1, 2);
+extern void *ptp_malloc0(size_t size);
+
+/* pki.c: the certificate factory */
+
+typedef enum PtpKeyType
+{
+	PTP_KEY_EC_P256,
+	PTP_KEY_RSA_2048
+} PtpKeyType;
+
+/*
+ * One relative distinguished name, added in array order.  type 0 lets
+ * OpenSSL pick the ASN.1 string type from its attribute table (value is
+ * UTF-8); a V_ASN1_* type stores the bytes as given, bypassing the table's
+ * size limits.  len 0 means strlen(value).
+ */
+typedef struct PtpNameEntry
+{
+	int			nid;
+	int			type;
+	const char *value;
+	int			len;
+} PtpNameEntry;
+
+/*
+ * One subjectAltName entry: type is GEN_DNS, GEN_EMAIL, GEN_URI (value is
+ * the bytes, len 0 meaning strlen) or GEN_IPADD (value is the textual
+ * address).
+ */
+typedef struct PtpSan
+{
+	int			type;
+	const char *value;
+	int			len;
+} PtpSan;
+
+/* One extension in OpenSSL's configuration syntax, e.g. "critical,CA:TRUE". */
+typedef struct PtpExtension
+{
+	int			nid;
+	const char *value;
+} PtpExtension;
+
+/*
+ * Everything needed to mint one certificate with a fresh key.
+ * issuer_cert/issuer_key NULL means self-signed.  subjectKeyIdentifier is
+ * always added, authorityKeyIdentifier whenever there is an issuer.
+ * Validity bounds are in seconds relative to now (negative is the past).
+ */
+typedef struct PtpCertSpec
+{
+	const PtpNameEntry *subject;
+	int			n_subject;
+	X509	   *issuer_cert;
+	EVP_PKEY   *issuer_key;
+	PtpKeyType	key_type;
+	const PtpSan *sans;
+	int			n_sans;
+	const PtpExtension *extensions;
+	int			n_extensions;
+	int64		not_before;
+	int64		not_after;
+} PtpCertSpec;
+
+#define PTP_HOUR	INT64CONST(3600)
+#define PTP_DAY		(24 * PTP_HOUR)
+
+extern bool ptp_cert_build(const PtpCertSpec *spec, X509 **cert, EVP_PKEY **key);
+extern bool ptp_write_pem(const char *path, mode_t mode, EVP_PKEY *key,
+						  X509 *const *certs, int n_certs);
+extern bool ptp_pki_generate(const char *dir);
+extern int	ptp_pki_main(int argc, char **argv);
+
+/* run.c: child processes */
+
+/* An OS account that children are run as. */
+typedef struct PtpUser
+{
+	char	   *name;
+	uid_t		uid;
+	gid_t		gid;
+} PtpUser;
+
+extern bool ptp_user_lookup(const char *name, PtpUser *user);
+extern bool ptp_user_by_uid(uid_t uid, PtpUser *user);
+extern void ptp_user_free(PtpUser *user);
+extern int	ptp_user_can_access(const PtpUser *user, const char *path, int mode);
+
+extern void ptp_trap_signals(void);
+extern int	ptp_interrupted(void);
+
+/*
+ * How ptp_run starts one child.  user NULL keeps the current identity;
+ * log_path NULL leaves stdout/stderr alone; clean_env gives the child only
+ * PATH and LC_ALL=C; kill_on_interrupt sends it SIGTERM when the user
+ * interrupts us (leave it false for children that must finish so that we
+ * know what to clean up, such as "pg_ctl start").
+ */
+typedef struct PtpRunOptions
+{
+	const PtpUser *user;
+	const char *log_path;
+	const char *cwd;
+	const char *path_prefix;
+	bool		clean_env;
+	bool		kill_on_interrupt;
+} PtpRunOptions;
+
+extern int	ptp_run(char *const argv[], const PtpRunOptions *options);
+extern char *ptp_run_capture(char *const argv[]);
+extern char *ptp_describe_status(int status);
+
+/* cluster.c: throwaway TLS servers */
+extern int	ptp_cluster_main(int argc, char **argv);
+
+#endif							/* PG_TLS_PROBE_H */

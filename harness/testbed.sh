@@ -1,0 +1,56 @@
+#!/bin/bash
+# testbed.sh: the project's test bed.  Installs what is missing, builds and
+# installs pg_tls_audit and pg_tls_probe, starts a throwaway TLS cluster
+# with `pg_tls_probe cluster start`, runs one job against it and always
+# stops and removes the cluster, whether the job passed, failed or was
+# interrupted.
+#
+# usage: harness/testbed.sh test   the regression suite (make test)
+#        harness/testbed.sh demo   the functions on a plaintext, a TLS and a
+#                                  client-certificate session (make demo)
+set -euo pipefail
+
+mode=${1:-}
+case "$mode" in
+	test|demo) ;;
+	*) echo "usage: harness/testbed.sh test|demo" >&2; exit 2 ;;
+esac
+
+cd "$(dirname "$0")/.."
+export PG_CONFIG=${PG_CONFIG:-pg_config}
+export LC_ALL=C.UTF-8
+
+bash harness/install-deps.sh
+make -s PG_CONFIG="$PG_CONFIG" >/dev/null
+make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+probe=$("$PG_CONFIG" --bindir)/pg_tls_probe
+
+# The server runs as an unprivileged OS user, who must be able to reach the
+# cluster directory: mktemp's 0700 would lock it out.
+workdir=$(mktemp -d /tmp/pg_tls_audit.XXXXXX)
+chmod 755 "$workdir"
+cluster=$workdir/cluster
+cleanup() {
+	"$probe" cluster stop "$cluster" >/dev/null 2>&1 || true
+	rm -rf "$workdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+eval "$("$probe" cluster start "$cluster" --pg-config "$PG_CONFIG")"
+
+if [ "$mode" = demo ]; then
+	bash harness/demo.sh
+	exit 0
+fi
+
+status=0
+make -s PG_CONFIG="$PG_CONFIG" installcheck >"$workdir/installcheck.out" 2>&1 || status=$?
+cat "$workdir/installcheck.out"
+if [ $status -ne 0 ] && [ -f regression.diffs ]; then
+	cat regression.diffs
+fi
+passed=$(grep -cE '^(ok|test) .* \.\.\. ok|^ok ' "$workdir/installcheck.out" || true)
+failed=$(grep -cE 'FAILED|^not ok ' "$workdir/installcheck.out" || true)
+echo "installcheck: $passed passed, $failed failed"
+[ $status -eq 0 ] && [ "$failed" -eq 0 ]
