@@ -180,39 +180,42 @@ tls_server_certificate(PG_FUNCTION_ARGS)
 }
 
 /*
- * tls_peer_subject_field
- *		Every value of one subject attribute of the client certificate (see
- *		tls_name_field()); NULL when there is no certificate or no such
- *		attribute.
+ * peer_name_field
+ *		Every value of one attribute of a name of the client certificate,
+ *		chosen by get_name (see tls_name_field()); NULL when there is no
+ *		certificate or no such attribute.
  */
-Datum
-tls_peer_subject_field(PG_FUNCTION_ARGS)
+static Datum
+peer_name_field(FunctionCallInfo fcinfo, X509_NAME *(*get_name) (const X509 *))
 {
 	char	   *field = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	X509	   *peer = session_peer();
 	text	   *result;
 
-	result = tls_name_field(peer ? X509_get_subject_name(peer) : NULL, field);
+	result = tls_name_field(peer ? get_name(peer) : NULL, field);
 	if (result == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(result);
 }
 
 /*
+ * tls_peer_subject_field
+ *		A subject attribute of the client certificate (peer_name_field()).
+ */
+Datum
+tls_peer_subject_field(PG_FUNCTION_ARGS)
+{
+	return peer_name_field(fcinfo, X509_get_subject_name);
+}
+
+/*
  * tls_peer_issuer_field
- *		As tls_peer_subject_field(), for the client certificate's issuer.
+ *		An issuer attribute of the client certificate (peer_name_field()).
  */
 Datum
 tls_peer_issuer_field(PG_FUNCTION_ARGS)
 {
-	char	   *field = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	X509	   *peer = session_peer();
-	text	   *result;
-
-	result = tls_name_field(peer ? X509_get_issuer_name(peer) : NULL, field);
-	if (result == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(result);
+	return peer_name_field(fcinfo, X509_get_issuer_name);
 }
 
 /*

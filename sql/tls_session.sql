@@ -6,18 +6,7 @@
 -- "MISMATCH" line that shows both sides.
 --
 \set VERBOSITY terse
--- The server certificate as the openssl command sees it.
-\set srv_subject `openssl x509 -in "$PG_TLS_PROBE_PKI/server.crt" -noout -subject -nameopt RFC2253,-esc_msb | sed 's/^subject=//'`
-\set srv_issuer `openssl x509 -in "$PG_TLS_PROBE_PKI/server.crt" -noout -issuer -nameopt RFC2253,-esc_msb | sed 's/^issuer=//'`
-\set srv_serial `openssl x509 -in "$PG_TLS_PROBE_PKI/server.crt" -noout -serial | sed 's/^serial=//'`
-\set srv_not_before `openssl x509 -in "$PG_TLS_PROBE_PKI/server.crt" -noout -startdate -dateopt iso_8601 | sed 's/^notBefore=//'`
-\set srv_not_after `openssl x509 -in "$PG_TLS_PROBE_PKI/server.crt" -noout -enddate -dateopt iso_8601 | sed 's/^notAfter=//'`
-\set srv_fingerprint `openssl x509 -in "$PG_TLS_PROBE_PKI/server.crt" -noout -fingerprint -sha256 | sed 's/^.*Fingerprint=//'`
-\set srv_san `openssl x509 -in "$PG_TLS_PROBE_PKI/server.crt" -noout -ext subjectAltName | sed -n '2s/^ *//p'`
-\set srv_key_algorithm `openssl x509 -in "$PG_TLS_PROBE_PKI/server.crt" -noout -text | sed -n 's/^ *Public Key Algorithm: //p'`
-\set srv_key_bits `openssl x509 -in "$PG_TLS_PROBE_PKI/server.crt" -noout -text | sed -n 's/^ *Public-Key: (\([0-9]*\) bit)/\1/p'`
-\set srv_signature `openssl x509 -in "$PG_TLS_PROBE_PKI/server.crt" -noout -text | sed -n 's/^ *Signature Algorithm: //p' | head -n 1`
-\set srv_pem `openssl x509 -in "$PG_TLS_PROBE_PKI/server.crt"`
+\getenv pki PG_TLS_PROBE_PKI
 
 -- tls_session() on a verified TLS session, against pg_stat_ssl and sslinfo.
 \getenv pghost PGHOST
@@ -47,25 +36,9 @@ SELECT tls_peer_subject_field('CN') IS NULL AS no_subject_cn,
 
 -- tls_server_certificate() against the file the server was configured with.
 SELECT count(*) AS server_certificates FROM tls_server_certificate();
-SELECT unnest(ARRAY[
-       regress_tls.chk('subject', c.subject, :'srv_subject'),
-       regress_tls.chk('issuer', c.issuer, :'srv_issuer'),
-       regress_tls.chk('serial_hex', c.serial_hex, :'srv_serial'),
-       regress_tls.chk('serial', c.serial, regress_tls.hex_to_numeric(:'srv_serial')),
-       regress_tls.chk('not_before', c.not_before, :'srv_not_before'::timestamptz),
-       regress_tls.chk('not_after', c.not_after, :'srv_not_after'::timestamptz),
-       regress_tls.chk('sha256_fingerprint', c.sha256_fingerprint, :'srv_fingerprint'),
-       regress_tls.chk('sha256_fingerprint = sha256(DER of pem)', c.sha256_fingerprint, regress_tls.pem_fingerprint(c.pem)),
-       regress_tls.chk('san_dns', c.san_dns, regress_tls.san(:'srv_san', 'DNS:')),
-       regress_tls.chk('san_ip', c.san_ip, regress_tls.san(:'srv_san', 'IP Address:')::inet[]),
-       regress_tls.chk('san_email', c.san_email, regress_tls.san(:'srv_san', 'email:')),
-       regress_tls.chk('key_algorithm', c.key_algorithm,
-                   CASE :'srv_key_algorithm' WHEN 'rsaEncryption' THEN 'RSA' WHEN 'id-ecPublicKey' THEN 'EC' END),
-       regress_tls.chk('key_bits', c.key_bits, :'srv_key_bits'::int),
-       regress_tls.chk('signature_algorithm', c.signature_algorithm, :'srv_signature'),
-       regress_tls.chk('pem', c.pem, :'srv_pem' || E'\n')
-       ]) AS tls_server_certificate
-FROM tls_server_certificate() c;
+\set cert server.crt
+\set source 'tls_server_certificate()'
+\i sql/x509_check.inc
 
 -- The fixture's server certificate covers every address the test bed
 -- listens on; these literals are the fixture's, not the run's.
