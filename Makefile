@@ -12,7 +12,7 @@ OBJS = \
 
 DATA = $(wildcard extension/$(EXTENSION)--*.sql)
 
-REGRESS = init tls_session tls_peer_certificate tls_bad_input api_shape
+REGRESS = init tls_session tls_peer_certificate tls_bad_input tls_encoding api_shape
 REGRESS_OPTS = --inputdir=.
 
 PG_CPPFLAGS = -DPG_TLS_AUDIT_VERSION='"$(EXTVERSION)"'

@@ -92,14 +92,20 @@ static const PtpSan server_sans[] = {
 	{GEN_IPADD, "::1", 0},
 };
 
-/* Separators, commas and non-ASCII text that DN printers must escape. */
+/*
+ * Separators, commas and non-ASCII text that DN printers must escape.  The
+ * non-ASCII unit stays within Latin-1 because the server converts the DN to
+ * the database encoding at login and refuses the connection where it cannot
+ * (so this certificate also logs into a LATIN1 database); characters beyond
+ * Latin-1 are in client_edge.crt.
+ */
 static const PtpNameEntry client_subject[] = {
 	{NID_countryName, 0, "FI", 0},
 	{NID_organizationName, 0, "pg_tls_probe Test Organisation, Ltd.", 0},
 	{NID_organizationalUnitName, 0, "Platform Security", 0},
 	{NID_organizationalUnitName, 0, "Database Reliability, Tier 2", 0},
 	{NID_organizationalUnitName, V_ASN1_UTF8STRING,
-	"\xC3\x9Cn\xC3\xAF" "c\xC3\xB6" "d\xC3\xA9 T\xC3\xA9" "am \xE2\x9C\x93", 0},
+	"\xC3\x9Cn\xC3\xAF" "c\xC3\xB6" "d\xC3\xA9 T\xC3\xA9" "am", 0},
 	{NID_commonName, 0, PTP_CLIENT_CN, 0},
 	{NID_pkcs9_emailAddress, 0, "tls_client@example.com", 0},
 };
@@ -557,7 +563,9 @@ edge_sans(char ***strings_out, int *n_strings_out)
 static bool
 issue_client_edge(const char *dir, X509 *ca_cert, EVP_PKEY *ca_key)
 {
-	char		long_unit[10 + 240 + 1];
+	/* 3- and 4-byte UTF-8 (a check mark, a padlock), then padding */
+	static const char long_unit_prefix[] = "long-unit-\xE2\x9C\x93-\xF0\x9F\x94\x92-";
+	char		long_unit[250 + 1];
 	PtpNameEntry subject[3];
 	PtpCertSpec spec = {0};
 	char	  **strings;
@@ -571,7 +579,7 @@ issue_client_edge(const char *dir, X509 *ca_cert, EVP_PKEY *ca_key)
 	 * unit, and the organisation needs its length given explicitly.
 	 */
 	memset(long_unit, 'x', sizeof(long_unit) - 1);
-	memcpy(long_unit, "long-unit-", 10);
+	memcpy(long_unit, long_unit_prefix, sizeof(long_unit_prefix) - 1);
 	long_unit[sizeof(long_unit) - 1] = '\0';
 	subject[0] = (PtpNameEntry) {NID_organizationName, V_ASN1_UTF8STRING,
 		PTP_EDGE_ORG, PTP_EDGE_ORG_LEN};

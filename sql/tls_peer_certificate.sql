@@ -94,5 +94,6 @@ SELECT octet_length(subject) AS subject_bytes,
 FROM tls_peer_certificate();
 SELECT tls_peer_subject_field('O') AS o_with_nul,
        octet_length(tls_peer_subject_field('OU')) AS ou_bytes,
+       substr(tls_peer_subject_field('OU'), 1, 14) AS ou_start,
        tls_peer_subject_field('CN') AS cn;
 SELECT name, critical, octet_length(value) > 0 AS has_value FROM tls_peer_extensions();
