@@ -24,7 +24,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: harness install-harness clean-harness test demo
+.PHONY: harness install-harness clean-harness test test-all demo
 
 all: harness
 install: install-harness
@@ -41,9 +41,21 @@ clean-harness:
 	$(MAKE) -C harness PG_CONFIG=$(PG_CONFIG) clean
 
 # The whole suite: build, install, start a throwaway TLS cluster, run
-# pg_regress (including the pgTAP checks) against it, stop it.
+# pg_regress (including the pgTAP checks) against it, stop it.  With PG=N,
+# the same suite inside a Debian chroot that has PostgreSQL N
+# (harness/chroot.sh); test-all runs it for every supported major.
+PG ?=
 test:
+ifeq ($(PG),)
 	bash harness/testbed.sh test
+else
+	bash harness/chroot.sh $(PG) make test
+endif
+
+test-all:
+	$(MAKE) test
+	$(MAKE) test PG=17
+	$(MAKE) test PG=18
 
 demo:
 	bash harness/testbed.sh demo
