@@ -43,19 +43,6 @@
 /* Longest socket file name the server derives from its directory. */
 #define SOCKET_FILE_SUFFIX	"/.s.PGSQL.65535.lock"
 
-typedef struct ClusterOptions
-{
-	const char *action;
-	const char *dir;
-	const char *pki;
-	const char *pg_config;
-	const char *user;
-	int			timeout;
-	char	  **conf;
-	int			n_conf;
-	char	  **hba;
-	int			n_hba;
-} ClusterOptions;
 
 /* State of one "cluster start", consulted by the cleanup on failure. */
 typedef struct Cluster
@@ -128,8 +115,8 @@ remove_tree_entry(const char *path, const struct stat *st, int type, struct FTW 
  * Removes path recursively without following symbolic links; with keep_top
  * only its contents.  Returns false with a failure recorded.
  */
-static bool
-remove_tree(const char *path, bool keep_top)
+bool
+ptp_remove_tree(const char *path, bool keep_top)
 {
 	remove_tree_keep_top = keep_top;
 	remove_tree_failed = false;
@@ -746,10 +733,11 @@ prepare_pki(Cluster *c, const char *pki_arg)
 static bool
 prepare_server_files(const Cluster *c)
 {
-	static const char *const copies[] = {PTP_SERVER_CRT, PTP_SERVER_KEY, PTP_ROOT_CA_CRT};
 	static const char *const dirs[] = {"data", "server", "socket"};
 	bool		ok = true;
 	char	   *log;
+	DIR		   *dir;
+	struct dirent *de;
 
 	for (size_t i = 0; ok && i < lengthof(dirs); i++)
 	{
@@ -758,16 +746,42 @@ prepare_server_files(const Cluster *c)
 		ok = make_owned_dir(path, 0700, &c->user);
 		free(path);
 	}
-	for (size_t i = 0; ok && i < lengthof(copies); i++)
-	{
-		char	   *src = ptp_psprintf("%s/%s", c->pkidir, copies[i]);
-		char	   *dst = ptp_psprintf("%s/server/%s", c->dir, copies[i]);
-		mode_t		mode = strcmp(copies[i], PTP_SERVER_KEY) == 0 ? 0600 : 0644;
+	if (!ok)
+		return false;
 
-		ok = copy_file(src, dst, mode, &c->user);
+	/*
+	 * Every certificate, key and CRL of the PKI, so that a caller such as
+	 * the matrix can switch the server between them with a reload.
+	 */
+	dir = opendir(c->pkidir);
+	if (dir == NULL)
+	{
+		ptp_fail("could not open directory \"%s\": %s", c->pkidir, strerror(errno));
+		return false;
+	}
+	while (ok && (errno = 0, de = readdir(dir)) != NULL)
+	{
+		const char *dot = strrchr(de->d_name, '.');
+		char	   *src;
+		char	   *dst;
+		struct stat st;
+
+		if (dot == NULL || (strcmp(dot, ".crt") != 0 && strcmp(dot, ".key") != 0 &&
+							strcmp(dot, ".crl") != 0))
+			continue;
+		src = ptp_psprintf("%s/%s", c->pkidir, de->d_name);
+		dst = ptp_psprintf("%s/server/%s", c->dir, de->d_name);
+		if (stat(src, &st) == 0 && S_ISREG(st.st_mode))
+			ok = copy_file(src, dst, strcmp(dot, ".key") == 0 ? 0600 : 0644, &c->user);
 		free(src);
 		free(dst);
 	}
+	if (ok && errno != 0)
+	{
+		ptp_fail("could not read directory \"%s\": %s", c->pkidir, strerror(errno));
+		ok = false;
+	}
+	closedir(dir);
 	if (!ok)
 		return false;
 
@@ -1022,7 +1036,7 @@ close_config(FILE *fp, const char *path)
  * false with a failure recorded.
  */
 static bool
-write_postgresql_conf(const Cluster *c, const ClusterOptions *opts)
+write_postgresql_conf(const Cluster *c, const PtpClusterOptions *opts)
 {
 	char	   *path = cluster_path(c, "data/postgresql.conf");
 	FILE	   *fp = fopen(path, "a");
@@ -1073,7 +1087,7 @@ write_postgresql_conf(const Cluster *c, const ClusterOptions *opts)
  * failure recorded.
  */
 static bool
-write_pg_hba_conf(const Cluster *c, const ClusterOptions *opts)
+write_pg_hba_conf(const Cluster *c, const PtpClusterOptions *opts)
 {
 	char	   *path = cluster_path(c, "data/pg_hba.conf");
 	FILE	   *fp = fopen(path, "w");
@@ -1249,7 +1263,7 @@ create_client_role(const Cluster *c, int timeout)
  * a failure recorded.
  */
 static bool
-publish_environment(const Cluster *c)
+publish_environment(const Cluster *c, bool quiet)
 {
 	char	   *names[10];
 	char	   *values[10];
@@ -1287,7 +1301,7 @@ publish_environment(const Cluster *c)
 	}
 
 	ok = write_new_file(path, 0644, NULL, text);
-	if (ok && (fputs(text, stdout) == EOF || fflush(stdout) != 0))
+	if (ok && !quiet && (fputs(text, stdout) == EOF || fflush(stdout) != 0))
 	{
 		ptp_fail("could not write to standard output: %s", strerror(errno));
 		ok = false;
@@ -1318,14 +1332,18 @@ abandon_start(Cluster *c)
 		free(pidfile);
 	}
 	if (c->own_contents)
-		remove_tree(c->dir, !c->created_dir);
+		ptp_remove_tree(c->dir, !c->created_dir);
 }
 
 /*
- * Performs "cluster start".  Returns the process exit code.
+ * ptp_cluster_start
+ *		Performs "cluster start" and, when info is not NULL, describes the
+ *		running cluster there (free it with ptp_cluster_info_free()).
+ *		Returns false with a failure recorded, having removed everything it
+ *		made.
  */
-static int
-cluster_start(const ClusterOptions *opts)
+bool
+ptp_cluster_start(const PtpClusterOptions *opts, PtpClusterInfo *info)
 {
 	Cluster		c = {0};
 	bool		have_user = false;
@@ -1355,8 +1373,18 @@ cluster_start(const ClusterOptions *opts)
 	STEP(write_pg_hba_conf(&c, opts));
 	STEP(start_server(&c, opts->timeout));
 	STEP(create_client_role(&c, opts->timeout));
-	STEP(publish_environment(&c));
+	STEP(publish_environment(&c, opts->quiet));
 	ok = true;
+	if (info != NULL)
+	{
+		info->dir = ptp_strdup(c.dir);
+		info->pkidir = ptp_strdup(c.pkidir);
+		info->socket_dir = cluster_path(&c, "socket");
+		info->server_dir = cluster_path(&c, "server");
+		info->data_dir = cluster_path(&c, "data");
+		info->port = c.port;
+		info->ipv6 = c.ipv6;
+	}
 
 #undef STEP
 
@@ -1374,7 +1402,22 @@ done:
 	free(c.pkidir);
 	if (have_user)
 		ptp_user_free(&c.user);
-	return ok ? PTP_EXIT_OK : ptp_report_failure();
+	return ok;
+}
+
+/*
+ * ptp_cluster_info_free
+ *		Frees what ptp_cluster_start() put in info.
+ */
+void
+ptp_cluster_info_free(PtpClusterInfo *info)
+{
+	free(info->dir);
+	free(info->pkidir);
+	free(info->socket_dir);
+	free(info->server_dir);
+	free(info->data_dir);
+	memset(info, 0, sizeof(*info));
 }
 
 /*
@@ -1395,12 +1438,13 @@ marker_bindir(const char *marker)
 }
 
 /*
- * Performs "cluster stop": stops the server if it runs, then removes the
- * directory, but only a directory that "cluster start" created.  Returns the
- * process exit code.
+ * ptp_cluster_stop
+ *		Performs "cluster stop": stops the server if it runs, then removes
+ *		the directory, but only a directory that "cluster start" created.
+ *		Returns false with a failure recorded.
  */
-static int
-cluster_stop(const ClusterOptions *opts)
+bool
+ptp_cluster_stop(const PtpClusterOptions *opts)
 {
 	char	   *dir = realpath(opts->dir, NULL);
 	char	   *marker = NULL;
@@ -1477,7 +1521,7 @@ cluster_stop(const ClusterOptions *opts)
 			goto done;
 	}
 
-	ok = remove_tree(dir, false);
+	ok = ptp_remove_tree(dir, false);
 
 done:
 	free(dir);
@@ -1486,7 +1530,7 @@ done:
 	free(bindir);
 	if (have_owner)
 		ptp_user_free(&owner);
-	return ok ? PTP_EXIT_OK : ptp_report_failure();
+	return ok;
 }
 
 /*
@@ -1558,7 +1602,7 @@ ptp_cluster_main(int argc, char **argv)
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{NULL, 0, NULL, 0}
 	};
-	ClusterOptions opts = {0};
+	PtpClusterOptions opts = {0};
 	const char *start_only = NULL;
 	int			c;
 	int			rc;
@@ -1655,11 +1699,11 @@ ptp_cluster_main(int argc, char **argv)
 	}
 
 	if (strcmp(opts.action, "start") == 0)
-		rc = cluster_start(&opts);
+		rc = ptp_cluster_start(&opts, NULL) ? PTP_EXIT_OK : ptp_report_failure();
 	else if (start_only != NULL)
 		rc = ptp_usage_error("cluster", "option \"%s\" applies only to \"cluster start\"", start_only);
 	else
-		rc = cluster_stop(&opts);
+		rc = ptp_cluster_stop(&opts) ? PTP_EXIT_OK : ptp_report_failure();
 
 done:
 	free(opts.conf);

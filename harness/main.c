@@ -27,6 +27,7 @@ typedef struct PtpSubcommand
 static const PtpSubcommand subcommands[] = {
 	{"pki", ptp_pki_main, "write a fresh test PKI (CAs, server and client certificates)"},
 	{"cluster", ptp_cluster_main, "start or stop a throwaway TLS PostgreSQL cluster"},
+	{"matrix", ptp_matrix_main, "every sslmode against every kind of server certificate"},
 };
 
 static char failure[1024];

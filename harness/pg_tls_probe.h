@@ -43,6 +43,13 @@
 #define PTP_UNTRUSTED_CA_CRT	"untrusted_ca.crt"
 #define PTP_UNTRUSTED_CA_KEY	"untrusted_ca.key"
 
+/* Files the matrix adds to the PKI (harness/scenarios.c). */
+#define PTP_CLIENT_REVOKED_CRT	"client_revoked.crt"
+#define PTP_CLIENT_REVOKED_KEY	"client_revoked.key"
+#define PTP_BUNDLE_CRT			"bundle.crt"	/* untrusted CA + root CA */
+#define PTP_CRL_FILE			"crl_bundle.crl"	/* CRLs of root and intermediate */
+#define PTP_CRL_DIR				"crldir"
+
 /* The role that client certificates authenticate as (their CN). */
 #define PTP_CLIENT_CN			"tls_client"
 
@@ -142,6 +149,13 @@ typedef struct PtpCertSpec
 extern bool ptp_cert_build(const PtpCertSpec *spec, X509 **cert, EVP_PKEY **key);
 extern bool ptp_write_pem(const char *path, mode_t mode, EVP_PKEY *key,
 						  X509 *const *certs, int n_certs);
+extern bool ptp_issue(const char *dir, const char *crt_name, const char *key_name,
+					  const PtpCertSpec *spec, X509 *chain_cert,
+					  X509 **cert_out, EVP_PKEY **key_out);
+extern bool ptp_load_pair(const char *dir, const char *crt_name, const char *key_name,
+						  X509 **cert_out, EVP_PKEY **key_out);
+extern bool ptp_append_crl(const char *path, X509 *issuer, EVP_PKEY *issuer_key,
+						   X509 *const *revoked, int n_revoked);
 extern bool ptp_pki_generate(const char *dir);
 extern int	ptp_pki_main(int argc, char **argv);
 
@@ -185,6 +199,41 @@ extern char *ptp_run_capture(char *const argv[]);
 extern char *ptp_describe_status(int status);
 
 /* cluster.c: throwaway TLS servers */
+
+typedef struct PtpClusterOptions
+{
+	const char *action;
+	const char *dir;
+	const char *pki;
+	const char *pg_config;
+	const char *user;
+	int			timeout;
+	char	  **conf;
+	int			n_conf;
+	char	  **hba;
+	int			n_hba;
+	bool		quiet;			/* do not print the export lines */
+} PtpClusterOptions;
+
+/* A running cluster, as ptp_cluster_start() describes it. */
+typedef struct PtpClusterInfo
+{
+	char	   *dir;
+	char	   *pkidir;
+	char	   *socket_dir;
+	char	   *server_dir;		/* the server's copies of the PKI files */
+	char	   *data_dir;
+	int			port;
+	bool		ipv6;
+} PtpClusterInfo;
+
+extern bool ptp_remove_tree(const char *path, bool keep_top);
+extern bool ptp_cluster_start(const PtpClusterOptions *opts, PtpClusterInfo *info);
+extern void ptp_cluster_info_free(PtpClusterInfo *info);
+extern bool ptp_cluster_stop(const PtpClusterOptions *opts);
 extern int	ptp_cluster_main(int argc, char **argv);
+
+/* matrix.c */
+extern int	ptp_matrix_main(int argc, char **argv);
 
 #endif							/* PG_TLS_PROBE_H */

@@ -482,10 +482,10 @@ ptp_write_pem(const char *path, mode_t mode, EVP_PKEY *key,
  * NULL the caller keeps the certificate and key (to issue others with).
  * Returns false with a failure recorded.
  */
-static bool
-issue(const char *dir, const char *crt_name, const char *key_name,
-	  const PtpCertSpec *spec, X509 *chain_cert,
-	  X509 **cert_out, EVP_PKEY **key_out)
+bool
+ptp_issue(const char *dir, const char *crt_name, const char *key_name,
+		  const PtpCertSpec *spec, X509 *chain_cert,
+		  X509 **cert_out, EVP_PKEY **key_out)
 {
 	X509	   *certs[2];
 	EVP_PKEY   *key;
@@ -601,7 +601,7 @@ issue_client_edge(const char *dir, X509 *ca_cert, EVP_PKEY *ca_key)
 	spec.not_before = -PTP_HOUR;
 	spec.not_after = LEAF_LIFETIME;
 
-	ok = issue(dir, PTP_CLIENT_EDGE_CRT, PTP_CLIENT_EDGE_KEY, &spec, ca_cert,
+	ok = ptp_issue(dir, PTP_CLIENT_EDGE_CRT, PTP_CLIENT_EDGE_KEY, &spec, ca_cert,
 			   NULL, NULL);
 
 	for (int i = 0; i < n_strings; i++)
@@ -647,7 +647,7 @@ ptp_pki_generate(const char *dir)
 		.not_before = -PTP_HOUR,
 		.not_after = CA_LIFETIME,
 	};
-	if (!issue(dir, PTP_ROOT_CA_CRT, PTP_ROOT_CA_KEY, &spec, NULL,
+	if (!ptp_issue(dir, PTP_ROOT_CA_CRT, PTP_ROOT_CA_KEY, &spec, NULL,
 			   &root_cert, &root_key))
 		goto done;
 
@@ -663,7 +663,7 @@ ptp_pki_generate(const char *dir)
 		.not_before = -PTP_HOUR,
 		.not_after = CA_LIFETIME,
 	};
-	if (!issue(dir, PTP_INTERMEDIATE_CA_CRT, PTP_INTERMEDIATE_CA_KEY, &spec, NULL,
+	if (!ptp_issue(dir, PTP_INTERMEDIATE_CA_CRT, PTP_INTERMEDIATE_CA_KEY, &spec, NULL,
 			   &inter_cert, &inter_key))
 		goto done;
 
@@ -681,7 +681,7 @@ ptp_pki_generate(const char *dir)
 		.not_before = -PTP_HOUR,
 		.not_after = LEAF_LIFETIME,
 	};
-	if (!issue(dir, PTP_SERVER_CRT, PTP_SERVER_KEY, &spec, inter_cert, NULL, NULL))
+	if (!ptp_issue(dir, PTP_SERVER_CRT, PTP_SERVER_KEY, &spec, inter_cert, NULL, NULL))
 		goto done;
 
 	spec = (PtpCertSpec)
@@ -698,7 +698,7 @@ ptp_pki_generate(const char *dir)
 		.not_before = -PTP_HOUR,
 		.not_after = LEAF_LIFETIME,
 	};
-	if (!issue(dir, PTP_CLIENT_CRT, PTP_CLIENT_KEY, &spec, inter_cert, NULL, NULL))
+	if (!ptp_issue(dir, PTP_CLIENT_CRT, PTP_CLIENT_KEY, &spec, inter_cert, NULL, NULL))
 		goto done;
 
 	if (!issue_client_edge(dir, inter_cert, inter_key))
@@ -714,7 +714,7 @@ ptp_pki_generate(const char *dir)
 		.not_before = -PTP_HOUR,
 		.not_after = CA_LIFETIME,
 	};
-	if (!issue(dir, PTP_UNTRUSTED_CA_CRT, PTP_UNTRUSTED_CA_KEY, &spec, NULL, NULL, NULL))
+	if (!ptp_issue(dir, PTP_UNTRUSTED_CA_CRT, PTP_UNTRUSTED_CA_KEY, &spec, NULL, NULL, NULL))
 		goto done;
 
 	ok = true;
@@ -724,6 +724,100 @@ done:
 	EVP_PKEY_free(root_key);
 	X509_free(inter_cert);
 	EVP_PKEY_free(inter_key);
+	return ok;
+}
+
+/*
+ * Reads DIR/crt_name (its first certificate) and DIR/key_name.  Returns
+ * false with a failure recorded.
+ */
+bool
+ptp_load_pair(const char *dir, const char *crt_name, const char *key_name,
+			  X509 **cert_out, EVP_PKEY **key_out)
+{
+	char	   *crt_path = ptp_psprintf("%s/%s", dir, crt_name);
+	char	   *key_path = ptp_psprintf("%s/%s", dir, key_name);
+	BIO		   *bio;
+	bool		ok = false;
+
+	*cert_out = NULL;
+	*key_out = NULL;
+	bio = BIO_new_file(crt_path, "r");
+	if (bio != NULL)
+	{
+		*cert_out = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	bio = BIO_new_file(key_path, "r");
+	if (bio != NULL)
+	{
+		*key_out = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	if (*cert_out == NULL || *key_out == NULL)
+	{
+		ptp_fail_openssl("could not read \"%s\" and \"%s\"", crt_path, key_path);
+		X509_free(*cert_out);
+		EVP_PKEY_free(*key_out);
+		*cert_out = NULL;
+		*key_out = NULL;
+	}
+	else
+		ok = true;
+	free(crt_path);
+	free(key_path);
+	return ok;
+}
+
+/*
+ * Signs a CRL by issuer listing the serial numbers of revoked (n_revoked
+ * certificates), valid from an hour ago for 30 days, and appends it in PEM
+ * to the file path (created with mode 0644 if missing).  Returns false with
+ * a failure recorded.
+ */
+bool
+ptp_append_crl(const char *path, X509 *issuer, EVP_PKEY *issuer_key,
+			   X509 *const *revoked, int n_revoked)
+{
+	X509_CRL   *crl = X509_CRL_new();
+	ASN1_TIME  *last = X509_time_adj_ex(NULL, 0, -PTP_HOUR, NULL);
+	ASN1_TIME  *next = X509_time_adj_ex(NULL, 30, 0, NULL);
+	BIO		   *bio = NULL;
+	bool		ok = false;
+
+	if (crl == NULL || last == NULL || next == NULL ||
+		!X509_CRL_set_version(crl, 1) ||
+		!X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer)) ||
+		!X509_CRL_set1_lastUpdate(crl, last) ||
+		!X509_CRL_set1_nextUpdate(crl, next))
+		goto done;
+	for (int i = 0; i < n_revoked; i++)
+	{
+		X509_REVOKED *entry = X509_REVOKED_new();
+
+		if (entry == NULL ||
+			!X509_REVOKED_set_serialNumber(entry, (ASN1_INTEGER *) X509_get0_serialNumber(revoked[i])) ||
+			!X509_REVOKED_set_revocationDate(entry, last) ||
+			!X509_CRL_add0_revoked(crl, entry))
+		{
+			X509_REVOKED_free(entry);
+			goto done;
+		}
+	}
+	if (!X509_CRL_sort(crl) || !X509_CRL_sign(crl, issuer_key, EVP_sha256()))
+		goto done;
+	bio = BIO_new_file(path, "a");
+	if (bio == NULL || !PEM_write_bio_X509_CRL(bio, crl))
+		goto done;
+	ok = true;
+
+done:
+	if (!ok)
+		ptp_fail_openssl("could not write a CRL to \"%s\"", path);
+	BIO_free(bio);
+	X509_CRL_free(crl);
+	ASN1_TIME_free(last);
+	ASN1_TIME_free(next);
 	return ok;
 }
 

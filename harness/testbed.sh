@@ -44,13 +44,48 @@ if [ "$mode" = demo ]; then
 	exit 0
 fi
 
+# Each suite ends with an "N passed, N failed" line; add them up.
+total_passed=0
+total_failed=0
 status=0
-make -s PG_CONFIG="$PG_CONFIG" installcheck >"$workdir/installcheck.out" 2>&1 || status=$?
-cat "$workdir/installcheck.out"
-if [ $status -ne 0 ] && [ -f regression.diffs ]; then
-	cat regression.diffs
-fi
-passed=$(grep -cE '^(ok|test) .* \.\.\. ok|^ok ' "$workdir/installcheck.out" || true)
-failed=$(grep -cE 'FAILED|^not ok ' "$workdir/installcheck.out" || true)
-echo "installcheck: $passed passed, $failed failed"
-[ $status -eq 0 ] && [ "$failed" -eq 0 ]
+suite() {
+	local name=$1
+	shift
+	local out="$workdir/$name.out"
+	local rc=0
+
+	echo "== $name"
+	"$@" >"$out" 2>&1 || rc=$?
+	cat "$out"
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
+	if [ -n "$line" ]; then
+		total_passed=$((total_passed + $(echo "$line" | cut -d' ' -f1)))
+		total_failed=$((total_failed + $(echo "$line" | cut -d' ' -f3)))
+	fi
+	if [ $rc -ne 0 ]; then
+		echo "== $name FAILED (exit $rc)"
+		status=1
+	fi
+}
+
+installcheck() {
+	local rc=0
+	local log="$workdir/pg_regress.log"
+
+	make -s PG_CONFIG="$PG_CONFIG" installcheck >"$log" 2>&1 || rc=$?
+	cat "$log"
+	if [ $rc -ne 0 ] && [ -f regression.diffs ]; then
+		cat regression.diffs
+	fi
+	echo "$(grep -cE '^ok |^test .* \.\.\. ok' "$log") passed, $(grep -cE '\.\.\. FAILED|^not ok ' "$log") failed"
+	return $rc
+}
+
+suite installcheck installcheck
+suite expectation-model harness/expectations_test
+suite matrix "$probe" matrix --format tap --pg-config "$PG_CONFIG"
+suite cli bash harness/test_cli.sh "$probe"
+
+echo "all suites: $total_passed passed, $total_failed failed"
+exit $status

@@ -1,0 +1,366 @@
+/*-------------------------------------------------------------------------
+ *
+ * attempt.c
+ *		One connection attempt of the matrix: what the client received,
+ *		what the server says it served, and the outcome class.
+ *
+ * The class never comes from the sslmode asked for: the harness takes the
+ * peer chain libpq received (PQsslStruct) and verifies it itself against
+ * the case's trust anchor (X509_verify_cert) and host (X509_check_host,
+ * X509_check_ip_asc, per RFC 6125).  The server's view comes from
+ * tls_session() and tls_server_certificate() when pg_tls_audit is
+ * installed in the target, else from pg_stat_ssl and the certificate file
+ * the harness configured.
+ *
+ * harness/attempt.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <arpa/inet.h>
+#include <time.h>
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "libpq-fe.h"
+#include "matrix.h"
+#include "pg_tls_probe.h"
+
+#define MAX_PARAMS	24
+
+/*
+ * fingerprint
+ *		The SHA-256 fingerprint of cert as "AB:CD:...", malloc'd; NULL for
+ *		no certificate.
+ */
+static char *
+fingerprint(X509 *cert)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len;
+	char	   *out;
+
+	if (cert == NULL || !X509_digest(cert, EVP_sha256(), md, &len))
+		return NULL;
+	out = ptp_malloc0(len * 3 + 1);
+	for (unsigned int i = 0; i < len; i++)
+		snprintf(out + i * 3, 4, i + 1 < len ? "%02X:" : "%02X", md[i]);
+	return out;
+}
+
+/*
+ * ptp_file_fingerprint
+ *		Fingerprint of the first certificate in a PEM file, malloc'd; NULL
+ *		when it cannot be read.
+ */
+char *
+ptp_file_fingerprint(const char *path)
+{
+	BIO		   *bio = BIO_new_file(path, "r");
+	X509	   *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	char	   *fp = fingerprint(cert);
+
+	X509_free(cert);
+	BIO_free(bio);
+	return fp;
+}
+
+/*
+ * load_store
+ *		A trust store holding the certificates of the PEM file path, and
+ *		with_crls: the CRLs of the PKI's CRL file, checked for the whole
+ *		chain as libpq does.  NULL with a failure recorded.
+ */
+static X509_STORE *
+load_store(const char *pkidir, const char *anchor_file, bool with_crls)
+{
+	X509_STORE *store = X509_STORE_new();
+	char	   *path = ptp_psprintf("%s/%s", pkidir, anchor_file);
+	bool		ok = store != NULL && X509_STORE_load_file(store, path) == 1;
+
+	if (ok && with_crls)
+	{
+		char	   *crl = ptp_psprintf("%s/%s", pkidir, PTP_CRL_FILE);
+
+		ok = X509_STORE_load_file(store, crl) == 1 &&
+			X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL) == 1;
+		free(crl);
+	}
+	if (!ok)
+	{
+		ptp_fail_openssl("could not load trust anchor \"%s\"", path);
+		X509_STORE_free(store);
+		store = NULL;
+	}
+	free(path);
+	return store;
+}
+
+/*
+ * ptp_attempt_stores
+ *		Loads the trust stores of every anchor (none has no store).  Returns
+ *		false with a failure recorded.
+ */
+bool
+ptp_attempt_stores(AttemptContext *ctx)
+{
+	for (int a = 0; a < ANCHOR_COUNT; a++)
+	{
+		const char *file;
+
+		switch ((Anchor) a)
+		{
+			case ANCHOR_NONE:
+				continue;
+			case ANCHOR_WRONG:
+				file = PTP_UNTRUSTED_CA_CRT;
+				break;
+			case ANCHOR_BUNDLE:
+				file = PTP_BUNDLE_CRT;
+				break;
+			default:
+				/* the right CA, whether named, in HOME or as "system" */
+				file = PTP_ROOT_CA_CRT;
+				break;
+		}
+		for (int crl = 0; crl < 2; crl++)
+		{
+			ctx->stores[a][crl] = load_store(ctx->pkidir, file, crl == 1);
+			if (ctx->stores[a][crl] == NULL)
+				return false;
+		}
+	}
+	return true;
+}
+
+void
+ptp_attempt_free_stores(AttemptContext *ctx)
+{
+	for (int a = 0; a < ANCHOR_COUNT; a++)
+		for (int crl = 0; crl < 2; crl++)
+		{
+			X509_STORE_free(ctx->stores[a][crl]);
+			ctx->stores[a][crl] = NULL;
+		}
+}
+
+/*
+ * client_class
+ *		The class of a TLS session from the chain the client received:
+ *		tls-verified when it verifies against the case's anchor and names
+ *		the host, tls-chain-verified when only the chain verifies,
+ *		tls-unverified otherwise.
+ */
+static Outcome
+client_class(const AttemptContext *ctx, const Case *c, SSL *ssl)
+{
+	X509	   *leaf = SSL_get0_peer_certificate(ssl);
+	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+	X509_STORE *store = ctx->stores[c->config.anchor][c->config.crl != CRL_NONE];
+	X509_STORE_CTX *vctx;
+	const char *host = c->scenario->host;
+	unsigned char addr[16];
+	bool		chain_ok;
+	bool		name_ok;
+
+	if (leaf == NULL || store == NULL)
+		return OUTCOME_TLS_UNVERIFIED;
+
+	vctx = X509_STORE_CTX_new();
+	chain_ok = vctx != NULL &&
+		X509_STORE_CTX_init(vctx, store, leaf, chain) == 1 &&
+		X509_verify_cert(vctx) == 1;
+	X509_STORE_CTX_free(vctx);
+	if (!chain_ok)
+		return OUTCOME_TLS_UNVERIFIED;
+
+	if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1)
+		name_ok = X509_check_ip_asc(leaf, host, 0) == 1;
+	else
+		name_ok = X509_check_host(leaf, host, strlen(host), 0, NULL) == 1;
+	return name_ok ? OUTCOME_TLS_VERIFIED : OUTCOME_TLS_CHAIN_VERIFIED;
+}
+
+/*
+ * server_view
+ *		Asks the server what this session is: TLS or not, and the
+ *		fingerprint of the certificate it serves.  Records a finding when it
+ *		disagrees with what the client saw.
+ */
+static void
+server_view(const AttemptContext *ctx, Case *c, PGconn *conn)
+{
+	Observation *o = &c->seen;
+	PGresult   *res;
+	bool		client_tls = o->outcome >= OUTCOME_TLS_UNVERIFIED;
+
+	res = PQexec(conn, ctx->use_extension ?
+				 "SELECT s.ssl, c.sha256_fingerprint FROM tls_session() s "
+				 "LEFT JOIN tls_server_certificate() c ON true" :
+				 "SELECT ssl, NULL FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+	{
+		o->finding = ptp_psprintf("could not read the server's view: %s",
+								  PQerrorMessage(conn));
+		PQclear(res);
+		return;
+	}
+	o->server_seen = true;
+	o->server_ssl = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	if (ctx->use_extension)
+	{
+		o->server_source = "tls_server_certificate()";
+		if (!PQgetisnull(res, 0, 1))
+			o->server_fingerprint = ptp_strdup(PQgetvalue(res, 0, 1));
+	}
+	else
+	{
+		const char *served = ctx->served_fingerprints[c->scenario - matrix_scenarios];
+
+		o->server_source = "pg_stat_ssl + configured certificate file";
+		if (o->server_ssl && served != NULL)
+			o->server_fingerprint = ptp_strdup(served);
+	}
+	PQclear(res);
+
+	if (o->server_ssl != client_tls)
+		o->finding = ptp_psprintf("the client %s TLS but the server %s",
+								  client_tls ? "used" : "did not use",
+								  o->server_ssl ? "did" : "did not");
+	else if (client_tls &&
+			 (o->fingerprint == NULL || o->server_fingerprint == NULL ||
+			  strcmp(o->fingerprint, o->server_fingerprint) != 0))
+		o->finding = ptp_psprintf("the client received certificate %s, the server serves %s (interception)",
+								  o->fingerprint ? o->fingerprint : "(none)",
+								  o->server_fingerprint ? o->server_fingerprint : "(none)");
+}
+
+/*
+ * one_line
+ *		libpq's message on one line, malloc'd.
+ */
+static char *
+one_line(const char *msg)
+{
+	char	   *s = ptp_strdup(msg);
+	size_t		len = strlen(s);
+
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == ' '))
+		s[--len] = '\0';
+	for (char *p = s; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	return s;
+}
+
+/*
+ * ptp_attempt
+ *		Connects once with the case's configuration and fills c->seen.
+ */
+void
+ptp_attempt(const AttemptContext *ctx, Case *c)
+{
+	const Scenario *s = c->scenario;
+	const ClientConfig *cfg = &c->config;
+	const char *keys[MAX_PARAMS];
+	const char *vals[MAX_PARAMS];
+	char	   *owned[6];
+	int			n = 0,
+				n_owned = 0;
+	char		port[16];
+	char		timeout[16];
+	struct timespec t0,
+				t1;
+	PGconn	   *conn;
+
+#define PARAM(k, v) (keys[n] = (k), vals[n] = (v), n++)
+#define PKI_FILE(name) (owned[n_owned] = ptp_psprintf("%s/%s", ctx->pkidir, (name)), owned[n_owned++])
+
+	snprintf(port, sizeof(port), "%d", ctx->port);
+	snprintf(timeout, sizeof(timeout), "%d", ctx->timeout);
+	PARAM("host", s->host);
+	if (s->hostaddr)
+		PARAM("hostaddr", s->hostaddr);
+	PARAM("port", port);
+	PARAM("dbname", "postgres");
+	if (cfg->channel_binding)
+	{
+		PARAM("user", MATRIX_SCRAM_ROLE);
+		PARAM("password", ctx->password);
+	}
+	else
+		PARAM("user", PTP_CLIENT_CN);
+	PARAM("sslmode", mode_names[cfg->mode]);
+	switch (cfg->anchor)
+	{
+		case ANCHOR_RIGHT:
+			PARAM("sslrootcert", PKI_FILE(PTP_ROOT_CA_CRT));
+			break;
+		case ANCHOR_WRONG:
+			PARAM("sslrootcert", PKI_FILE(PTP_UNTRUSTED_CA_CRT));
+			break;
+		case ANCHOR_BUNDLE:
+			PARAM("sslrootcert", PKI_FILE(PTP_BUNDLE_CRT));
+			break;
+		case ANCHOR_SYSTEM:
+			PARAM("sslrootcert", "system");
+			break;
+		default:
+			/* none and home-root.crt: libpq looks in HOME */
+			break;
+	}
+	if (cfg->crl == CRL_FILE)
+		PARAM("sslcrl", PKI_FILE(PTP_CRL_FILE));
+	else if (cfg->crl == CRL_DIR)
+		PARAM("sslcrldir", PKI_FILE(PTP_CRL_DIR));
+	if (cfg->ccert == CCERT_GOOD)
+	{
+		PARAM("sslcert", PKI_FILE(PTP_CLIENT_CRT));
+		PARAM("sslkey", PKI_FILE(PTP_CLIENT_KEY));
+	}
+	else if (cfg->ccert == CCERT_REVOKED)
+	{
+		PARAM("sslcert", PKI_FILE(PTP_CLIENT_REVOKED_CRT));
+		PARAM("sslkey", PKI_FILE(PTP_CLIENT_REVOKED_KEY));
+	}
+	PARAM("channel_binding", cfg->channel_binding ? "require" : "disable");
+	if (cfg->direct)
+		PARAM("sslnegotiation", "direct");
+	PARAM("gssencmode", "disable");
+	PARAM("connect_timeout", timeout);
+	PARAM("application_name", "pg_tls_probe matrix");
+	keys[n] = vals[n] = NULL;
+#undef PARAM
+#undef PKI_FILE
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	conn = PQconnectdbParams(keys, vals, 0);
+	c->seen.ran = true;
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+	{
+		c->seen.outcome = OUTCOME_REFUSED;
+		c->seen.error = one_line(conn ? PQerrorMessage(conn) : "out of memory");
+	}
+	else if (!PQsslInUse(conn))
+		c->seen.outcome = OUTCOME_PLAINTEXT;
+	else
+	{
+		SSL		   *ssl = PQsslStruct(conn, "OpenSSL");
+		const char *protocol = PQsslAttribute(conn, "protocol");
+
+		c->seen.protocol = protocol ? ptp_strdup(protocol) : NULL;
+		c->seen.fingerprint = ssl ? fingerprint(SSL_get0_peer_certificate(ssl)) : NULL;
+		c->seen.outcome = ssl ? client_class(ctx, c, ssl) : OUTCOME_TLS_UNVERIFIED;
+	}
+	if (c->seen.outcome != OUTCOME_REFUSED)
+		server_view(ctx, c, conn);
+	PQfinish(conn);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	c->seen.ms = (t1.tv_sec - t0.tv_sec) * 1000.0 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+
+	for (int i = 0; i < n_owned; i++)
+		free(owned[i]);
+}

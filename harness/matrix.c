@@ -1,0 +1,720 @@
+/*-------------------------------------------------------------------------
+ *
+ * matrix.c
+ *		The "matrix" subcommand: every sslmode combination against every
+ *		kind of server certificate, with the outcome confirmed from both
+ *		sides and checked against the expectation model.
+ *
+ * One throwaway cluster serves every scenario in turn: the certificate,
+ * ssl on/off and pg_hba.conf change with a reload, which the postmaster
+ * applies before it forks the next backend.  Within a scenario the cases
+ * run on --jobs threads.  libpq finds ~/.postgresql/root.crt through HOME,
+ * a process-wide setting, so the cases that use it run as a group of their
+ * own while HOME points at a throwaway home that has one.
+ *
+ * harness/matrix.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <getopt.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "libpq-fe.h"
+#include "matrix.h"
+#include "pg_tls_probe.h"
+
+#define DEFAULT_TIMEOUT		10
+#define RELOAD_WAIT_MS		10000
+
+extern char **environ;
+
+typedef struct MatrixOptions
+{
+	ReportFormat format;
+	const char *filter;
+	int			jobs;
+	bool		keep;
+	int			timeout;
+	const char *pg_config;
+	bool		list;
+	bool		model;
+} MatrixOptions;
+
+/* The cases of one group, shared by the worker threads. */
+typedef struct WorkQueue
+{
+	const AttemptContext *ctx;
+	Case	  **cases;
+	int			n;
+	int			next;
+	pthread_mutex_t lock;
+} WorkQueue;
+
+static void *
+worker(void *arg)
+{
+	WorkQueue  *q = arg;
+
+	for (;;)
+	{
+		Case	   *c;
+
+		pthread_mutex_lock(&q->lock);
+		c = (q->next < q->n && !ptp_interrupted()) ? q->cases[q->next++] : NULL;
+		pthread_mutex_unlock(&q->lock);
+		if (c == NULL)
+			return NULL;
+		ptp_attempt(q->ctx, c);
+	}
+}
+
+/*
+ * run_group
+ *		Runs cases on up to jobs threads and waits for all of them.
+ */
+static void
+run_group(const AttemptContext *ctx, Case **cases, int n, int jobs)
+{
+	WorkQueue	q = {ctx, cases, n, 0, PTHREAD_MUTEX_INITIALIZER};
+	pthread_t	threads[64];
+	int			started = 0;
+
+	if (n == 0)
+		return;
+	for (int i = 0; i < jobs && i < n; i++)
+		if (pthread_create(&threads[started], NULL, worker, &q) == 0)
+			started++;
+	if (started == 0)
+		worker(&q);
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+}
+
+/*
+ * superuser_connect
+ *		A connection to the cluster over its Unix socket, or NULL with a
+ *		failure recorded.
+ */
+static PGconn *
+superuser_connect(const PtpClusterInfo *info)
+{
+	char		port[16];
+	const char *keys[] = {"host", "port", "user", "dbname", "application_name", NULL};
+	const char *vals[] = {info->socket_dir, port, "postgres", "postgres", "pg_tls_probe matrix", NULL};
+	PGconn	   *conn;
+
+	snprintf(port, sizeof(port), "%d", info->port);
+	conn = PQconnectdbParams(keys, vals, 0);
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		ptp_fail("the test server does not answer on \"%s\": %s", info->socket_dir,
+				 PQerrorMessage(conn));
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/*
+ * sql
+ *		Runs one statement; returns its first value (malloc'd, "" for none),
+ *		or NULL with a failure recorded.
+ */
+static char *
+sql(PGconn *conn, const char *query)
+{
+	PGresult   *res = PQexec(conn, query);
+	char	   *value = NULL;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK)
+		value = ptp_strdup(PQntuples(res) > 0 && PQnfields(res) > 0 ? PQgetvalue(res, 0, 0) : "");
+	else
+		ptp_fail("query on the test server failed: %s", PQerrorMessage(conn));
+	PQclear(res);
+	return value;
+}
+
+static bool
+sql_ok(PGconn *conn, const char *query)
+{
+	char	   *v = sql(conn, query);
+
+	free(v);
+	return v != NULL;
+}
+
+/*
+ * write_hba
+ *		Writes the scenario's pg_hba.conf: local trust for the harness, then
+ *		the TCP lines of the scenario's kind.  The SCRAM role serves the
+ *		channel_binding cases; every other case authenticates with trust,
+ *		which changes nothing in TLS and spares two key derivations per
+ *		connection.  Returns false with a failure recorded.
+ */
+static bool
+write_hba(const PtpClusterInfo *info, HbaKind hba)
+{
+	char	   *path = ptp_psprintf("%s/pg_hba.conf", info->data_dir);
+	FILE	   *fp = fopen(path, "w");
+	static const char *const nets[] = {"127.0.0.1/32", "::1/128"};
+	bool		ok;
+
+	if (fp == NULL)
+	{
+		ptp_fail("could not write \"%s\": %s", path, strerror(errno));
+		free(path);
+		return false;
+	}
+	fprintf(fp, "local all all trust\n");
+	for (int i = 0; i < 2; i++)
+	{
+		const char *cert = hba == HBA_CLIENT_CERT ? " clientcert=verify-full" : "";
+
+		fprintf(fp, "hostssl all %s %s scram-sha-256%s\n", MATRIX_SCRAM_ROLE, nets[i], cert);
+		fprintf(fp, "hostssl all all %s trust%s\n", nets[i], cert);
+		if (hba == HBA_ANY)
+		{
+			fprintf(fp, "host all %s %s scram-sha-256\n", MATRIX_SCRAM_ROLE, nets[i]);
+			fprintf(fp, "host all all %s trust\n", nets[i]);
+		}
+	}
+	ok = fclose(fp) == 0;
+	if (!ok)
+		ptp_fail("could not write \"%s\": %s", path, strerror(errno));
+	free(path);
+	return ok;
+}
+
+/*
+ * configure_scenario
+ *		Points the server at the scenario's certificate, SSL setting and
+ *		pg_hba.conf, reloads, and waits until the postmaster has applied it
+ *		(a new backend inherits the postmaster's reload time).  Returns false
+ *		with a failure recorded.
+ */
+static bool
+configure_scenario(const PtpClusterInfo *info, const Scenario *s)
+{
+	PGconn	   *conn = superuser_connect(info);
+	char	   *before = NULL;
+	char	   *query;
+	bool		ok;
+
+	if (conn == NULL)
+		return false;
+	before = sql(conn, "SELECT pg_conf_load_time()");
+	ok = before != NULL && write_hba(info, s->hba);
+	if (ok)
+	{
+		query = ptp_psprintf("ALTER SYSTEM SET ssl = %s", s->ssl ? "on" : "off");
+		ok = sql_ok(conn, query);
+		free(query);
+	}
+	if (ok && s->cert != NULL)
+	{
+		query = ptp_psprintf("ALTER SYSTEM SET ssl_cert_file = '%s/%s'", info->server_dir, s->cert);
+		ok = sql_ok(conn, query);
+		free(query);
+		query = ptp_psprintf("ALTER SYSTEM SET ssl_key_file = '%s/%s'", info->server_dir, s->key);
+		ok = ok && sql_ok(conn, query);
+		free(query);
+	}
+	ok = ok && sql_ok(conn, "SELECT pg_reload_conf()");
+	PQfinish(conn);
+
+	for (int waited = 0; ok; waited += 5)
+	{
+		char	   *now;
+
+		conn = superuser_connect(info);
+		if (conn == NULL)
+		{
+			ok = false;
+			break;
+		}
+		now = sql(conn, "SELECT pg_conf_load_time()");
+		PQfinish(conn);
+		if (now == NULL)
+			ok = false;
+		else if (strcmp(now, before) != 0)
+		{
+			free(now);
+			break;
+		}
+		free(now);
+		if (waited >= RELOAD_WAIT_MS)
+		{
+			ptp_fail("the test server did not reload its configuration for scenario \"%s\"", s->name);
+			ok = false;
+		}
+		usleep(5000);
+	}
+	free(before);
+	return ok;
+}
+
+/*
+ * clear_libpq_environment
+ *		Unsets every PG* variable and the OpenSSL ones, so that only the
+ *		case's own settings reach libpq.
+ */
+static void
+clear_libpq_environment(void)
+{
+	bool		again = true;
+
+	while (again)
+	{
+		again = false;
+		for (char **e = environ; *e != NULL; e++)
+		{
+			if (strncmp(*e, "PG", 2) == 0 || strncmp(*e, "SSL_CERT_", 9) == 0)
+			{
+				char	   *name = ptp_strdup(*e);
+
+				*strchr(name, '=') = '\0';
+				unsetenv(name);
+				free(name);
+				again = true;
+				break;
+			}
+		}
+	}
+}
+
+static bool
+make_dir(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) != 0 || chmod(path, mode) != 0)
+	{
+		ptp_fail("could not create directory \"%s\": %s", path, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * make_homes
+ *		Two throwaway homes: one empty, one whose ~/.postgresql/root.crt is
+ *		the right root CA.  Returns false with a failure recorded.
+ */
+static bool
+make_homes(const char *workdir, const char *pkidir, char **empty_home, char **root_home)
+{
+	char	   *dotdir;
+	char	   *src;
+	char	   *dst;
+	FILE	   *in,
+			   *out;
+	char		buf[8192];
+	size_t		n;
+	bool		ok;
+
+	*empty_home = ptp_psprintf("%s/home-empty", workdir);
+	*root_home = ptp_psprintf("%s/home-root-crt", workdir);
+	dotdir = ptp_psprintf("%s/.postgresql", *root_home);
+	ok = make_dir(*empty_home, 0700) && make_dir(*root_home, 0700) && make_dir(dotdir, 0700);
+	src = ptp_psprintf("%s/%s", pkidir, PTP_ROOT_CA_CRT);
+	dst = ptp_psprintf("%s/root.crt", dotdir);
+	if (ok)
+	{
+		in = fopen(src, "r");
+		out = fopen(dst, "w");
+		ok = in != NULL && out != NULL;
+		while (ok && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+			ok = fwrite(buf, 1, n, out) == n;
+		if (in)
+			fclose(in);
+		if (out && fclose(out) != 0)
+			ok = false;
+		if (!ok)
+			ptp_fail("could not write \"%s\": %s", dst, strerror(errno));
+	}
+	free(dotdir);
+	free(src);
+	free(dst);
+	return ok;
+}
+
+/*
+ * judge
+ *		Compares each case that ran with its expectation.
+ */
+static int
+judge(Case *cases, int n)
+{
+	int			deviations = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		Case	   *c = &cases[i];
+
+		if (!c->seen.ran)
+			continue;
+		if (c->seen.outcome != c->expect.outcome)
+			c->deviation_reason = ptp_psprintf("expected %s (rule %s), observed %s%s%s",
+											   outcome_names[c->expect.outcome], c->expect.rule,
+											   outcome_names[c->seen.outcome],
+											   c->seen.error ? ": " : "",
+											   c->seen.error ? c->seen.error : "");
+		else if (c->seen.outcome == OUTCOME_REFUSED && c->expect.reason != NULL &&
+				 (c->seen.error == NULL || strstr(c->seen.error, c->expect.reason) == NULL))
+			c->deviation_reason = ptp_psprintf("refused for another reason than \"%s\" (rule %s): %s",
+											   c->expect.reason, c->expect.rule,
+											   c->seen.error ? c->seen.error : "(no message)");
+		else if (c->seen.finding != NULL)
+			c->deviation_reason = ptp_psprintf("finding: %s", c->seen.finding);
+		c->deviation = c->deviation_reason != NULL;
+		deviations += c->deviation;
+	}
+	return deviations;
+}
+
+static void
+matrix_usage(void)
+{
+	printf("Connect with every sslmode combination to servers with good and bad certificates,\n");
+	printf("classify what the client received, confirm it from the server's side, and check\n");
+	printf("it against libpq's documented behaviour.\n\n");
+	printf("Usage:\n  %s matrix [OPTION]...\n\n", PTP_PROGNAME);
+	printf("Options:\n");
+	printf("  --format table|json|tap  output format (default: table)\n");
+	printf("  --filter PATTERN         only cases whose label contains PATTERN (or matches it, with * ? [)\n");
+	printf("  --jobs N                 parallel connections (default: number of CPUs)\n");
+	printf("  --keep                   leave the server and PKI in place for inspection\n");
+	printf("  --timeout SECS           per-connection timeout (default %d)\n", DEFAULT_TIMEOUT);
+	printf("  --pg-config PATH         PostgreSQL installation to start servers from\n");
+	printf("  --list                   print the pruning rules and the cases, run nothing\n");
+	printf("  --model                  print the expectation model, run nothing\n");
+	printf("  -h, --help               show this help, then exit\n\n");
+	printf("Exit status: 0 every case behaved as expected (documented insecure behaviour\n");
+	printf("included), 1 a deviation, 2 could not run.\n");
+}
+
+static bool
+parse_int(const char *s, int min, int max, int *out)
+{
+	char	   *end;
+	long		v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return false;
+	*out = (int) v;
+	return true;
+}
+
+/*
+ * run_matrix
+ *		Sets up PKI and server, runs the selected cases, tears everything
+ *		down.  Returns false with a failure recorded when it could not run.
+ */
+static bool
+run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
+		   const char **server_view)
+{
+	char		template[] = "/tmp/pg_tls_probe-matrix-XXXXXX";
+	char	   *workdir = mkdtemp(template);
+	char	   *pkidir = NULL,
+			   *empty_home = NULL,
+			   *root_home = NULL,
+			   *crl_conf = NULL;
+	char	   *conf[3];
+	PtpClusterOptions copts = {0};
+	PtpClusterInfo info = {0};
+	bool		started = false;
+	bool		ok = false;
+	unsigned char pw_bytes[16];
+	char		password[33];
+	PGconn	   *conn = NULL;
+	Case	  **group = ptp_malloc0(n * sizeof(Case *));
+
+	if (workdir == NULL || chmod(workdir, 0755) != 0)
+	{
+		ptp_fail("could not create a work directory under /tmp: %s", strerror(errno));
+		free(group);
+		return false;
+	}
+	pkidir = ptp_psprintf("%s/pki", workdir);
+	if (!ptp_pki_generate(pkidir) || !ptp_scenarios_pki(pkidir) ||
+		!make_homes(workdir, pkidir, &empty_home, &root_home))
+		goto done;
+	ctx->pkidir = pkidir;
+	if (!ptp_attempt_stores(ctx))
+		goto done;
+	{
+		/* sslrootcert=system: OpenSSL's default store, pointed at our root */
+		char	   *cert_file = ptp_psprintf("%s/%s", pkidir, PTP_ROOT_CA_CRT);
+
+		setenv("SSL_CERT_FILE", cert_file, 1);
+		free(cert_file);
+	}
+
+	ctx->served_fingerprints = ptp_malloc0(n_matrix_scenarios * sizeof(char *));
+	for (int i = 0; i < n_matrix_scenarios; i++)
+		if (matrix_scenarios[i].cert != NULL)
+		{
+			char	   *path = ptp_psprintf("%s/%s", pkidir, matrix_scenarios[i].cert);
+
+			ctx->served_fingerprints[i] = ptp_file_fingerprint(path);
+			free(path);
+		}
+
+	/* The server checks client certificates against the same CRLs. */
+	crl_conf = ptp_psprintf("ssl_crl_file = '%s/cluster/server/%s'", workdir, PTP_CRL_FILE);
+	conf[0] = crl_conf;
+	conf[1] = "log_connections = off";
+	conf[2] = "max_connections = 200";
+	copts.dir = ptp_psprintf("%s/cluster", workdir);
+	copts.pki = pkidir;
+	copts.pg_config = opts->pg_config;
+	copts.timeout = 60;
+	copts.conf = conf;
+	copts.n_conf = lengthof(conf);
+	copts.quiet = true;
+	started = ptp_cluster_start(&copts, &info);
+	if (!started)
+		goto done;
+	ctx->port = info.port;
+
+	if (RAND_bytes(pw_bytes, sizeof(pw_bytes)) != 1)
+	{
+		ptp_fail_openssl("could not generate a password");
+		goto done;
+	}
+	for (size_t i = 0; i < sizeof(pw_bytes); i++)
+		snprintf(password + 2 * i, 3, "%02x", pw_bytes[i]);
+	ctx->password = password;
+
+	conn = superuser_connect(&info);
+	if (conn == NULL)
+		goto done;
+	{
+		char	   *q = ptp_psprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", MATRIX_SCRAM_ROLE, password);
+		char	   *avail;
+
+		ok = sql_ok(conn, q);
+		free(q);
+		avail = ok ? sql(conn, "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_tls_audit'") : NULL;
+		ctx->use_extension = avail != NULL && strcmp(avail, "1") == 0 &&
+			sql_ok(conn, "CREATE EXTENSION IF NOT EXISTS pg_tls_audit");
+		ok = avail != NULL;
+		free(avail);
+		PQfinish(conn);
+		conn = NULL;
+		if (!ok)
+			goto done;
+		ok = false;
+	}
+	*server_view = ctx->use_extension ?
+		"tls_session() and tls_server_certificate() (pg_tls_audit installed in the target)" :
+		"pg_stat_ssl, and the certificate file the harness configured (pg_tls_audit is not installed)";
+
+	for (int si = 0; si < n_matrix_scenarios; si++)
+	{
+		const Scenario *s = &matrix_scenarios[si];
+		bool		any = false;
+
+		for (int i = 0; i < n; i++)
+			any |= cases[i].scenario == s && cases[i].expect.needs_libpq == 0;
+		if (!any)
+			continue;
+		if (!configure_scenario(&info, s))
+			goto done;
+
+		/* Cases reading ~/.postgresql/root.crt need their own HOME. */
+		for (int home_group = 0; home_group < 2; home_group++)
+		{
+			int			k = 0;
+
+			for (int i = 0; i < n; i++)
+				if (cases[i].scenario == s && cases[i].expect.needs_libpq == 0 &&
+					(cases[i].config.anchor == ANCHOR_HOME) == (home_group == 1))
+					group[k++] = &cases[i];
+			if (k == 0)
+				continue;
+			setenv("HOME", home_group == 1 ? root_home : empty_home, 1);
+			run_group(ctx, group, k, opts->jobs);
+			if (ptp_interrupted())
+			{
+				ptp_fail("interrupted; matrix abandoned");
+				goto done;
+			}
+		}
+	}
+
+	/* A server that died mid-run must not pass for a wall of refusals. */
+	conn = superuser_connect(&info);
+	if (conn == NULL)
+		goto done;
+	PQfinish(conn);
+	ok = true;
+
+done:
+	if (started && opts->keep)
+		fprintf(stderr, "%s: kept the server in %s (stop it with \"%s cluster stop %s\") and the PKI in %s\n",
+				PTP_PROGNAME, info.dir, PTP_PROGNAME, info.dir, pkidir);
+	else
+	{
+		if (started)
+		{
+			PtpClusterOptions stop = {0};
+
+			stop.dir = info.dir;
+			stop.pg_config = opts->pg_config;
+			stop.timeout = 60;
+			if (!ptp_cluster_stop(&stop))
+				ok = false;
+		}
+		if (workdir != NULL && !ptp_remove_tree(workdir, false))
+			ok = false;
+	}
+	if (started)
+		ptp_cluster_info_free(&info);
+	free((char *) copts.dir);
+	free(pkidir);
+	free(empty_home);
+	free(root_home);
+	free(crl_conf);
+	free(group);
+	return ok;
+}
+
+/*
+ * ptp_matrix_main
+ *		Entry point of "pg_tls_probe matrix".  Returns the exit code.
+ */
+int
+ptp_matrix_main(int argc, char **argv)
+{
+	enum
+	{
+		OPT_FORMAT = 1000, OPT_FILTER, OPT_JOBS, OPT_KEEP, OPT_TIMEOUT,
+		OPT_PG_CONFIG, OPT_LIST, OPT_MODEL
+	};
+	static const struct option long_options[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"filter", required_argument, NULL, OPT_FILTER},
+		{"jobs", required_argument, NULL, OPT_JOBS},
+		{"keep", no_argument, NULL, OPT_KEEP},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"pg-config", required_argument, NULL, OPT_PG_CONFIG},
+		{"list", no_argument, NULL, OPT_LIST},
+		{"model", no_argument, NULL, OPT_MODEL},
+		{NULL, 0, NULL, 0}
+	};
+	MatrixOptions opts = {FORMAT_TABLE, NULL, 0, false, DEFAULT_TIMEOUT, NULL, false, false};
+	AttemptContext ctx = {0};
+	const char *server_view = "";
+	int			libpq_major = PQlibVersion() / 10000;
+	Case	   *all;
+	Case	   *cases;
+	int			n_all,
+				n = 0;
+	int			c;
+	long		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	opts.jobs = cpus > 0 ? (int) Min(cpus, 64) : 2;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'h':
+				matrix_usage();
+				return PTP_EXIT_OK;
+			case OPT_FORMAT:
+				if (strcmp(optarg, "table") == 0)
+					opts.format = FORMAT_TABLE;
+				else if (strcmp(optarg, "json") == 0)
+					opts.format = FORMAT_JSON;
+				else if (strcmp(optarg, "tap") == 0)
+					opts.format = FORMAT_TAP;
+				else
+					return ptp_usage_error("matrix", "invalid --format \"%s\" (table, json or tap)", optarg);
+				break;
+			case OPT_FILTER:
+				opts.filter = optarg;
+				break;
+			case OPT_JOBS:
+				if (!parse_int(optarg, 1, 64, &opts.jobs))
+					return ptp_usage_error("matrix", "invalid --jobs \"%s\" (1 to 64)", optarg);
+				break;
+			case OPT_KEEP:
+				opts.keep = true;
+				break;
+			case OPT_TIMEOUT:
+				if (!parse_int(optarg, 2, 3600, &opts.timeout))
+					return ptp_usage_error("matrix", "invalid --timeout \"%s\" (seconds, 2 to 3600)", optarg);
+				break;
+			case OPT_PG_CONFIG:
+				opts.pg_config = optarg;
+				break;
+			case OPT_LIST:
+				opts.list = true;
+				break;
+			case OPT_MODEL:
+				opts.model = true;
+				break;
+			case ':':
+				return ptp_usage_error("matrix", "option \"%s\" requires an argument", argv[optind - 1]);
+			default:
+				if (optopt != 0 && optopt != '?')
+					return ptp_usage_error("matrix", "unrecognized option \"-%c\"", optopt);
+				return ptp_usage_error("matrix", "unrecognized option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return ptp_usage_error("matrix", "unexpected argument \"%s\"", argv[optind]);
+
+	if (opts.model)
+	{
+		ptp_model_print(stdout);
+		return PTP_EXIT_OK;
+	}
+
+	all = ptp_build_cases(libpq_major, &n_all);
+	cases = ptp_malloc0(n_all * sizeof(Case));
+	for (int i = 0; i < n_all; i++)
+		if (ptp_case_matches(&all[i], opts.filter))
+			cases[n++] = all[i];
+	free(all);
+	if (n == 0)
+	{
+		free(cases);
+		return ptp_usage_error("matrix", "--filter \"%s\" matches no case (see --list)", opts.filter);
+	}
+	if (opts.list)
+	{
+		ptp_report_list(stdout, cases, n);
+		free(cases);
+		return PTP_EXIT_OK;
+	}
+
+	clear_libpq_environment();
+	ctx.timeout = opts.timeout;
+	ctx.libpq_major = libpq_major;
+	ptp_trap_signals();
+	if (!run_matrix(&opts, cases, n, &ctx, &server_view))
+	{
+		ptp_attempt_free_stores(&ctx);
+		return ptp_report_failure();
+	}
+	ptp_attempt_free_stores(&ctx);
+
+	{
+		int			deviations = judge(cases, n);
+
+		ptp_report(stdout, opts.format, cases, n, libpq_major, server_view,
+				   opts.format == FORMAT_TABLE && isatty(STDOUT_FILENO));
+		return deviations > 0 ? PTP_EXIT_DEVIATION : PTP_EXIT_OK;
+	}
+}

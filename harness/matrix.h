@@ -1,0 +1,216 @@
+/*-------------------------------------------------------------------------
+ *
+ * matrix.h
+ *		Types shared by the parts of "pg_tls_probe matrix": server
+ *		scenarios, client configurations, cases, the expectation model,
+ *		connection attempts and reports.
+ *
+ * harness/matrix.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PTP_MATRIX_H
+#define PTP_MATRIX_H
+
+#include <stdio.h>
+
+/* The role the channel_binding cases authenticate as, with SCRAM. */
+#define MATRIX_SCRAM_ROLE	"tls_scram"
+
+/* The outcome vocabulary of DESIGN.md, from worst to best. */
+typedef enum Outcome
+{
+	OUTCOME_REFUSED,
+	OUTCOME_PLAINTEXT,
+	OUTCOME_TLS_UNVERIFIED,
+	OUTCOME_TLS_CHAIN_VERIFIED,
+	OUTCOME_TLS_VERIFIED,
+	OUTCOME_COUNT
+} Outcome;
+
+/* What the server's certificate chain is, seen from the right root CA. */
+typedef enum ChainKind
+{
+	CHAIN_TRUSTED,				/* issued under the right root */
+	CHAIN_UNTRUSTED_CA,			/* issued by a CA nobody trusts */
+	CHAIN_SELF_SIGNED,
+	CHAIN_EXPIRED,
+	CHAIN_NOT_YET_VALID,
+	CHAIN_REVOKED				/* trusted, but listed in the intermediate's CRL */
+} ChainKind;
+
+/* How the server certificate's names relate to the host the client asks for. */
+typedef enum NameKind
+{
+	NAME_MATCH,					/* a SAN (or, without SANs, the CN) matches */
+	NAME_MISMATCH,
+	NAME_NONE,					/* neither SAN nor CN */
+	NAME_NUL_IN_CN,				/* the CN hides a NUL byte (CVE-2009-4034) */
+	NAME_IP_IN_CN				/* host is an IP found only in the CN */
+} NameKind;
+
+/* Which connections the server's pg_hba.conf lets in. */
+typedef enum HbaKind
+{
+	HBA_ANY,					/* host and hostssl lines */
+	HBA_HOSTSSL_ONLY,
+	HBA_CLIENT_CERT				/* hostssl with clientcert=verify-full */
+} HbaKind;
+
+typedef struct Scenario
+{
+	const char *name;
+	const char *summary;
+	const char *cert;			/* certificate chain file in the PKI, NULL: ssl=off */
+	const char *key;
+	const char *host;			/* what the client asks for (and verifies) */
+	const char *hostaddr;		/* where it connects, NULL: resolve host */
+	bool		ssl;
+	HbaKind		hba;
+	ChainKind	chain;
+	NameKind	name_kind;
+} Scenario;
+
+typedef enum SslMode
+{
+	MODE_DISABLE,
+	MODE_ALLOW,
+	MODE_PREFER,
+	MODE_REQUIRE,
+	MODE_VERIFY_CA,
+	MODE_VERIFY_FULL,
+	MODE_COUNT
+} SslMode;
+
+/* Where the client's trust anchor comes from. */
+typedef enum Anchor
+{
+	ANCHOR_NONE,				/* no sslrootcert, empty HOME */
+	ANCHOR_RIGHT,				/* sslrootcert = the right root */
+	ANCHOR_WRONG,				/* sslrootcert = an unrelated CA */
+	ANCHOR_BUNDLE,				/* sslrootcert = unrelated CA + right root */
+	ANCHOR_HOME,				/* ~/.postgresql/root.crt in a throwaway HOME */
+	ANCHOR_SYSTEM,				/* sslrootcert=system, SSL_CERT_FILE = right root */
+	ANCHOR_COUNT
+} Anchor;
+
+typedef enum ClientCert
+{
+	CCERT_NONE,
+	CCERT_GOOD,
+	CCERT_REVOKED,
+	CCERT_COUNT
+} ClientCert;
+
+typedef enum CrlKind
+{
+	CRL_NONE,
+	CRL_FILE,					/* sslcrl: CRLs of every CA in the chain */
+	CRL_DIR,					/* sslcrldir: the same, hashed */
+	CRL_COUNT
+} CrlKind;
+
+typedef struct ClientConfig
+{
+	SslMode		mode;
+	Anchor		anchor;
+	bool		channel_binding;	/* channel_binding=require (else disable) */
+	ClientCert	ccert;
+	CrlKind		crl;
+	bool		direct;			/* sslnegotiation=direct (else postgres) */
+} ClientConfig;
+
+/* What the model expects of one case. */
+typedef struct Expectation
+{
+	Outcome		outcome;
+	const char *reason;			/* for OUTCOME_REFUSED: a substring of libpq's message */
+	const char *rule;			/* id of the rule that decided */
+	int			needs_libpq;	/* > 0: this libpq cannot express the case */
+} Expectation;
+
+/* What happened in one case. */
+typedef struct Observation
+{
+	bool		ran;
+	Outcome		outcome;
+	char	   *error;			/* libpq's message when refused */
+	char	   *protocol;
+	char	   *fingerprint;	/* of the certificate the client received */
+	bool		server_seen;	/* the server view could be read */
+	bool		server_ssl;
+	char	   *server_fingerprint; /* what the server says it serves */
+	const char *server_source;	/* "tls_server_certificate()" or the file */
+	char	   *finding;		/* a client/server disagreement, or NULL */
+	double		ms;
+} Observation;
+
+typedef struct Case
+{
+	int			id;
+	const Scenario *scenario;
+	ClientConfig config;
+	Expectation expect;
+	Observation seen;
+	bool		deviation;
+	char	   *deviation_reason;
+} Case;
+
+/* What every connection attempt of one matrix run shares (read-only). */
+typedef struct AttemptContext
+{
+	const char *pkidir;
+	int			port;
+	const char *password;		/* of the SCRAM role; never printed */
+	int			timeout;		/* seconds, per connection */
+	int			libpq_major;
+	bool		use_extension;	/* tls_session() exists in the target */
+	struct x509_store_st *stores[ANCHOR_COUNT][2];	/* [anchor][with CRLs] */
+	char	  **served_fingerprints;	/* per scenario, from its certificate file */
+} AttemptContext;
+
+/* Names of the enumerations, for reports and --list. */
+extern const char *const outcome_names[OUTCOME_COUNT];
+extern const char *const mode_names[MODE_COUNT];
+extern const char *const anchor_names[ANCHOR_COUNT];
+extern const char *const ccert_names[CCERT_COUNT];
+extern const char *const crl_names[CRL_COUNT];
+
+/* scenarios.c */
+extern const Scenario matrix_scenarios[];
+extern const int n_matrix_scenarios;
+extern bool ptp_scenarios_pki(const char *dir);
+
+/* cases.c */
+extern const char *const pruning_rules[];
+extern Case *ptp_build_cases(int libpq_major, int *n_cases);
+extern char *ptp_case_label(const Case *c);
+extern bool ptp_case_matches(const Case *c, const char *filter);
+
+/* attempt.c */
+extern bool ptp_attempt_stores(AttemptContext *ctx);
+extern void ptp_attempt_free_stores(AttemptContext *ctx);
+extern char *ptp_file_fingerprint(const char *path);
+extern void ptp_attempt(const AttemptContext *ctx, Case *c);
+
+/* report.c */
+typedef enum ReportFormat
+{
+	FORMAT_TABLE,
+	FORMAT_JSON,
+	FORMAT_TAP
+} ReportFormat;
+
+extern void ptp_report(FILE *out, ReportFormat format, Case *cases, int n_cases,
+					   int libpq_major, const char *server_view, bool color);
+extern void ptp_report_list(FILE *out, const Case *cases, int n_cases);
+
+/* expectations.c */
+typedef struct ModelRule ModelRule;
+extern Expectation ptp_expect(const Scenario *s, const ClientConfig *cfg,
+							  int libpq_major, int skip_rule);
+extern int	ptp_model_rule_count(void);
+extern const char *ptp_model_rule_id(int i);
+extern void ptp_model_print(FILE *out);
+
+#endif							/* PTP_MATRIX_H */

@@ -1,0 +1,386 @@
+/*-------------------------------------------------------------------------
+ *
+ * report.c
+ *		The matrix's reports: a grid per scenario (table), one JSON object
+ *		per case (json), or TAP; all three end with the same claim.
+ *
+ * Output is deterministic for the same results: no timestamps, fixed
+ * order.  Colour is used only when asked for (a terminal).
+ *
+ * harness/report.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include "matrix.h"
+#include "pg_tls_probe.h"
+
+#define RED		"\033[31m"
+#define GREEN	"\033[32m"
+#define YELLOW	"\033[33m"
+#define BOLD	"\033[1m"
+#define RESET	"\033[0m"
+
+static const char *const short_outcomes[OUTCOME_COUNT] = {
+	"refused", "plain", "unverif", "chain", "verified"
+};
+
+/* Counts behind the closing claim. */
+typedef struct Tally
+{
+	int			cases;
+	int			run;
+	int			not_run[32];	/* by libpq major needed */
+	int			deviations;
+	int			findings;
+	int			by_outcome[OUTCOME_COUNT];
+	int			verify_accepted;	/* verify-ca/verify-full, accepted */
+	int			verify_verified;	/* ... and tls-verified */
+	int			full_accepted;
+	int			full_verified;
+	int			insecure;		/* accepted below tls-verified, as expected */
+	char		full_unverified[256];	/* scenarios behind full_accepted - full_verified */
+} Tally;
+
+static bool
+accepted(Outcome o)
+{
+	return o != OUTCOME_REFUSED;
+}
+
+static Tally
+tally(const Case *cases, int n)
+{
+	Tally		t;
+
+	memset(&t, 0, sizeof(t));
+	t.cases = n;
+	for (int i = 0; i < n; i++)
+	{
+		const Case *c = &cases[i];
+		SslMode		mode = c->config.mode;
+
+		if (!c->seen.ran)
+		{
+			if (c->expect.needs_libpq > 0 && c->expect.needs_libpq < 32)
+				t.not_run[c->expect.needs_libpq]++;
+			continue;
+		}
+		t.run++;
+		t.by_outcome[c->seen.outcome]++;
+		if (c->deviation)
+			t.deviations++;
+		if (c->seen.finding)
+			t.findings++;
+		if (accepted(c->seen.outcome) && (mode == MODE_VERIFY_CA || mode == MODE_VERIFY_FULL))
+		{
+			t.verify_accepted++;
+			t.verify_verified += c->seen.outcome == OUTCOME_TLS_VERIFIED;
+			if (mode == MODE_VERIFY_FULL)
+			{
+				t.full_accepted++;
+				t.full_verified += c->seen.outcome == OUTCOME_TLS_VERIFIED;
+				if (c->seen.outcome != OUTCOME_TLS_VERIFIED &&
+					strstr(t.full_unverified, c->scenario->name) == NULL)
+				{
+					if (t.full_unverified[0])
+						strlcat(t.full_unverified, ", ", sizeof(t.full_unverified));
+					strlcat(t.full_unverified, c->scenario->name, sizeof(t.full_unverified));
+				}
+			}
+		}
+		if (accepted(c->seen.outcome) && c->seen.outcome != OUTCOME_TLS_VERIFIED && !c->deviation)
+			t.insecure++;
+	}
+	return t;
+}
+
+/*
+ * print_summary
+ *		The closing lines every format shares (TAP prefixes them with "# ").
+ */
+static void
+print_summary(FILE *out, const Tally *t, const char *prefix, const char *server_view, bool color)
+{
+	fprintf(out, "%s%d cases: %d run", prefix, t->cases, t->run);
+	for (int v = 0; v < 32; v++)
+		if (t->not_run[v])
+			fprintf(out, ", %d listed as \"needs libpq %d\"", t->not_run[v], v);
+	fprintf(out, "; %s%d deviations%s, %d findings\n",
+			color && t->deviations ? RED BOLD : "", t->deviations, color && t->deviations ? RESET : "",
+			t->findings);
+	fprintf(out, "%soutcomes:", prefix);
+	for (int o = 0; o < OUTCOME_COUNT; o++)
+		fprintf(out, " %s %d%s", outcome_names[o], t->by_outcome[o], o + 1 < OUTCOME_COUNT ? "," : "\n");
+	fprintf(out, "%sclaim \"only verified TLS sessions are accepted\": verify-full %d accepted, %d tls-verified",
+			prefix, t->full_accepted, t->full_verified);
+	if (t->full_accepted == t->full_verified)
+		fprintf(out, " (holds)");
+	else
+		fprintf(out, " (%sdoes not hold%s for %s: libpq matched the host where an RFC 6125 check does not)",
+				color ? RED : "", color ? RESET : "", t->full_unverified);
+	fprintf(out, "; verify-ca %d accepted, %d tls-verified (verify-ca checks no host name)\n",
+			t->verify_accepted - t->full_accepted, t->verify_verified - t->full_verified);
+	fprintf(out, "%s%saccepted insecurely, as libpq documents: %d%s (plaintext under disable/allow/prefer, "
+			"tls-unverified or tls-chain-verified below verify-full)\n",
+			prefix, color ? RED : "", t->insecure, color ? RESET : "");
+	fprintf(out, "%sserver view: %s\n", prefix, server_view);
+}
+
+static const char *
+outcome_color(Outcome o)
+{
+	switch (o)
+	{
+		case OUTCOME_TLS_VERIFIED:
+			return GREEN;
+		case OUTCOME_TLS_CHAIN_VERIFIED:
+			return YELLOW;
+		case OUTCOME_REFUSED:
+			return "";
+		default:
+			return RED;
+	}
+}
+
+/* The case's client configuration without the scenario, for grid rows. */
+static char *
+config_label(const Case *c)
+{
+	char	   *full = ptp_case_label(c);
+	char	   *space = strchr(full, ' ');
+	char	   *label = ptp_strdup(space ? space + 1 : full);
+
+	free(full);
+	return label;
+}
+
+static void
+print_grid_row(FILE *out, const Case *c, bool color)
+{
+	char	   *label = config_label(c);
+
+	fprintf(out, "  %-62s", label);
+	free(label);
+	if (!c->seen.ran)
+	{
+		fprintf(out, " needs libpq %d (not run)\n", c->expect.needs_libpq);
+		return;
+	}
+	for (int o = 0; o < OUTCOME_COUNT; o++)
+	{
+		const char *mark = ".";
+		const char *col = "";
+
+		if ((Outcome) o == c->seen.outcome)
+		{
+			mark = c->deviation ? (color ? "✗" : "X") : (color ? "●" : "*");
+			col = c->deviation ? RED BOLD : outcome_color(c->seen.outcome);
+		}
+		else if ((Outcome) o == c->expect.outcome && c->deviation)
+			mark = color ? "○" : "o";
+		fprintf(out, " %s%-8s%s", color ? col : "", mark, color && *col ? RESET : "");
+	}
+	fprintf(out, " %s", c->expect.rule);
+	if (c->deviation)
+		fprintf(out, "  %sDEVIATION: %s%s", color ? RED : "", c->deviation_reason, color ? RESET : "");
+	else if (c->seen.finding)
+		fprintf(out, "  FINDING: %s", c->seen.finding);
+	fputc('\n', out);
+}
+
+/*
+ * print_table
+ *		One grid per scenario, scenarios with deviations first; rows are
+ *		client configurations, columns outcomes.
+ */
+static void
+print_table(FILE *out, const Case *cases, int n, bool color)
+{
+	for (int pass = 0; pass < 2; pass++)
+	{
+		for (int si = 0; si < n_matrix_scenarios; si++)
+		{
+			const Scenario *s = &matrix_scenarios[si];
+			bool		bad = false;
+			bool		any = false;
+
+			for (int i = 0; i < n; i++)
+				if (cases[i].scenario == s)
+				{
+					any = true;
+					bad |= cases[i].deviation;
+				}
+			if (!any || bad != (pass == 0))
+				continue;
+
+			fprintf(out, "\n%s%s%s: %s (host %s)\n", color ? BOLD : "", s->name, color ? RESET : "",
+					s->summary, s->host);
+			fprintf(out, "  %-62s", "client configuration");
+			for (int o = 0; o < OUTCOME_COUNT; o++)
+				fprintf(out, " %-8s", short_outcomes[o]);
+			fprintf(out, " rule\n");
+			for (int i = 0; i < n; i++)
+				if (cases[i].scenario == s)
+					print_grid_row(out, &cases[i], color);
+		}
+	}
+	fprintf(out, "\nlegend: %s observed as expected, %s observed against the expectation, %s expected; "
+			"columns: refused, plaintext, tls-unverified, tls-chain-verified, tls-verified; "
+			"rule: the expectation rule that decided (pg_tls_probe matrix --model)\n\n",
+			color ? "●" : "*", color ? "✗" : "X", color ? "○" : "o");
+}
+
+/* Writes s as a JSON string. */
+static void
+json_string(FILE *out, const char *s)
+{
+	if (s == NULL)
+	{
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+	{
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+static void
+print_json(FILE *out, const Case *cases, int n)
+{
+	fputs("[\n", out);
+	for (int i = 0; i < n; i++)
+	{
+		const Case *c = &cases[i];
+		const ClientConfig *cfg = &c->config;
+
+		fprintf(out, "  {\"id\": %d, \"scenario\": ", c->id);
+		json_string(out, c->scenario->name);
+		fputs(", \"host\": ", out);
+		json_string(out, c->scenario->host);
+		fprintf(out, ", \"sslmode\": \"%s\", \"anchor\": \"%s\", \"channel_binding\": \"%s\", "
+				"\"client_cert\": \"%s\", \"crl\": \"%s\", \"sslnegotiation\": \"%s\", ",
+				mode_names[cfg->mode], anchor_names[cfg->anchor],
+				cfg->channel_binding ? "require" : "disable", ccert_names[cfg->ccert],
+				crl_names[cfg->crl], cfg->direct ? "direct" : "postgres");
+		fprintf(out, "\"rule\": \"%s\", ", c->expect.rule);
+		if (!c->seen.ran)
+		{
+			fprintf(out, "\"expected\": null, \"observed\": null, \"needs_libpq\": %d}%s\n",
+					c->expect.needs_libpq, i + 1 < n ? "," : "");
+			continue;
+		}
+		fprintf(out, "\"expected\": \"%s\", \"expected_reason\": ", outcome_names[c->expect.outcome]);
+		json_string(out, c->expect.reason);
+		fprintf(out, ", \"observed\": \"%s\", \"error\": ", outcome_names[c->seen.outcome]);
+		json_string(out, c->seen.error);
+		fputs(", \"protocol\": ", out);
+		json_string(out, c->seen.protocol);
+		fputs(", \"client_fingerprint\": ", out);
+		json_string(out, c->seen.fingerprint);
+		fputs(", \"server_fingerprint\": ", out);
+		json_string(out, c->seen.server_fingerprint);
+		fputs(", \"server_source\": ", out);
+		json_string(out, c->seen.server_source);
+		fputs(", \"finding\": ", out);
+		json_string(out, c->seen.finding);
+		fprintf(out, ", \"deviation\": %s, \"deviation_reason\": ", c->deviation ? "true" : "false");
+		json_string(out, c->deviation_reason);
+		fprintf(out, "}%s\n", i + 1 < n ? "," : "");
+	}
+	fputs("]\n", out);
+}
+
+static void
+print_tap(FILE *out, const Case *cases, int n, const Tally *t, const char *server_view)
+{
+	int			passed = 0,
+				failed = 0,
+				skipped = 0;
+
+	fprintf(out, "1..%d\n", n);
+	for (int i = 0; i < n; i++)
+	{
+		const Case *c = &cases[i];
+		char	   *label = ptp_case_label(c);
+
+		if (!c->seen.ran)
+		{
+			fprintf(out, "ok %d - %s # SKIP needs libpq %d\n", i + 1, label, c->expect.needs_libpq);
+			skipped++;
+		}
+		else if (c->deviation)
+		{
+			fprintf(out, "not ok %d - %s: %s\n", i + 1, label, outcome_names[c->seen.outcome]);
+			fprintf(out, "# %s\n", c->deviation_reason);
+			failed++;
+		}
+		else
+		{
+			fprintf(out, "ok %d - %s: %s (%s)\n", i + 1, label, outcome_names[c->seen.outcome], c->expect.rule);
+			passed++;
+		}
+		free(label);
+	}
+	print_summary(out, t, "# ", server_view, false);
+	fprintf(out, "%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+}
+
+/*
+ * ptp_report
+ *		Writes the results in the requested format, with the closing claim.
+ */
+void
+ptp_report(FILE *out, ReportFormat format, Case *cases, int n_cases,
+		   int libpq_major, const char *server_view, bool color)
+{
+	Tally		t = tally(cases, n_cases);
+
+	switch (format)
+	{
+		case FORMAT_TABLE:
+			print_table(out, cases, n_cases, color);
+			fprintf(out, "libpq %d\n", libpq_major);
+			print_summary(out, &t, "", server_view, color);
+			break;
+		case FORMAT_JSON:
+			print_json(out, cases, n_cases);
+			break;
+		case FORMAT_TAP:
+			print_tap(out, cases, n_cases, &t, server_view);
+			break;
+	}
+}
+
+/*
+ * ptp_report_list
+ *		--list: the pruning rules, then every case with its expectation.
+ */
+void
+ptp_report_list(FILE *out, const Case *cases, int n_cases)
+{
+	fprintf(out, "Pruning rules:\n");
+	for (int i = 0; pruning_rules[i] != NULL; i++)
+		fprintf(out, "  %s\n", pruning_rules[i]);
+	fprintf(out, "\n%d cases:\n", n_cases);
+	for (int i = 0; i < n_cases; i++)
+	{
+		char	   *label = ptp_case_label(&cases[i]);
+
+		if (cases[i].expect.needs_libpq)
+			fprintf(out, "%4d  %-86s needs libpq %d\n", cases[i].id, label, cases[i].expect.needs_libpq);
+		else
+			fprintf(out, "%4d  %-86s %s (%s)\n", cases[i].id, label,
+					outcome_names[cases[i].expect.outcome], cases[i].expect.rule);
+		free(label);
+	}
+}
