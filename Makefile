@@ -24,7 +24,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: harness install-harness clean-harness test test-all demo
+.PHONY: harness install-harness clean-harness test test-all demo bench
 
 all: harness
 install: install-harness
@@ -59,3 +59,7 @@ test-all:
 
 demo:
 	bash harness/testbed.sh demo
+
+# Speed, as ratios against a reference run side by side (harness/bench.sh).
+bench:
+	bash harness/bench.sh

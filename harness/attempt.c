@@ -19,6 +19,9 @@
 #include "postgres_fe.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include <openssl/pem.h>
@@ -27,9 +30,19 @@
 
 #include "libpq-fe.h"
 #include "matrix.h"
+#include "pqexpbuffer.h"
 #include "pg_tls_probe.h"
 
 #define MAX_PARAMS	24
+
+/* The server's view of the session, with and without pg_tls_audit. */
+#define SERVER_VIEW_EXTENSION \
+	"SELECT s.ssl, c.sha256_fingerprint FROM tls_session() s " \
+	"LEFT JOIN tls_server_certificate() c ON true"
+#define SERVER_VIEW_PG_STAT_SSL \
+	"SELECT ssl, NULL FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+
+extern char **environ;
 
 /*
  * fingerprint
@@ -197,10 +210,7 @@ server_view(const AttemptContext *ctx, Case *c, PGconn *conn)
 	PGresult   *res;
 	bool		client_tls = o->outcome >= OUTCOME_TLS_UNVERIFIED;
 
-	res = PQexec(conn, ctx->use_extension ?
-				 "SELECT s.ssl, c.sha256_fingerprint FROM tls_session() s "
-				 "LEFT JOIN tls_server_certificate() c ON true" :
-				 "SELECT ssl, NULL FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+	res = PQexec(conn, ctx->use_extension ? SERVER_VIEW_EXTENSION : SERVER_VIEW_PG_STAT_SSL);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 	{
 		o->finding = ptp_psprintf("could not read the server's view: %s",
@@ -254,6 +264,51 @@ one_line(const char *msg)
 		if (*p == '\n' || *p == '\t')
 			*p = ' ';
 	return s;
+}
+
+/*
+ * attempt_psql
+ *		The benchmark's reference: the same connection string and server
+ *		query, run by one psql process.  Records only whether it connected;
+ *		psql cannot show the chain it received.
+ */
+static void
+attempt_psql(const AttemptContext *ctx, Case *c, const char *const *keys,
+			 const char *const *vals)
+{
+	PQExpBufferData conninfo;
+	posix_spawn_file_actions_t actions;
+	pid_t		pid;
+	int			status = -1;
+	char	   *argv[] = {(char *) ctx->psql, "-X", "-q", "-A", "-t", "-d", NULL, "-c",
+		(char *) (ctx->use_extension ? SERVER_VIEW_EXTENSION : SERVER_VIEW_PG_STAT_SSL), NULL};
+
+	initPQExpBuffer(&conninfo);
+	for (int i = 0; keys[i] != NULL; i++)
+	{
+		appendPQExpBuffer(&conninfo, "%s%s='", i ? " " : "", keys[i]);
+		for (const char *p = vals[i]; *p; p++)
+		{
+			if (*p == '\\' || *p == '\'')
+				appendPQExpBufferChar(&conninfo, '\\');
+			appendPQExpBufferChar(&conninfo, *p);
+		}
+		appendPQExpBufferChar(&conninfo, '\'');
+	}
+	argv[6] = conninfo.data;
+
+	posix_spawn_file_actions_init(&actions);
+	posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	if (posix_spawn(&pid, ctx->psql, &actions, NULL, argv, environ) == 0)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	posix_spawn_file_actions_destroy(&actions);
+	termPQExpBuffer(&conninfo);
+
+	c->seen.ran = true;
+	c->seen.outcome = (WIFEXITED(status) && WEXITSTATUS(status) == 0) ?
+		OUTCOME_TLS_UNVERIFIED : OUTCOME_REFUSED;
 }
 
 /*
@@ -335,6 +390,14 @@ ptp_attempt(const AttemptContext *ctx, Case *c)
 	keys[n] = vals[n] = NULL;
 #undef PARAM
 #undef PKI_FILE
+
+	if (ctx->psql != NULL)
+	{
+		attempt_psql(ctx, c, keys, vals);
+		for (int i = 0; i < n_owned; i++)
+			free(owned[i]);
+		return;
+	}
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	conn = PQconnectdbParams(keys, vals, 0);

@@ -21,6 +21,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -44,7 +45,18 @@ typedef struct MatrixOptions
 	const char *pg_config;
 	bool		list;
 	bool		model;
+	bool		psql;			/* --engine psql: the benchmark's reference */
+	bool		timing;			/* --timing: phase times on stderr */
 } MatrixOptions;
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /* The cases of one group, shared by the worker threads. */
 typedef struct WorkQueue
@@ -376,6 +388,32 @@ judge(Case *cases, int n)
 	return deviations;
 }
 
+/*
+ * find_psql
+ *		The psql of the PostgreSQL installation pg_config describes
+ *		(malloc'd), or NULL with a failure recorded.
+ */
+static char *
+find_psql(const char *pg_config)
+{
+	char	   *argv[] = {(char *) (pg_config ? pg_config : "pg_config"), "--bindir", NULL};
+	char	   *bindir = ptp_run_capture(argv);
+	char	   *psql;
+
+	if (bindir == NULL)
+		return NULL;
+	bindir[strcspn(bindir, "\r\n")] = '\0';
+	psql = ptp_psprintf("%s/psql", bindir);
+	free(bindir);
+	if (access(psql, X_OK) != 0)
+	{
+		ptp_fail("\"%s\" is not executable: %s", psql, strerror(errno));
+		free(psql);
+		return NULL;
+	}
+	return psql;
+}
+
 static void
 matrix_usage(void)
 {
@@ -392,6 +430,9 @@ matrix_usage(void)
 	printf("  --pg-config PATH         PostgreSQL installation to start servers from\n");
 	printf("  --list                   print the pruning rules and the cases, run nothing\n");
 	printf("  --model                  print the expectation model, run nothing\n");
+	printf("  --engine libpq|psql      psql: run each case as one psql process instead (the\n");
+	printf("                           benchmark's reference; connects only, classifies nothing)\n");
+	printf("  --timing                 print the time of each phase on stderr\n");
 	printf("  -h, --help               show this help, then exit\n\n");
 	printf("Exit status: 0 every case behaved as expected (documented insecure behaviour\n");
 	printf("included), 1 a deviation, 2 could not run.\n");
@@ -435,6 +476,12 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 	char		password[33];
 	PGconn	   *conn = NULL;
 	Case	  **group = ptp_malloc0(n * sizeof(Case *));
+	double		t_start = now_seconds(),
+				t_cases = 0,
+				t_cases_start = 0,
+				t_connect = 0,
+				t_group;
+	int			n_ran = 0;
 
 	if (workdir == NULL || chmod(workdir, 0755) != 0)
 	{
@@ -471,7 +518,7 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 	crl_conf = ptp_psprintf("ssl_crl_file = '%s/cluster/server/%s'", workdir, PTP_CRL_FILE);
 	conf[0] = crl_conf;
 	conf[1] = "log_connections = off";
-	conf[2] = "max_connections = 200";
+	conf[2] = "max_connections = 100\nshared_buffers = 16MB\nshared_preload_libraries = 'pg_tls_audit'";
 	copts.dir = ptp_psprintf("%s/cluster", workdir);
 	copts.pki = pkidir;
 	copts.pg_config = opts->pg_config;
@@ -517,6 +564,7 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 		"tls_session() and tls_server_certificate() (pg_tls_audit installed in the target)" :
 		"pg_stat_ssl, and the certificate file the harness configured (pg_tls_audit is not installed)";
 
+	t_cases_start = now_seconds();
 	for (int si = 0; si < n_matrix_scenarios; si++)
 	{
 		const Scenario *s = &matrix_scenarios[si];
@@ -541,7 +589,10 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 			if (k == 0)
 				continue;
 			setenv("HOME", home_group == 1 ? root_home : empty_home, 1);
+			t_group = now_seconds();
 			run_group(ctx, group, k, opts->jobs);
+			t_connect += now_seconds() - t_group;
+			n_ran += k;
 			if (ptp_interrupted())
 			{
 				ptp_fail("interrupted; matrix abandoned");
@@ -549,6 +600,8 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 			}
 		}
 	}
+
+	t_cases = now_seconds() - t_cases_start;
 
 	/* A server that died mid-run must not pass for a wall of refusals. */
 	conn = superuser_connect(&info);
@@ -576,6 +629,10 @@ done:
 		if (workdir != NULL && !ptp_remove_tree(workdir, false))
 			ok = false;
 	}
+	if (ok && opts->timing)
+		fprintf(stderr, "timing: setup %.2f s, %d cases in %.2f s (%.0f cases/s), %.2f s reconfiguring the server between scenarios, teardown %.2f s\n",
+				t_cases_start - t_start, n_ran, t_connect, t_connect > 0 ? n_ran / t_connect : 0.0,
+				t_cases - t_connect, now_seconds() - t_start - (t_cases_start - t_start) - t_cases);
 	if (started)
 		ptp_cluster_info_free(&info);
 	free((char *) copts.dir);
@@ -597,7 +654,7 @@ ptp_matrix_main(int argc, char **argv)
 	enum
 	{
 		OPT_FORMAT = 1000, OPT_FILTER, OPT_JOBS, OPT_KEEP, OPT_TIMEOUT,
-		OPT_PG_CONFIG, OPT_LIST, OPT_MODEL
+		OPT_PG_CONFIG, OPT_LIST, OPT_MODEL, OPT_ENGINE, OPT_TIMING
 	};
 	static const struct option long_options[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -609,9 +666,12 @@ ptp_matrix_main(int argc, char **argv)
 		{"pg-config", required_argument, NULL, OPT_PG_CONFIG},
 		{"list", no_argument, NULL, OPT_LIST},
 		{"model", no_argument, NULL, OPT_MODEL},
+		{"engine", required_argument, NULL, OPT_ENGINE},
+		{"timing", no_argument, NULL, OPT_TIMING},
 		{NULL, 0, NULL, 0}
 	};
-	MatrixOptions opts = {FORMAT_TABLE, NULL, 0, false, DEFAULT_TIMEOUT, NULL, false, false};
+	MatrixOptions opts = {FORMAT_TABLE, NULL, 0, false, DEFAULT_TIMEOUT, NULL, false, false, false, false};
+	char	   *psql = NULL;
 	AttemptContext ctx = {0};
 	const char *server_view = "";
 	int			libpq_major = PQlibVersion() / 10000;
@@ -664,6 +724,15 @@ ptp_matrix_main(int argc, char **argv)
 			case OPT_MODEL:
 				opts.model = true;
 				break;
+			case OPT_TIMING:
+				opts.timing = true;
+				break;
+			case OPT_ENGINE:
+				if (strcmp(optarg, "psql") == 0)
+					opts.psql = true;
+				else if (strcmp(optarg, "libpq") != 0)
+					return ptp_usage_error("matrix", "invalid --engine \"%s\" (libpq or psql)", optarg);
+				break;
 			case ':':
 				return ptp_usage_error("matrix", "option \"%s\" requires an argument", argv[optind - 1]);
 			default:
@@ -699,6 +768,16 @@ ptp_matrix_main(int argc, char **argv)
 		return PTP_EXIT_OK;
 	}
 
+	if (opts.psql)
+	{
+		psql = find_psql(opts.pg_config);
+		if (psql == NULL)
+		{
+			free(cases);
+			return ptp_report_failure();
+		}
+		ctx.psql = psql;
+	}
 	clear_libpq_environment();
 	ctx.timeout = opts.timeout;
 	ctx.libpq_major = libpq_major;
@@ -706,9 +785,26 @@ ptp_matrix_main(int argc, char **argv)
 	if (!run_matrix(&opts, cases, n, &ctx, &server_view))
 	{
 		ptp_attempt_free_stores(&ctx);
+		free(psql);
 		return ptp_report_failure();
 	}
 	ptp_attempt_free_stores(&ctx);
+
+	if (opts.psql)
+	{
+		int			ran = 0,
+					connected = 0;
+
+		for (int i = 0; i < n; i++)
+		{
+			ran += cases[i].seen.ran;
+			connected += cases[i].seen.ran && cases[i].seen.outcome != OUTCOME_REFUSED;
+		}
+		printf("engine psql: %d connection attempts by %s, %d connected (no classification: psql shows no peer chain)\n",
+			   ran, psql, connected);
+		free(psql);
+		return PTP_EXIT_OK;
+	}
 
 	{
 		int			deviations = judge(cases, n);

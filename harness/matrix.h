@@ -167,6 +167,7 @@ typedef struct AttemptContext
 	bool		use_extension;	/* tls_session() exists in the target */
 	struct x509_store_st *stores[ANCHOR_COUNT][2];	/* [anchor][with CRLs] */
 	char	  **served_fingerprints;	/* per scenario, from its certificate file */
+	const char *psql;			/* --engine psql: this psql, one process per case */
 } AttemptContext;
 
 /* Names of the enumerations, for reports and --list. */
