@@ -612,8 +612,8 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 
 done:
 	if (started && opts->keep)
-		fprintf(stderr, "%s: kept the server in %s (stop it with \"%s cluster stop %s\") and the PKI in %s\n",
-				PTP_PROGNAME, info.dir, PTP_PROGNAME, info.dir, pkidir);
+		fprintf(stderr, "%s: kept the server in %s and the PKI in %s; when done: %s cluster stop %s && rm -r %s\n",
+				PTP_PROGNAME, info.dir, pkidir, PTP_PROGNAME, info.dir, workdir);
 	else
 	{
 		if (started)
