@@ -209,6 +209,7 @@ server_view(const AttemptContext *ctx, Case *c, PGconn *conn)
 	Observation *o = &c->seen;
 	PGresult   *res;
 	bool		client_tls = o->outcome >= OUTCOME_TLS_UNVERIFIED;
+	char	   *differs = NULL;
 
 	res = PQexec(conn, ctx->use_extension ? SERVER_VIEW_EXTENSION : SERVER_VIEW_PG_STAT_SSL);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
@@ -237,15 +238,21 @@ server_view(const AttemptContext *ctx, Case *c, PGconn *conn)
 	PQclear(res);
 
 	if (o->server_ssl != client_tls)
-		o->finding = ptp_psprintf("the client %s TLS but the server %s",
-								  client_tls ? "used" : "did not use",
-								  o->server_ssl ? "did" : "did not");
+		differs = ptp_psprintf("the client %s TLS but the server %s",
+							   client_tls ? "used" : "did not use",
+							   o->server_ssl ? "did" : "did not");
 	else if (client_tls &&
 			 (o->fingerprint == NULL || o->server_fingerprint == NULL ||
 			  strcmp(o->fingerprint, o->server_fingerprint) != 0))
-		o->finding = ptp_psprintf("the client received certificate %s, the server serves %s (interception)",
-								  o->fingerprint ? o->fingerprint : "(none)",
-								  o->server_fingerprint ? o->server_fingerprint : "(none)");
+		differs = ptp_psprintf("the client received certificate %s, the server serves %s (interception)",
+							   o->fingerprint ? o->fingerprint : "(none)",
+							   o->server_fingerprint ? o->server_fingerprint : "(none)");
+
+	/* Through an attacker the difference is the attack showing; elsewhere a finding. */
+	if (c->scenario->attack != ATTACK_NONE)
+		o->server_differs = differs;
+	else
+		o->finding = differs;
 }
 
 /*
@@ -327,6 +334,7 @@ ptp_attempt(const AttemptContext *ctx, Case *c)
 				n_owned = 0;
 	char		port[16];
 	char		timeout[16];
+	char		application_name[64];
 	struct timespec t0,
 				t1;
 	PGconn	   *conn;
@@ -334,7 +342,9 @@ ptp_attempt(const AttemptContext *ctx, Case *c)
 #define PARAM(k, v) (keys[n] = (k), vals[n] = (v), n++)
 #define PKI_FILE(name) (owned[n_owned] = ptp_psprintf("%s/%s", ctx->pkidir, (name)), owned[n_owned++])
 
-	snprintf(port, sizeof(port), "%d", ctx->port);
+	snprintf(port, sizeof(port), "%d", s->attack != ATTACK_NONE ? ctx->proxy_port : ctx->port);
+	/* The proxy files what it captures under this name. */
+	snprintf(application_name, sizeof(application_name), "pg_tls_probe matrix case %d", c->id);
 	snprintf(timeout, sizeof(timeout), "%d", ctx->timeout);
 	PARAM("host", s->host);
 	if (s->hostaddr)
@@ -386,7 +396,7 @@ ptp_attempt(const AttemptContext *ctx, Case *c)
 		PARAM("sslnegotiation", "direct");
 	PARAM("gssencmode", "disable");
 	PARAM("connect_timeout", timeout);
-	PARAM("application_name", "pg_tls_probe matrix");
+	PARAM("application_name", application_name);
 	keys[n] = vals[n] = NULL;
 #undef PARAM
 #undef PKI_FILE
@@ -421,6 +431,14 @@ ptp_attempt(const AttemptContext *ctx, Case *c)
 	if (c->seen.outcome != OUTCOME_REFUSED)
 		server_view(ctx, c, conn);
 	PQfinish(conn);
+	if (s->attack != ATTACK_NONE && ctx->proxy != NULL)
+	{
+		ProxyCapture cap;
+
+		ptp_proxy_capture(ctx->proxy, application_name, &cap);
+		c->seen.attack_accepted = cap.startup;
+		c->seen.attacker_got = ptp_proxy_describe(&cap);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	c->seen.ms = (t1.tv_sec - t0.tv_sec) * 1000.0 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
 

@@ -27,7 +27,8 @@ const char *const pruning_rules[] = {
 	"4. channel_binding=require (SCRAM user) where it can change the outcome, on good, untrusted-ca, ssl-off and hostssl-only: each sslmode with the right CA (untrusted-ca: so prefer's plaintext retry is exercised).",
 	"5. CRLs (sslcrl file, sslcrldir directory, both holding the CRLs of every CA in the chain) on revoked and on good (a non-revoked certificate still passes): sslmode prefer, require, verify-ca, verify-full with the right CA.",
 	"6. sslnegotiation=direct on good, mismatch, untrusted-ca and ssl-off: each sslmode with the right CA (libpq >= 17; listed as \"needs libpq 17\" otherwise).",
-	"7. Everything else uses channel_binding=disable, no client certificate, no CRL and sslnegotiation=postgres; the host is fixed per scenario.",
+	"7. Attacker proxies (strip, strip before a hostssl-only server, forge self-signed / copied names / valid chain for another name, inject, error before TLS) in front of the good server: sslmode disable once, the others with no anchor and with the right CA; channel_binding=require with both anchors on strip and forge-self-signed; the direct variants (forged certificate, no ALPN) with sslnegotiation=direct only: prefer once, require / verify-ca / verify-full with both anchors.",
+	"8. Everything else uses channel_binding=disable, no client certificate, no CRL and sslnegotiation=postgres; the host is fixed per scenario.",
 	NULL
 };
 
@@ -64,6 +65,50 @@ add_case(CaseList *list, const Scenario *s, ClientConfig cfg)
 	list->n++;
 }
 
+/*
+ * add_attack_cases
+ *		The client configurations run through an attacker proxy (rule 8).
+ */
+static void
+add_attack_cases(CaseList *list, const Scenario *s)
+{
+	static const Anchor anchors[] = {ANCHOR_NONE, ANCHOR_RIGHT};
+	bool		direct = s->attack == ATTACK_DIRECT || s->attack == ATTACK_DIRECT_NO_ALPN;
+	bool		binding = strcmp(s->name, "attack-strip") == 0 ||
+		strcmp(s->name, "attack-forge-self-signed") == 0;
+	ClientConfig cfg = {MODE_DISABLE, ANCHOR_NONE, false, CCERT_NONE, CRL_NONE, direct};
+
+	if (direct)
+	{
+		cfg.mode = MODE_PREFER;
+		add_case(list, s, cfg);
+		for (int m = MODE_REQUIRE; m < MODE_COUNT; m++)
+			for (size_t a = 0; a < lengthof(anchors); a++)
+			{
+				cfg.mode = (SslMode) m;
+				cfg.anchor = anchors[a];
+				add_case(list, s, cfg);
+			}
+		return;
+	}
+	add_case(list, s, cfg);
+	for (int m = MODE_ALLOW; m < MODE_COUNT; m++)
+		for (size_t a = 0; a < lengthof(anchors); a++)
+		{
+			cfg.mode = (SslMode) m;
+			cfg.anchor = anchors[a];
+			add_case(list, s, cfg);
+		}
+	for (int m = 0; binding && m < MODE_COUNT; m++)
+		for (size_t a = 0; a < lengthof(anchors); a++)
+		{
+			cfg.mode = (SslMode) m;
+			cfg.anchor = anchors[a];
+			cfg.channel_binding = true;
+			add_case(list, s, cfg);
+		}
+}
+
 static bool
 scenario_is(const Scenario *s, const char *const *names)
 {
@@ -91,6 +136,11 @@ ptp_build_cases(int libpq_major, int *n_cases)
 		const Scenario *s = &matrix_scenarios[i];
 		ClientConfig base = {MODE_DISABLE, ANCHOR_NONE, false, CCERT_NONE, CRL_NONE, false};
 
+		if (s->attack != ATTACK_NONE)
+		{
+			add_attack_cases(&list, s);
+			continue;
+		}
 		add_case(&list, s, base);
 		for (int m = MODE_ALLOW; m < MODE_COUNT; m++)
 		{

@@ -49,6 +49,7 @@ typedef struct Facts
 	ClientCert	ccert;
 	bool		system;
 	bool		direct;
+	AttackKind	attack;
 	int			libpq;
 } Facts;
 
@@ -70,6 +71,8 @@ struct ModelRule
 	int			needs_libpq;	/* > 0: the case cannot be expressed */
 	const char *reason;			/* refusals: a substring of libpq's message */
 	const char *source;
+	unsigned	attacks;		/* bit per AttackKind; 0 = any */
+	bool		leaks;			/* the client sent its startup before refusing */
 };
 
 #define M(m)	(1u << MODE_##m)
@@ -77,6 +80,7 @@ struct ModelRule
 #define N(n)	(1u << NAME_##n)
 #define H(h)	(1u << HBA_##h)
 #define C(c)	(1u << CCERT_##c)
+#define A(a)	(1u << ATTACK_##a)
 #define TLS_MODES	(M(ALLOW) | M(PREFER) | M(REQUIRE) | M(VERIFY_CA) | M(VERIFY_FULL))
 #define VERIFY_MODES (M(VERIFY_CA) | M(VERIFY_FULL))
 
@@ -87,100 +91,120 @@ static const ModelRule model[] = {
 	/* What this libpq cannot express at all. */
 	{"needs-16-system", 0, 0, 0, ANY, 0, ANY, 0, YES, ANY, 0, 15,
 		OUTCOME_REFUSED, 16, NULL,
-	"libpq docs, sslrootcert: the value \"system\" is new in PostgreSQL 16; libpq 15 reads it as a file name"},
+	"libpq docs, sslrootcert: the value \"system\" is new in PostgreSQL 16; libpq 15 reads it as a file name", 0, false},
 	{"needs-17-direct", 0, 0, 0, ANY, 0, ANY, 0, ANY, YES, 0, 16,
 		OUTCOME_REFUSED, 17, NULL,
-	"libpq docs, sslnegotiation: new in PostgreSQL 17"},
+	"libpq docs, sslnegotiation: new in PostgreSQL 17", 0, false},
 
 	/* Options libpq rejects before connecting. */
 	{"system-needs-verify-full", ~M(VERIFY_FULL) & 0x3f, 0, 0, ANY, 0, ANY, 0, YES, ANY, 16, 0,
 		OUTCOME_REFUSED, 0, "weak sslmode",
-	"libpq docs, sslrootcert=system: any sslmode but verify-full is an error (001_ssltests.pl: sslrootcert=system)"},
+	"libpq docs, sslrootcert=system: any sslmode but verify-full is an error (001_ssltests.pl: sslrootcert=system)", 0, false},
 	{"direct-needs-tls-mode", M(DISABLE) | M(ALLOW) | M(PREFER), 0, 0, ANY, 0, ANY, 0, ANY, YES, 17, 0,
 		OUTCOME_REFUSED, 0, "weak sslmode",
-	"libpq docs, sslnegotiation=direct: requires sslmode require, verify-ca or verify-full"},
+	"libpq docs, sslnegotiation=direct: requires sslmode require, verify-ca or verify-full", 0, false},
+	{"direct-no-alpn", 0, 0, 0, ANY, 0, ANY, 0, ANY, YES, 17, 0,
+		OUTCOME_REFUSED, 0, NULL,
+	"libpq docs, sslnegotiation=direct: the server must negotiate ALPN \"postgresql\"; a TLS endpoint that does not is refused",
+	A(DIRECT_NO_ALPN), false},
 
 	/* sslmode=disable: one plaintext attempt. */
 	{"disable-hostssl", M(DISABLE), 0, 0, ANY, H(HOSTSSL_ONLY) | H(CLIENT_CERT), ANY, 0, ANY, ANY, 0, 0,
 		OUTCOME_REFUSED, 0, "no pg_hba.conf entry",
-	"sslmode table: disable = only try a non-SSL connection; pg_hba.conf: hostssl matches SSL connections only"},
+	"sslmode table: disable = only try a non-SSL connection; pg_hba.conf: hostssl matches SSL connections only", 0, false},
 	{"disable-channel-binding", M(DISABLE), 0, 0, ANY, 0, YES, 0, ANY, ANY, 0, 0,
 		OUTCOME_REFUSED, 0, "channel binding",
-	"libpq docs, channel_binding=require: the connection must use channel binding, which needs SSL"},
+	"libpq docs, channel_binding=require: the connection must use channel binding, which needs SSL", 0, true},
 	{"disable-plaintext", M(DISABLE), 0, 0, ANY, 0, ANY, 0, ANY, ANY, 0, 0,
 		OUTCOME_PLAINTEXT, 0, NULL,
-	"sslmode table: disable = only try a non-SSL connection (001_ssltests.pl: sslmode=disable)"},
+	"sslmode table: disable = only try a non-SSL connection (001_ssltests.pl: sslmode=disable)", 0, false},
 
 	/* sslmode=allow: plaintext first, SSL only if the server refuses it. */
 	{"allow-plaintext", M(ALLOW), 0, 0, ANY, H(ANY), NO, 0, ANY, ANY, 0, 0,
 		OUTCOME_PLAINTEXT, 0, NULL,
-	"sslmode table: allow = first try a non-SSL connection"},
+	"sslmode table: allow = first try a non-SSL connection", 0, false},
 	{"allow-channel-binding", M(ALLOW), 0, 0, ANY, H(ANY), YES, 0, ANY, ANY, 0, 0,
 		OUTCOME_REFUSED, 0, "channel binding",
-	"sslmode table (allow tries non-SSL first) + channel_binding=require: libpq fails the plaintext attempt itself, so the server never refuses it and no SSL retry follows"},
+	"sslmode table (allow tries non-SSL first) + channel_binding=require: libpq fails the plaintext attempt itself, so the server never refuses it and no SSL retry follows", 0, true},
+
+	/* Attackers that answer the SSLRequest with something other than S or N. */
+	{"error-no-fallback", M(PREFER) | M(REQUIRE) | VERIFY_MODES, 0, 0, ANY, 0, ANY, 0, ANY, ANY, 0, 0,
+		OUTCOME_REFUSED, 0, "error response during SSL exchange",
+	"CVE-2024-10977, fixed in libpq 15.10/16.6/17.2: an ErrorResponse to SSLRequest is not the server's and no plaintext retry follows",
+	A(ERROR), false},
 
 	/* A server with ssl=off answers the SSLRequest with N. */
 	{"no-ssl-required", M(REQUIRE) | VERIFY_MODES, 0, 0, NO, 0, ANY, 0, ANY, NO, 0, 0,
 		OUTCOME_REFUSED, 0, "server does not support SSL",
-	"sslmode table: require/verify-* = only try an SSL connection"},
+	"sslmode table: require/verify-* = only try an SSL connection", 0, false},
 	{"no-ssl-direct", M(REQUIRE) | VERIFY_MODES, 0, 0, NO, 0, ANY, 0, ANY, YES, 0, 0,
 		OUTCOME_REFUSED, 0, NULL,
-	"libpq docs, sslnegotiation=direct: the TLS handshake starts at once; a server without SSL cannot complete it (the message varies)"},
+	"libpq docs, sslnegotiation=direct: the TLS handshake starts at once; a server without SSL cannot complete it (the message varies)", 0, false},
 	{"no-ssl-prefer-channel-binding", M(PREFER), 0, 0, NO, 0, YES, 0, ANY, ANY, 0, 0,
 		OUTCOME_REFUSED, 0, "channel binding",
-	"sslmode table: prefer falls back to non-SSL; channel_binding=require then fails"},
+	"sslmode table: prefer falls back to non-SSL; channel_binding=require then fails", 0, true},
 	{"no-ssl-prefer", M(PREFER), 0, 0, NO, 0, ANY, 0, ANY, ANY, 0, 0,
 		OUTCOME_PLAINTEXT, 0, NULL,
-	"sslmode table: prefer = first try SSL; if that fails, try non-SSL"},
+	"sslmode table: prefer = first try SSL; if that fails, try non-SSL", 0, false},
 
 	/* The TLS attempt: a trust anchor is needed to verify. */
 	{"verify-without-root", VERIFY_MODES, T(NO_ANCHOR), 0, YES, 0, ANY, 0, ANY, ANY, 0, 0,
 		OUTCOME_REFUSED, 0, "root certificate file",
-	"libpq docs, SSL support: verify-ca and verify-full need a root certificate file (001_ssltests.pl: root missing)"},
+	"libpq docs, SSL support: verify-ca and verify-full need a root certificate file (001_ssltests.pl: root missing)", 0, false},
 
+	/* An attacker that slips plaintext in before a handshake the client accepts. */
+	{"inject-abort", M(PREFER) | M(REQUIRE) | VERIFY_MODES, 0, 0, ANY, 0, ANY, 0, ANY, ANY, 0, 0,
+		OUTCOME_REFUSED, 0, "received unencrypted data after SSL response",
+	"CVE-2021-23222, fixed in libpq 14.1: plaintext bytes after the S, found once the handshake is done, abort the connection without a retry", A(INJECT), false},
 	/*
 	 * A failed verification fails the handshake, in every mode that has a
 	 * root file: with one, libpq verifies even under prefer and require.
 	 */
 	{"prefer-retries-plaintext", M(PREFER), T(FAIL), 0, YES, H(ANY), NO, 0, ANY, ANY, 0, 0,
 		OUTCOME_PLAINTEXT, 0, NULL,
-	"libpq: prefer retries without SSL after a failed SSL attempt (documented insecure: sslmode table, \"I don't care about security\")"},
+	"libpq: prefer retries without SSL after a failed SSL attempt (documented insecure: sslmode table, \"I don't care about security\")", 0, false},
 	{"prefer-retry-channel-binding", M(PREFER), T(FAIL), 0, YES, H(ANY), YES, 0, ANY, ANY, 0, 0,
 		OUTCOME_REFUSED, 0, "channel binding",
-	"libpq: prefer's plaintext retry cannot satisfy channel_binding=require"},
+	"libpq: prefer's plaintext retry cannot satisfy channel_binding=require", 0, true},
 	{"verify-failed", TLS_MODES, T(FAIL), 0, YES, 0, ANY, 0, ANY, ANY, 0, 0,
 		OUTCOME_REFUSED, 0, "certificate verify failed",
-	"libpq docs: if a root certificate file exists, require behaves like verify-ca (001_ssltests.pl: wrong root, expired, revoked with CRL file/dir, untrusted CA)"},
+	"libpq docs: if a root certificate file exists, require behaves like verify-ca (001_ssltests.pl: wrong root, expired, revoked with CRL file/dir, untrusted CA)", 0, false},
 
 	/* verify-full then checks the host name (libpq's rules). */
 	{"name-nul", M(VERIFY_FULL), 0, N(NUL_IN_CN), YES, 0, ANY, 0, ANY, ANY, 0, 0,
 		OUTCOME_REFUSED, 0, "embedded null",
-	"libpq refuses a certificate name with an embedded NUL (CVE-2009-4034)"},
+	"libpq refuses a certificate name with an embedded NUL (CVE-2009-4034)", 0, false},
 	{"name-none", M(VERIFY_FULL), 0, N(NONE), YES, 0, ANY, 0, ANY, ANY, 0, 0,
 		OUTCOME_REFUSED, 0, "could not get server's host name",
-	"libpq docs, SSL support (001_ssltests.pl: server certificate without CN or SANs)"},
+	"libpq docs, SSL support (001_ssltests.pl: server certificate without CN or SANs)", 0, false},
 	{"name-mismatch", M(VERIFY_FULL), 0, N(MISMATCH), YES, 0, ANY, 0, ANY, ANY, 0, 0,
 		OUTCOME_REFUSED, 0, "does not match host name",
-	"libpq docs, verify-full: the host name must match the certificate's SAN or, without SANs, its CN (001_ssltests.pl: hostname mismatch, wildcard)"},
+	"libpq docs, verify-full: the host name must match the certificate's SAN or, without SANs, its CN (001_ssltests.pl: hostname mismatch, wildcard)", 0, false},
+
+	/* A forged TLS session: SCRAM channel binding sees the substitution. */
+	{"forge-channel-binding", TLS_MODES, T(NO_ANCHOR) | T(OK), 0, YES, 0, YES, 0, ANY, ANY, 0, 0,
+		OUTCOME_REFUSED, 0, "channel binding",
+	"libpq docs, channel_binding: tls-server-end-point binds SCRAM to the server's certificate, so the real server rejects a session relayed from a forged one",
+	A(FORGE) | A(DIRECT), true},
 
 	/* A server that asks for a client certificate. */
 	{"client-cert-missing", TLS_MODES, 0, 0, YES, H(CLIENT_CERT), ANY, C(NONE), ANY, ANY, 0, 0,
 		OUTCOME_REFUSED, 0, "valid client certificate",
-	"pg_hba.conf docs, clientcert=verify-full: the client must present a valid certificate"},
+	"pg_hba.conf docs, clientcert=verify-full: the client must present a valid certificate", 0, false},
 	{"client-cert-revoked", TLS_MODES, 0, 0, YES, H(CLIENT_CERT), ANY, C(REVOKED), ANY, ANY, 0, 0,
 		OUTCOME_REFUSED, 0, "certificate revoked",
-	"runtime config docs, ssl_crl_file: client certificates listed there are rejected in the handshake"},
+	"runtime config docs, ssl_crl_file: client certificates listed there are rejected in the handshake", 0, false},
 
 	/* The TLS session stands; its class is what the client can prove. */
 	{"tls-verified", TLS_MODES, T(OK), N(MATCH), YES, 0, ANY, 0, ANY, ANY, 0, 0,
 		OUTCOME_TLS_VERIFIED, 0, NULL,
-	"libpq docs, verify-full; RFC 6125 host check by the harness (001_ssltests.pl: root right, two-CA bundle, SAN DNS, IP SAN, CN-only, wildcard)"},
+	"libpq docs, verify-full; RFC 6125 host check by the harness (001_ssltests.pl: root right, two-CA bundle, SAN DNS, IP SAN, CN-only, wildcard)", 0, false},
 	{"tls-chain-only", TLS_MODES, T(OK), 0, YES, 0, ANY, 0, ANY, ANY, 0, 0,
 		OUTCOME_TLS_CHAIN_VERIFIED, 0, NULL,
-	"libpq docs: verify-ca (and require/prefer with a root file) check the chain, not the name; libpq also matches an IP in the CN, RFC 6125 does not"},
+	"libpq docs: verify-ca (and require/prefer with a root file) check the chain, not the name; libpq also matches an IP in the CN, RFC 6125 does not", 0, false},
 	{"tls-unverified", TLS_MODES, T(NO_ANCHOR), 0, YES, 0, ANY, 0, ANY, ANY, 0, 0,
 		OUTCOME_TLS_UNVERIFIED, 0, NULL,
-	"sslmode table: require without a root file = encrypted, no verification (001_ssltests.pl: root missing, sslmode=require)"},
+	"sslmode table: require without a root file = encrypted, no verification (001_ssltests.pl: root missing, sslmode=require)", 0, false},
 };
 
 const char *const mode_names[MODE_COUNT] = {
@@ -209,11 +233,13 @@ derive_facts(const Scenario *s, const ClientConfig *cfg, int libpq_major)
 	f.mode = cfg->mode;
 	f.name = s->name_kind;
 	f.server_ssl = s->ssl;
-	f.hba = s->hba;
+	/* Behind an attacker, the proxy answers the client, whatever the server's pg_hba.conf. */
+	f.hba = s->attack != ATTACK_NONE ? HBA_ANY : s->hba;
 	f.channel_binding = cfg->channel_binding;
 	f.ccert = cfg->ccert;
 	f.system = cfg->anchor == ANCHOR_SYSTEM;
 	f.direct = cfg->direct;
+	f.attack = s->attack;
 	f.libpq = libpq_major;
 
 	/*
@@ -271,6 +297,7 @@ rule_holds(const ModelRule *r, const Facts *f)
 		bits_hold(r->ccert, f->ccert) &&
 		tri_holds(r->system, f->system) &&
 		tri_holds(r->direct, f->direct) &&
+		bits_hold(r->attacks, f->attack) &&
 		(r->libpq_min == 0 || f->libpq >= r->libpq_min) &&
 		(r->libpq_max == 0 || f->libpq <= r->libpq_max);
 }
@@ -286,7 +313,7 @@ Expectation
 ptp_expect(const Scenario *s, const ClientConfig *cfg, int libpq_major, int skip_rule)
 {
 	Facts		f = derive_facts(s, cfg, libpq_major);
-	Expectation e = {OUTCOME_REFUSED, "(no rule covers this case)", "none", 0};
+	Expectation e = {OUTCOME_REFUSED, "(no rule covers this case)", "none", 0, false};
 
 	for (int i = 0; i < (int) lengthof(model); i++)
 	{
@@ -296,6 +323,8 @@ ptp_expect(const Scenario *s, const ClientConfig *cfg, int libpq_major, int skip
 		e.reason = model[i].reason;
 		e.rule = model[i].id;
 		e.needs_libpq = model[i].needs_libpq;
+		e.attack_accepted = s->attack != ATTACK_NONE && e.needs_libpq == 0 &&
+			(e.outcome != OUTCOME_REFUSED || model[i].leaks);
 		break;
 	}
 	return e;
@@ -325,6 +354,7 @@ ptp_model_print(FILE *out)
 	static const char *const name_names[] = {"match", "mismatch", "none", "nul-in-cn", "ip-in-cn"};
 	static const char *const hba_names[] = {"host+hostssl", "hostssl-only", "clientcert"};
 	static const char *const tri_names[] = {"", "yes", "no"};
+	static const char *const attack_names[] = {"none", "strip", "forge", "inject", "error", "direct", "direct-no-alpn"};
 
 	fprintf(out, "Expectation model (first matching rule decides; blank = any):\n\n");
 	for (int i = 0; i < (int) lengthof(model); i++)
@@ -360,6 +390,7 @@ ptp_model_print(FILE *out)
 		ADD_BITS("client-cert", r->ccert, ccert_names, CCERT_COUNT);
 		ADD_TRI("system", r->system);
 		ADD_TRI("direct", r->direct);
+		ADD_BITS("attack", r->attacks, attack_names, ATTACK_COUNT);
 #undef ADD_BITS
 #undef ADD_TRI
 		if (r->libpq_min)
@@ -371,8 +402,9 @@ ptp_model_print(FILE *out)
 		if (r->needs_libpq)
 			fprintf(out, "%30s-> not run: needs libpq %d\n", "", r->needs_libpq);
 		else
-			fprintf(out, "%30s-> %s%s%s%s\n", "", outcome_names[r->outcome],
-					r->reason ? " (\"" : "", r->reason ? r->reason : "", r->reason ? "\")" : "");
+			fprintf(out, "%30s-> %s%s%s%s%s\n", "", outcome_names[r->outcome],
+					r->reason ? " (\"" : "", r->reason ? r->reason : "", r->reason ? "\")" : "",
+					r->leaks ? "; the startup was sent first" : "");
 		fprintf(out, "%30s   source: %s\n", "", r->source);
 	}
 }

@@ -20,6 +20,7 @@
 
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -224,7 +225,9 @@ configure_scenario(const PtpClusterInfo *info, const Scenario *s)
 	ok = before != NULL && write_hba(info, s->hba);
 	if (ok)
 	{
-		query = ptp_psprintf("ALTER SYSTEM SET ssl = %s", s->ssl ? "on" : "off");
+		/* Behind an attacker the server itself always has SSL. */
+		query = ptp_psprintf("ALTER SYSTEM SET ssl = %s",
+							 (s->ssl || s->attack != ATTACK_NONE) ? "on" : "off");
 		ok = sql_ok(conn, query);
 		free(query);
 	}
@@ -240,7 +243,7 @@ configure_scenario(const PtpClusterInfo *info, const Scenario *s)
 	ok = ok && sql_ok(conn, "SELECT pg_reload_conf()");
 	PQfinish(conn);
 
-	for (int waited = 0; ok; waited += 5)
+	for (int waited = 0; ok; waited += 1)
 	{
 		char	   *now;
 
@@ -265,10 +268,97 @@ configure_scenario(const PtpClusterInfo *info, const Scenario *s)
 			ptp_fail("the test server did not reload its configuration for scenario \"%s\"", s->name);
 			ok = false;
 		}
-		usleep(5000);
+		usleep(1000);
 	}
 	free(before);
 	return ok;
+}
+
+/*
+ * same_server_config
+ *		Whether scenarios a and b configure the server alike.
+ */
+static bool
+same_server_config(const Scenario *a, const Scenario *b)
+{
+	bool		ssl_a = a->ssl || a->attack != ATTACK_NONE;
+	bool		ssl_b = b->ssl || b->attack != ATTACK_NONE;
+
+	return ssl_a == ssl_b && a->hba == b->hba &&
+		((a->cert == NULL && b->cert == NULL) ||
+		 (a->cert != NULL && b->cert != NULL && strcmp(a->cert, b->cert) == 0));
+}
+
+/*
+ * start_attacker
+ *		Starts the proxy of attack scenario s in front of the server, with
+ *		the certificate its forgery names: a self-signed copy or an attacker
+ *		CA's copy of the server's certificate, or a PKI certificate (sent
+ *		with the intermediate).  Returns false with a failure recorded.
+ */
+static bool
+start_attacker(const Scenario *s, const char *pkidir, const PtpClusterInfo *info,
+			   AttemptContext *ctx, Proxy **proxy, X509 **cert, EVP_PKEY **key, X509 **chain)
+{
+	ProxyOptions po = {0};
+
+	po.kind = s->attack;
+	po.upstream_addr = "127.0.0.1";
+	po.upstream_port = info->port;
+	po.timeout_ms = ctx->timeout * 1000;
+	if (s->forgery != NULL &&
+		(strcmp(s->forgery, "self-signed") == 0 || strcmp(s->forgery, "copied") == 0))
+	{
+		X509	   *victim;
+		EVP_PKEY   *victim_key;
+		bool		ok;
+
+		if (!ptp_load_pair(pkidir, PTP_SERVER_CRT, PTP_SERVER_KEY, &victim, &victim_key))
+			return false;
+		ok = ptp_mint_forgery(victim, strcmp(s->forgery, "self-signed") == 0, cert, key, chain);
+		X509_free(victim);
+		EVP_PKEY_free(victim_key);
+		if (!ok)
+			return false;
+	}
+	else if (s->forgery != NULL)
+	{
+		char	   *crt = ptp_psprintf("%s.crt", s->forgery);
+		char	   *k = ptp_psprintf("%s.key", s->forgery);
+		EVP_PKEY   *ca_key = NULL;
+		bool		ok;
+
+		ok = ptp_load_pair(pkidir, crt, k, cert, key) &&
+			ptp_load_pair(pkidir, PTP_INTERMEDIATE_CA_CRT, PTP_INTERMEDIATE_CA_KEY, chain, &ca_key);
+		EVP_PKEY_free(ca_key);
+		free(crt);
+		free(k);
+		if (!ok)
+			return false;
+	}
+	po.cert = *cert;
+	po.key = *key;
+	po.chain = *chain;
+	*proxy = ptp_proxy_start(&po, &ctx->proxy_port);
+	ctx->proxy = *proxy;
+	return *proxy != NULL;
+}
+
+/*
+ * stop_attacker
+ *		Stops the current proxy, if any, and frees its certificate.
+ */
+static void
+stop_attacker(AttemptContext *ctx, Proxy **proxy, X509 **cert, EVP_PKEY **key, X509 **chain)
+{
+	ptp_proxy_stop(*proxy);
+	*proxy = NULL;
+	ctx->proxy = NULL;
+	X509_free(*cert);
+	EVP_PKEY_free(*key);
+	X509_free(*chain);
+	*cert = *chain = NULL;
+	*key = NULL;
 }
 
 /*
@@ -382,6 +472,19 @@ judge(Case *cases, int n)
 											   c->seen.error ? c->seen.error : "(no message)");
 		else if (c->seen.finding != NULL)
 			c->deviation_reason = ptp_psprintf("finding: %s", c->seen.finding);
+		else if (c->scenario->attack != ATTACK_NONE &&
+				 c->seen.attack_accepted != c->expect.attack_accepted)
+			c->deviation_reason = ptp_psprintf("the attack was %s, expected %s (rule %s): the attacker got %s",
+											   c->seen.attack_accepted ? "accepted" : "refused",
+											   c->expect.attack_accepted ? "accepted" : "refused",
+											   c->expect.rule, c->seen.attacker_got);
+		else if (c->scenario->attack == ATTACK_ERROR && c->seen.error != NULL &&
+				 strstr(c->seen.error, PROXY_INJECTED_TEXT) != NULL)
+			c->deviation_reason = ptp_psprintf("libpq shows the attacker's message as the server's: %s",
+											   c->seen.error);
+		else if (c->scenario->attack != ATTACK_NONE && c->seen.outcome != OUTCOME_REFUSED &&
+				 c->seen.server_differs == NULL)
+			c->deviation_reason = ptp_psprintf("the server's view of an intercepted session shows no difference");
 		c->deviation = c->deviation_reason != NULL;
 		deviations += c->deviation;
 	}
@@ -475,6 +578,11 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 	unsigned char pw_bytes[16];
 	char		password[33];
 	PGconn	   *conn = NULL;
+	Proxy	   *proxy = NULL;
+	const Scenario *applied = NULL;
+	X509	   *proxy_cert = NULL,
+			   *proxy_chain = NULL;
+	EVP_PKEY   *proxy_key = NULL;
 	Case	  **group = ptp_malloc0(n * sizeof(Case *));
 	double		t_start = now_seconds(),
 				t_cases = 0,
@@ -574,7 +682,15 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 			any |= cases[i].scenario == s && cases[i].expect.needs_libpq == 0;
 		if (!any)
 			continue;
-		if (!configure_scenario(&info, s))
+		/* Consecutive scenarios often share a server configuration. */
+		if (applied == NULL || !same_server_config(applied, s))
+		{
+			if (!configure_scenario(&info, s))
+				goto done;
+			applied = s;
+		}
+		if (s->attack != ATTACK_NONE &&
+			!start_attacker(s, pkidir, &info, ctx, &proxy, &proxy_cert, &proxy_key, &proxy_chain))
 			goto done;
 
 		/* Cases reading ~/.postgresql/root.crt need their own HOME. */
@@ -599,6 +715,7 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 				goto done;
 			}
 		}
+		stop_attacker(ctx, &proxy, &proxy_cert, &proxy_key, &proxy_chain);
 	}
 
 	t_cases = now_seconds() - t_cases_start;
@@ -611,6 +728,7 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 	ok = true;
 
 done:
+	stop_attacker(ctx, &proxy, &proxy_cert, &proxy_key, &proxy_chain);
 	if (started && opts->keep)
 		fprintf(stderr, "%s: kept the server in %s and the PKI in %s; when done: %s cluster stop %s && rm -r %s\n",
 				PTP_PROGNAME, info.dir, pkidir, PTP_PROGNAME, info.dir, workdir);
@@ -779,6 +897,8 @@ ptp_matrix_main(int argc, char **argv)
 		ctx.psql = psql;
 	}
 	clear_libpq_environment();
+	/* The proxies write to sockets that clients may have closed. */
+	signal(SIGPIPE, SIG_IGN);
 	ctx.timeout = opts.timeout;
 	ctx.libpq_major = libpq_major;
 	ptp_trap_signals();

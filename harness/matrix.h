@@ -14,6 +14,8 @@
 
 #include <stdio.h>
 
+#include "proxy.h"
+
 /* The role the channel_binding cases authenticate as, with SCRAM. */
 #define MATRIX_SCRAM_ROLE	"tls_scram"
 
@@ -36,7 +38,8 @@ typedef enum ChainKind
 	CHAIN_SELF_SIGNED,
 	CHAIN_EXPIRED,
 	CHAIN_NOT_YET_VALID,
-	CHAIN_REVOKED				/* trusted, but listed in the intermediate's CRL */
+	CHAIN_REVOKED,				/* trusted, but listed in the intermediate's CRL */
+	CHAIN_ATTACKER				/* minted by an attacker: no anchor of ours has it */
 } ChainKind;
 
 /* How the server certificate's names relate to the host the client asks for. */
@@ -67,8 +70,10 @@ typedef struct Scenario
 	const char *hostaddr;		/* where it connects, NULL: resolve host */
 	bool		ssl;
 	HbaKind		hba;
-	ChainKind	chain;
+	ChainKind	chain;			/* for attacks: what the attacker presents */
 	NameKind	name_kind;
+	AttackKind	attack;			/* not ATTACK_NONE: the client reaches a proxy */
+	const char *forgery;		/* forge: "self-signed", "copied" or a PKI file */
 } Scenario;
 
 typedef enum SslMode
@@ -127,6 +132,7 @@ typedef struct Expectation
 	const char *reason;			/* for OUTCOME_REFUSED: a substring of libpq's message */
 	const char *rule;			/* id of the rule that decided */
 	int			needs_libpq;	/* > 0: this libpq cannot express the case */
+	bool		attack_accepted;	/* attacks: the client gives the proxy its startup */
 } Expectation;
 
 /* What happened in one case. */
@@ -142,6 +148,9 @@ typedef struct Observation
 	char	   *server_fingerprint; /* what the server says it serves */
 	const char *server_source;	/* "tls_server_certificate()" or the file */
 	char	   *finding;		/* a client/server disagreement, or NULL */
+	bool		attack_accepted;	/* the proxy received the client's startup */
+	char	   *attacker_got;	/* what, in words */
+	char	   *server_differs;	/* attacks: how the server's view differs */
 	double		ms;
 } Observation;
 
@@ -168,6 +177,8 @@ typedef struct AttemptContext
 	struct x509_store_st *stores[ANCHOR_COUNT][2];	/* [anchor][with CRLs] */
 	char	  **served_fingerprints;	/* per scenario, from its certificate file */
 	const char *psql;			/* --engine psql: this psql, one process per case */
+	Proxy	   *proxy;			/* the current attack scenario's proxy */
+	int			proxy_port;
 } AttemptContext;
 
 /* Names of the enumerations, for reports and --list. */

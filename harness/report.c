@@ -41,6 +41,9 @@ typedef struct Tally
 	int			full_verified;
 	int			insecure;		/* accepted below tls-verified, as expected */
 	char		full_unverified[256];	/* scenarios behind full_accepted - full_verified */
+	int			attacks;		/* cases run through an attacker proxy */
+	int			attacks_accepted;
+	int			attacks_accepted_full;	/* ... under sslmode=verify-full */
 } Tally;
 
 static bool
@@ -92,6 +95,12 @@ tally(const Case *cases, int n)
 		}
 		if (accepted(c->seen.outcome) && c->seen.outcome != OUTCOME_TLS_VERIFIED && !c->deviation)
 			t.insecure++;
+		if (c->scenario->attack != ATTACK_NONE)
+		{
+			t.attacks++;
+			t.attacks_accepted += c->seen.attack_accepted;
+			t.attacks_accepted_full += c->seen.attack_accepted && mode == MODE_VERIFY_FULL;
+		}
 	}
 	return t;
 }
@@ -125,6 +134,10 @@ print_summary(FILE *out, const Tally *t, const char *prefix, const char *server_
 	fprintf(out, "%s%saccepted insecurely, as libpq documents: %d%s (plaintext under disable/allow/prefer, "
 			"tls-unverified or tls-chain-verified below verify-full)\n",
 			prefix, color ? RED : "", t->insecure, color ? RESET : "");
+	if (t->attacks > 0)
+		fprintf(out, "%sattacks: %d attempts through attacker proxies, %s%d accepted%s (verify-full: %d)\n",
+				prefix, t->attacks, color && t->attacks_accepted ? RED : "", t->attacks_accepted,
+				color && t->attacks_accepted ? RESET : "", t->attacks_accepted_full);
 	fprintf(out, "%sserver view: %s\n", prefix, server_view);
 }
 
@@ -187,6 +200,9 @@ print_grid_row(FILE *out, const Case *c, bool color)
 		fprintf(out, "  %sDEVIATION: %s%s", color ? RED : "", c->deviation_reason, color ? RESET : "");
 	else if (c->seen.finding)
 		fprintf(out, "  FINDING: %s", c->seen.finding);
+	else if (c->seen.attack_accepted)
+		fprintf(out, "  %sATTACK ACCEPTED%s: the attacker got %s", color ? RED : "", color ? RESET : "",
+				c->seen.attacker_got);
 	fputc('\n', out);
 }
 
@@ -293,6 +309,17 @@ print_json(FILE *out, const Case *cases, int n)
 		json_string(out, c->seen.server_source);
 		fputs(", \"finding\": ", out);
 		json_string(out, c->seen.finding);
+		fputs(", \"attack\": ", out);
+		json_string(out, c->scenario->attack != ATTACK_NONE ? c->scenario->name : NULL);
+		if (c->scenario->attack != ATTACK_NONE)
+		{
+			fprintf(out, ", \"attack_accepted\": %s, \"attack_expected_accepted\": %s, \"attacker_got\": ",
+					c->seen.attack_accepted ? "true" : "false",
+					c->expect.attack_accepted ? "true" : "false");
+			json_string(out, c->seen.attacker_got);
+			fputs(", \"server_view_differs\": ", out);
+			json_string(out, c->seen.server_differs);
+		}
 		fprintf(out, ", \"deviation\": %s, \"deviation_reason\": ", c->deviation ? "true" : "false");
 		json_string(out, c->deviation_reason);
 		fprintf(out, "}%s\n", i + 1 < n ? "," : "");

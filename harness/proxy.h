@@ -1,0 +1,63 @@
+/*-------------------------------------------------------------------------
+ *
+ * proxy.h
+ *		In-process attacker proxies of pg_tls_probe (harness/proxy.c).
+ *
+ * harness/proxy.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PTP_PROXY_H
+#define PTP_PROXY_H
+
+#include <openssl/ssl.h>
+
+typedef enum AttackKind
+{
+	ATTACK_NONE,
+	ATTACK_STRIP,				/* answers SSLRequest with N (CVE-2017-7485 class) */
+	ATTACK_FORGE,				/* answers S, completes TLS on a minted certificate */
+	ATTACK_INJECT,				/* answers S plus plaintext bytes (CVE-2021-23222) */
+	ATTACK_ERROR,				/* answers SSLRequest with an ErrorResponse (CVE-2024-10977) */
+	ATTACK_DIRECT,				/* direct TLS (sslnegotiation=direct) on its certificate */
+	ATTACK_DIRECT_NO_ALPN,		/* the same, without negotiating ALPN */
+	ATTACK_COUNT
+} AttackKind;
+
+/* The marker the error-before-tls proxy puts in its injected message. */
+#define PROXY_INJECTED_TEXT	"pg_tls_probe-injected-error"
+
+typedef struct ProxyOptions
+{
+	AttackKind	kind;
+	const char *upstream_addr;	/* numeric address of the real server */
+	int			upstream_port;
+	X509	   *cert;			/* forge and direct: what the proxy presents */
+	EVP_PKEY   *key;
+	X509	   *chain;			/* an intermediate to send after cert, or NULL */
+	int			timeout_ms;		/* every socket operation */
+} ProxyOptions;
+
+/* What an attacker got from the connections of one client (by application_name). */
+typedef struct ProxyCapture
+{
+	bool		startup;		/* a StartupMessage reached the proxy */
+	bool		startup_over_tls;	/* ... over TLS on the proxy's certificate */
+	bool		startup_plaintext;	/* ... in plaintext */
+	char		user[64];
+	char		database[64];
+	int			auth_request;	/* the upstream's authentication request code */
+	bool		password;		/* a cleartext password crossed (never kept) */
+	bool		sasl;			/* a SCRAM exchange crossed */
+} ProxyCapture;
+
+typedef struct Proxy Proxy;
+
+extern Proxy *ptp_proxy_start(const ProxyOptions *opts, int *port);
+extern void ptp_proxy_capture(Proxy *proxy, const char *application_name, ProxyCapture *out);
+extern void ptp_proxy_stop(Proxy *proxy);
+extern char *ptp_proxy_describe(const ProxyCapture *cap);
+extern bool ptp_mint_forgery(X509 *victim, bool self_signed, X509 **cert_out,
+							 EVP_PKEY **key_out, X509 **ca_out);
+
+#endif							/* PTP_PROXY_H */
