@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -49,8 +50,8 @@ extern char **environ;
  *		The SHA-256 fingerprint of cert as "AB:CD:...", malloc'd; NULL for
  *		no certificate.
  */
-static char *
-fingerprint(X509 *cert)
+char *
+ptp_fingerprint(X509 *cert)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len;
@@ -74,7 +75,7 @@ ptp_file_fingerprint(const char *path)
 {
 	BIO		   *bio = BIO_new_file(path, "r");
 	X509	   *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-	char	   *fp = fingerprint(cert);
+	char	   *fp = ptp_fingerprint(cert);
 
 	X509_free(cert);
 	BIO_free(bio);
@@ -161,20 +162,18 @@ ptp_attempt_free_stores(AttemptContext *ctx)
 }
 
 /*
- * client_class
+ * ptp_classify_tls
  *		The class of a TLS session from the chain the client received:
- *		tls-verified when it verifies against the case's anchor and names
- *		the host, tls-chain-verified when only the chain verifies,
- *		tls-unverified otherwise.
+ *		tls-verified when it verifies against store and names host,
+ *		tls-chain-verified when only the chain verifies, tls-unverified
+ *		otherwise (and always without a store).
  */
-static Outcome
-client_class(const AttemptContext *ctx, const Case *c, SSL *ssl)
+Outcome
+ptp_classify_tls(SSL *ssl, X509_STORE *store, const char *host)
 {
 	X509	   *leaf = SSL_get0_peer_certificate(ssl);
 	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
-	X509_STORE *store = ctx->stores[c->config.anchor][c->config.crl != CRL_NONE];
 	X509_STORE_CTX *vctx;
-	const char *host = c->scenario->host;
 	unsigned char addr[16];
 	bool		chain_ok;
 	bool		name_ok;
@@ -187,10 +186,13 @@ client_class(const AttemptContext *ctx, const Case *c, SSL *ssl)
 		X509_STORE_CTX_init(vctx, store, leaf, chain) == 1 &&
 		X509_verify_cert(vctx) == 1;
 	X509_STORE_CTX_free(vctx);
+	ERR_clear_error();
 	if (!chain_ok)
 		return OUTCOME_TLS_UNVERIFIED;
 
-	if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1)
+	if (host == NULL || host[0] == '\0')
+		name_ok = false;
+	else if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1)
 		name_ok = X509_check_ip_asc(leaf, host, 0) == 1;
 	else
 		name_ok = X509_check_host(leaf, host, strlen(host), 0, NULL) == 1;
@@ -425,8 +427,10 @@ ptp_attempt(const AttemptContext *ctx, Case *c)
 		const char *protocol = PQsslAttribute(conn, "protocol");
 
 		c->seen.protocol = protocol ? ptp_strdup(protocol) : NULL;
-		c->seen.fingerprint = ssl ? fingerprint(SSL_get0_peer_certificate(ssl)) : NULL;
-		c->seen.outcome = ssl ? client_class(ctx, c, ssl) : OUTCOME_TLS_UNVERIFIED;
+		c->seen.fingerprint = ssl ? ptp_fingerprint(SSL_get0_peer_certificate(ssl)) : NULL;
+		c->seen.outcome = ssl ?
+			ptp_classify_tls(ssl, ctx->stores[cfg->anchor][cfg->crl != CRL_NONE], s->host) :
+			OUTCOME_TLS_UNVERIFIED;
 	}
 	if (c->seen.outcome != OUTCOME_REFUSED)
 		server_view(ctx, c, conn);

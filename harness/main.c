@@ -28,6 +28,7 @@ static const PtpSubcommand subcommands[] = {
 	{"pki", ptp_pki_main, "write a fresh test PKI (CAs, server and client certificates)"},
 	{"cluster", ptp_cluster_main, "start or stop a throwaway TLS PostgreSQL cluster"},
 	{"matrix", ptp_matrix_main, "every sslmode against every kind of server certificate"},
+	{"audit", ptp_audit_main, "a connection string against its real server and every attack"},
 };
 
 static char failure[1024];

@@ -203,6 +203,8 @@ extern bool ptp_case_matches(const Case *c, const char *filter);
 extern bool ptp_attempt_stores(AttemptContext *ctx);
 extern void ptp_attempt_free_stores(AttemptContext *ctx);
 extern char *ptp_file_fingerprint(const char *path);
+extern char *ptp_fingerprint(X509 *cert);
+extern Outcome ptp_classify_tls(SSL *ssl, struct x509_store_st *store, const char *host);
 extern void ptp_attempt(const AttemptContext *ctx, Case *c);
 
 /* report.c */

@@ -236,4 +236,7 @@ extern int	ptp_cluster_main(int argc, char **argv);
 /* matrix.c */
 extern int	ptp_matrix_main(int argc, char **argv);
 
+/* audit.c */
+extern int	ptp_audit_main(int argc, char **argv);
+
 #endif							/* PG_TLS_PROBE_H */

@@ -29,6 +29,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -313,47 +314,116 @@ track(Conn *c, Tracker *t, const unsigned char *buf, int n, bool from_server)
 }
 
 /*
- * relay
- *		Opens the upstream connection (TLS when the upstream offers it),
- *		sends it the client's startup packet and pumps both ways until one
- *		side closes or goes quiet.
+ * Holds the upstream's messages to a plaintext client until authentication
+ * is over, to take SCRAM-SHA-256-PLUS out of the mechanisms offered: the
+ * upstream offers it because its side is TLS, and a libpq that sees it on a
+ * connection without TLS gives up.  A real attacker does the same, so the
+ * client that accepted the strip gets a working session.
+ */
+typedef struct Rewriter
+{
+	bool		active;			/* until AuthenticationOk has passed */
+	unsigned char *pending;		/* an incomplete message */
+	int			len;
+	int			cap;
+} Rewriter;
+
+#define SCRAM_PLUS	"SCRAM-SHA-256-PLUS"
+
+/*
+ * rewrite_to_client
+ *		Forwards n bytes from the upstream message by message, dropping
+ *		SCRAM-SHA-256-PLUS from an AuthenticationSASL; once AuthenticationOk
+ *		has passed, forwards the rest as it comes.  False when the client is
+ *		gone.
+ */
+static bool
+rewrite_to_client(Conn *c, Rewriter *r, const unsigned char *buf, int n)
+{
+	int			used = 0;
+
+	if (r->len + n > r->cap)
+	{
+		int			cap = Max(r->cap * 2, r->len + n + 1024);
+		unsigned char *bigger = realloc(r->pending, cap);
+
+		if (bigger == NULL)
+			return false;
+		r->pending = bigger;
+		r->cap = cap;
+	}
+	memcpy(r->pending + r->len, buf, n);
+	r->len += n;
+
+	while (r->active && r->len - used >= 5)
+	{
+		unsigned char *m = r->pending + used;
+		int			mlen = 1 + (int) be32(m + 1);
+
+		if (mlen < 5 || r->len - used < mlen)
+			break;
+		if (m[0] == 'R' && mlen >= 9 && be32(m + 5) == 10)
+		{
+			/* AuthenticationSASL: a list of NUL-terminated names, then NUL */
+			unsigned char out[512];
+			int			olen = 9;
+
+			memcpy(out, m, 9);
+			for (int i = 9; i < mlen && m[i] != '\0' && olen < (int) sizeof(out) - 2;)
+			{
+				const char *name = (const char *) m + i;
+				int			nlen = (int) strnlen(name, mlen - i);
+
+				if (strcmp(name, SCRAM_PLUS) != 0 && olen + nlen + 2 < (int) sizeof(out))
+				{
+					memcpy(out + olen, name, nlen + 1);
+					olen += nlen + 1;
+				}
+				i += nlen + 1;
+			}
+			out[olen++] = '\0';
+			out[1] = ((olen - 1) >> 24) & 0xff;
+			out[2] = ((olen - 1) >> 16) & 0xff;
+			out[3] = ((olen - 1) >> 8) & 0xff;
+			out[4] = (olen - 1) & 0xff;
+			if (!write_all(c->fd, NULL, out, olen))
+				return false;
+		}
+		else
+		{
+			if (m[0] == 'R' && mlen >= 9 && be32(m + 5) == 0)
+				r->active = false;
+			if (!write_all(c->fd, NULL, m, mlen))
+				return false;
+		}
+		used += mlen;
+	}
+	if (!r->active && r->len > used && !write_all(c->fd, NULL, r->pending + used, r->len - used))
+		return false;
+	if (!r->active)
+		used = r->len;
+	memmove(r->pending, r->pending + used, r->len - used);
+	r->len -= used;
+	if (!r->active)
+	{
+		free(r->pending);
+		r->pending = NULL;
+		r->cap = r->len = 0;
+	}
+	return true;
+}
+
+/*
+ * pump
+ *		Relays both ways until one side closes or goes quiet.
  */
 static void
-relay(Conn *c, const unsigned char *startup, int len)
+pump(Conn *c, Rewriter *rewrite)
 {
 	Proxy	   *p = c->proxy;
-	struct sockaddr_in addr = {0};
-	unsigned char request[8] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
-	unsigned char answer;
 	Tracker		to_server = {{0}, 0, 0},
 				to_client = {{0}, 0, 0};
 	unsigned char buf[16384];
-
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons(p->opts.upstream_port);
-	if (inet_pton(AF_INET, p->opts.upstream_addr, &addr.sin_addr) != 1)
-		return;
-	c->up_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->up_fd < 0)
-		return;
-	set_timeouts(c->up_fd, p->opts.timeout_ms);
-	if (connect(c->up_fd, (struct sockaddr *) &addr, sizeof(addr)) != 0 ||
-		!write_all(c->up_fd, NULL, request, sizeof(request)) ||
-		!read_exact(c->up_fd, NULL, &answer, 1))
-		return;
-	if (answer == 'S')
-	{
-		c->up_ssl = SSL_new(p->client_ctx);
-		if (c->up_ssl == NULL || !SSL_set_fd(c->up_ssl, c->up_fd) || SSL_connect(c->up_ssl) != 1)
-		{
-			ERR_clear_error();
-			return;
-		}
-	}
-	else if (answer != 'N')
-		return;
-	if (!write_all(c->up_fd, c->up_ssl, startup, len))
-		return;
 
 	for (;;)
 	{
@@ -384,10 +454,63 @@ relay(Conn *c, const unsigned char *startup, int len)
 			if (n <= 0)
 				return;
 			track(c, &to_client, buf, n, true);
-			if (!write_all(c->fd, c->ssl, buf, n))
+			if (!(rewrite->active ?
+				  rewrite_to_client(c, rewrite, buf, n) :
+				  write_all(c->fd, c->ssl, buf, n)))
 				return;
 		}
 	}
+}
+
+/*
+ * relay
+ *		Opens the upstream connection (TLS when the upstream offers it),
+ *		sends it the client's startup packet and pumps both ways.
+ */
+static void
+relay(Conn *c, const unsigned char *startup, int len)
+{
+	Proxy	   *p = c->proxy;
+	struct addrinfo hints = {0};
+	struct addrinfo *ai = NULL;
+	char		service[16];
+	unsigned char request[8] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
+	unsigned char answer;
+	bool		connected;
+	Rewriter	rewrite = {false, NULL, 0, 0};
+
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(service, sizeof(service), "%d", p->opts.upstream_port);
+	if (getaddrinfo(p->opts.upstream_addr, service, &hints, &ai) != 0)
+		return;
+	c->up_fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->up_fd >= 0)
+		set_timeouts(c->up_fd, p->opts.timeout_ms);
+	connected = c->up_fd >= 0 && connect(c->up_fd, ai->ai_addr, ai->ai_addrlen) == 0;
+	freeaddrinfo(ai);
+	if (!connected ||
+		!write_all(c->up_fd, NULL, request, sizeof(request)) ||
+		!read_exact(c->up_fd, NULL, &answer, 1))
+		return;
+	if (answer == 'S')
+	{
+		c->up_ssl = SSL_new(p->client_ctx);
+		if (c->up_ssl == NULL || !SSL_set_fd(c->up_ssl, c->up_fd) || SSL_connect(c->up_ssl) != 1)
+		{
+			ERR_clear_error();
+			return;
+		}
+	}
+	else if (answer != 'N')
+		return;
+	if (!write_all(c->up_fd, c->up_ssl, startup, len))
+		return;
+	/* A plaintext client behind a TLS upstream must not be offered -PLUS. */
+	rewrite.active = c->ssl == NULL && c->up_ssl != NULL;
+
+	pump(c, &rewrite);
+	free(rewrite.pending);
 }
 
 static bool
@@ -747,6 +870,8 @@ ptp_proxy_describe(const ProxyCapture *cap)
 		auth = "; an MD5 password hash";
 	return ptp_psprintf("the startup (user \"%s\", database \"%s\") %s%s",
 						cap->user, cap->database,
+						cap->startup_over_tls && cap->startup_plaintext ?
+						"over TLS on the attacker's certificate, then again in plaintext" :
 						cap->startup_over_tls ? "over TLS on the attacker's certificate" : "in plaintext",
 						auth);
 }

@@ -30,7 +30,7 @@ typedef enum AttackKind
 typedef struct ProxyOptions
 {
 	AttackKind	kind;
-	const char *upstream_addr;	/* numeric address of the real server */
+	const char *upstream_addr;	/* numeric address (IPv4 or IPv6) of the real server */
 	int			upstream_port;
 	X509	   *cert;			/* forge and direct: what the proxy presents */
 	EVP_PKEY   *key;
