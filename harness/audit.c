@@ -647,28 +647,6 @@ done:
 	free(client_fp);
 }
 
-/* Writes s as a JSON string. */
-static void
-json_string(FILE *out, const char *s)
-{
-	if (s == NULL)
-	{
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-	{
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
 static void
 print_text(FILE *out, const Audit *a)
 {
@@ -716,27 +694,27 @@ static void
 print_json(FILE *out, const Audit *a)
 {
 	fputs("{\"connection\": ", out);
-	json_string(out, a->display);
+	ptp_json_string(out, a->display);
 	fputs(", \"error\": ", out);
-	json_string(out, a->error);
+	ptp_json_string(out, a->error);
 	fputs(", \"notes\": ", out);
-	json_string(out, a->notes.len ? a->notes.data : NULL);
+	ptp_json_string(out, a->notes.len ? a->notes.data : NULL);
 	if (!a->could_not_run)
 	{
 		fputs(", \"host\": ", out);
-		json_string(out, a->host);
+		ptp_json_string(out, a->host);
 		fputs(", \"hostaddr\": ", out);
-		json_string(out, a->hostaddr);
+		ptp_json_string(out, a->hostaddr);
 		fputs(", \"port\": ", out);
-		json_string(out, a->port);
+		ptp_json_string(out, a->port);
 		fprintf(out, ", \"direct\": \"%s\", \"protocol\": ", outcome_names[a->direct]);
-		json_string(out, a->protocol);
+		ptp_json_string(out, a->protocol);
 		fputs(", \"cipher\": ", out);
-		json_string(out, a->cipher);
+		ptp_json_string(out, a->cipher);
 		fputs(", \"chain\": ", out);
-		json_string(out, a->chain.len ? a->chain.data : NULL);
+		ptp_json_string(out, a->chain.len ? a->chain.data : NULL);
 		fputs(", \"server_view\": ", out);
-		json_string(out, a->server_view);
+		ptp_json_string(out, a->server_view);
 		fprintf(out, ", \"interception\": %s, \"attacks\": [", a->intercepted ? "true" : "false");
 		for (size_t i = 0; i < lengthof(attacks); i++)
 		{
@@ -746,13 +724,13 @@ print_json(FILE *out, const Audit *a)
 			if (r->skipped || !r->ran)
 			{
 				fputs("\"ran\": false, \"why\": ", out);
-				json_string(out, r->skipped);
+				ptp_json_string(out, r->skipped);
 			}
 			else
 			{
 				fprintf(out, "\"ran\": true, \"observed\": \"%s\", \"accepted\": %s, \"detail\": ",
 						outcome_names[r->outcome], r->accepted ? "true" : "false");
-				json_string(out, r->detail);
+				ptp_json_string(out, r->detail);
 			}
 			fputc('}', out);
 		}

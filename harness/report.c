@@ -248,9 +248,12 @@ print_table(FILE *out, const Case *cases, int n, bool color)
 			color ? "●" : "*", color ? "✗" : "X", color ? "○" : "o");
 }
 
-/* Writes s as a JSON string. */
-static void
-json_string(FILE *out, const char *s)
+/*
+ * ptp_json_string
+ *		Writes s as a JSON string (null for NULL).
+ */
+void
+ptp_json_string(FILE *out, const char *s)
 {
 	if (s == NULL)
 	{
@@ -280,9 +283,9 @@ print_json(FILE *out, const Case *cases, int n)
 		const ClientConfig *cfg = &c->config;
 
 		fprintf(out, "  {\"id\": %d, \"scenario\": ", c->id);
-		json_string(out, c->scenario->name);
+		ptp_json_string(out, c->scenario->name);
 		fputs(", \"host\": ", out);
-		json_string(out, c->scenario->host);
+		ptp_json_string(out, c->scenario->host);
 		fprintf(out, ", \"sslmode\": \"%s\", \"anchor\": \"%s\", \"channel_binding\": \"%s\", "
 				"\"client_cert\": \"%s\", \"crl\": \"%s\", \"sslnegotiation\": \"%s\", ",
 				mode_names[cfg->mode], anchor_names[cfg->anchor],
@@ -296,32 +299,32 @@ print_json(FILE *out, const Case *cases, int n)
 			continue;
 		}
 		fprintf(out, "\"expected\": \"%s\", \"expected_reason\": ", outcome_names[c->expect.outcome]);
-		json_string(out, c->expect.reason);
+		ptp_json_string(out, c->expect.reason);
 		fprintf(out, ", \"observed\": \"%s\", \"error\": ", outcome_names[c->seen.outcome]);
-		json_string(out, c->seen.error);
+		ptp_json_string(out, c->seen.error);
 		fputs(", \"protocol\": ", out);
-		json_string(out, c->seen.protocol);
+		ptp_json_string(out, c->seen.protocol);
 		fputs(", \"client_fingerprint\": ", out);
-		json_string(out, c->seen.fingerprint);
+		ptp_json_string(out, c->seen.fingerprint);
 		fputs(", \"server_fingerprint\": ", out);
-		json_string(out, c->seen.server_fingerprint);
+		ptp_json_string(out, c->seen.server_fingerprint);
 		fputs(", \"server_source\": ", out);
-		json_string(out, c->seen.server_source);
+		ptp_json_string(out, c->seen.server_source);
 		fputs(", \"finding\": ", out);
-		json_string(out, c->seen.finding);
+		ptp_json_string(out, c->seen.finding);
 		fputs(", \"attack\": ", out);
-		json_string(out, c->scenario->attack != ATTACK_NONE ? c->scenario->name : NULL);
+		ptp_json_string(out, c->scenario->attack != ATTACK_NONE ? c->scenario->name : NULL);
 		if (c->scenario->attack != ATTACK_NONE)
 		{
 			fprintf(out, ", \"attack_accepted\": %s, \"attack_expected_accepted\": %s, \"attacker_got\": ",
 					c->seen.attack_accepted ? "true" : "false",
 					c->expect.attack_accepted ? "true" : "false");
-			json_string(out, c->seen.attacker_got);
+			ptp_json_string(out, c->seen.attacker_got);
 			fputs(", \"server_view_differs\": ", out);
-			json_string(out, c->seen.server_differs);
+			ptp_json_string(out, c->seen.server_differs);
 		}
 		fprintf(out, ", \"deviation\": %s, \"deviation_reason\": ", c->deviation ? "true" : "false");
-		json_string(out, c->deviation_reason);
+		ptp_json_string(out, c->deviation_reason);
 		fprintf(out, "}%s\n", i + 1 < n ? "," : "");
 	}
 	fputs("]\n", out);

@@ -18,17 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/tap.sh"
 
 # Only what each test passes reaches libpq: no PG* variables, an empty HOME.
 for v in $(env | sed -n 's/^\(PG[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
@@ -111,6 +101,4 @@ audit fleet 1 --fleet "$work/fleet"
 grep -q '^fleet: 3 audited, 1 pass, 2 fail, 0 could not run' "$work/fleet.out"
 ok $? "a fleet of three: one pass, two fail"
 
-echo "1..$n"
-echo "$((n - failed)) passed, $failed failed"
-[ $failed -eq 0 ]
+tap_done

@@ -11,17 +11,7 @@ work=$(mktemp -d /tmp/pg_tls_probe-cli.XXXXXX)
 chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
 
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/tap.sh"
 
 # expect_usage_error DESCRIPTION ARGS...: exit 2 and exactly one stderr line
 expect_error() {
@@ -110,6 +100,4 @@ sleep 0.5
 nothing_left
 ok $? "nothing left after the killed run"
 
-echo "1..$n"
-echo "$((n - failed)) passed, $failed failed"
-[ $failed -eq 0 ]
+tap_done
