@@ -23,6 +23,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -276,26 +277,59 @@ one_line(const char *msg)
 }
 
 /*
- * attempt_psql
- *		The benchmark's reference: the same connection string and server
- *		query, run by one psql process.  Records only whether it connected;
- *		psql cannot show the chain it received.
+ * ptp_find_psql
+ *		The psql of the PostgreSQL installation pg_config describes
+ *		(malloc'd), or NULL with a failure recorded.
  */
-static void
-attempt_psql(const AttemptContext *ctx, Case *c, const char *const *keys,
-			 const char *const *vals)
+char *
+ptp_find_psql(const char *pg_config)
+{
+	char	   *argv[] = {(char *) (pg_config ? pg_config : "pg_config"), "--bindir", NULL};
+	char	   *bindir = ptp_run_capture(argv);
+	char	   *psql;
+
+	if (bindir == NULL)
+		return NULL;
+	bindir[strcspn(bindir, "\r\n")] = '\0';
+	psql = ptp_psprintf("%s/psql", bindir);
+	free(bindir);
+	if (access(psql, X_OK) != 0)
+	{
+		ptp_fail("\"%s\" is not executable: %s", psql, strerror(errno));
+		free(psql);
+		return NULL;
+	}
+	return psql;
+}
+
+/*
+ * ptp_run_psql
+ *		Runs one psql process with the connection parameters keys/vals
+ *		(NULL-terminated) and query.  The password travels in PGPASSWORD,
+ *		not on the command line.  Returns whether psql succeeded.
+ */
+bool
+ptp_run_psql(const char *psql, const char *const *keys, const char *const *vals,
+			 const char *query)
 {
 	PQExpBufferData conninfo;
 	posix_spawn_file_actions_t actions;
 	pid_t		pid;
 	int			status = -1;
-	char	   *argv[] = {(char *) ctx->psql, "-X", "-q", "-A", "-t", "-d", NULL, "-c",
-		(char *) (ctx->use_extension ? SERVER_VIEW_EXTENSION : SERVER_VIEW_PG_STAT_SSL), NULL};
+	int			n_env = 0;
+	char	  **envp;
+	char	   *password = NULL;
+	char	   *argv[] = {(char *) psql, "-X", "-q", "-A", "-t", "-d", NULL, "-c", (char *) query, NULL};
 
 	initPQExpBuffer(&conninfo);
 	for (int i = 0; keys[i] != NULL; i++)
 	{
-		appendPQExpBuffer(&conninfo, "%s%s='", i ? " " : "", keys[i]);
+		if (strcmp(keys[i], "password") == 0)
+		{
+			password = ptp_psprintf("PGPASSWORD=%s", vals[i]);
+			continue;
+		}
+		appendPQExpBuffer(&conninfo, "%s%s='", conninfo.len ? " " : "", keys[i]);
 		for (const char *p = vals[i]; *p; p++)
 		{
 			if (*p == '\\' || *p == '\'')
@@ -306,18 +340,28 @@ attempt_psql(const AttemptContext *ctx, Case *c, const char *const *keys,
 	}
 	argv[6] = conninfo.data;
 
+	while (environ[n_env] != NULL)
+		n_env++;
+	envp = ptp_malloc0((n_env + 2) * sizeof(char *));
+	memcpy(envp, environ, n_env * sizeof(char *));
+	if (password != NULL)
+		envp[n_env] = password;
+
 	posix_spawn_file_actions_init(&actions);
 	posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	if (posix_spawn(&pid, ctx->psql, &actions, NULL, argv, environ) == 0)
+	if (posix_spawn(&pid, psql, &actions, NULL, argv, envp) == 0)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 	posix_spawn_file_actions_destroy(&actions);
 	termPQExpBuffer(&conninfo);
-
-	c->seen.ran = true;
-	c->seen.outcome = (WIFEXITED(status) && WEXITSTATUS(status) == 0) ?
-		OUTCOME_TLS_UNVERIFIED : OUTCOME_REFUSED;
+	free(envp);
+	if (password != NULL)
+	{
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 /*
@@ -405,7 +449,11 @@ ptp_attempt(const AttemptContext *ctx, Case *c)
 
 	if (ctx->psql != NULL)
 	{
-		attempt_psql(ctx, c, keys, vals);
+		/* the benchmark's reference: connects only, classifies nothing */
+		c->seen.ran = true;
+		c->seen.outcome = ptp_run_psql(ctx->psql, keys, vals, ctx->use_extension ?
+									   SERVER_VIEW_EXTENSION : SERVER_VIEW_PG_STAT_SSL) ?
+			OUTCOME_TLS_UNVERIFIED : OUTCOME_REFUSED;
 		for (int i = 0; i < n_owned; i++)
 			free(owned[i]);
 		return;

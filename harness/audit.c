@@ -99,6 +99,7 @@ typedef struct AuditOptions
 	int			timeout;
 	int			jobs;
 	const char *fleet;
+	const char *psql;			/* --engine psql: attacks made by psql processes */
 } AuditOptions;
 
 /*
@@ -409,6 +410,43 @@ connect_with(const char *conninfo, const char *const *keys, const char *const *v
 }
 
 /*
+ * psql_attempt
+ *		The user's connection string with overrides, as one psql process.
+ */
+static bool
+psql_attempt(const char *psql, const char *conninfo, const char *const *okeys,
+			 const char *const *ovals, int n)
+{
+	PQconninfoOption *parsed = PQconninfoParse(conninfo, NULL);
+	const char *keys[64];
+	const char *vals[64];
+	int			m = 0;
+	bool		ok;
+
+	for (PQconninfoOption *o = parsed; o != NULL && o->keyword != NULL && m < 40; o++)
+	{
+		bool		overridden = false;
+
+		for (int i = 0; i < n; i++)
+			overridden |= strcmp(okeys[i], o->keyword) == 0;
+		if (o->val != NULL && !overridden)
+		{
+			keys[m] = o->keyword;
+			vals[m++] = o->val;
+		}
+	}
+	for (int i = 0; i < n; i++)
+	{
+		keys[m] = okeys[i];
+		vals[m++] = ovals[i];
+	}
+	keys[m] = vals[m] = NULL;
+	ok = ptp_run_psql(psql, keys, vals, "SELECT 1");
+	PQconninfoFree(parsed);
+	return ok;
+}
+
+/*
  * run_attack
  *		One attack: a proxy in front of the server the direct connection
  *		reached, and the user's connection string led to it.
@@ -475,6 +513,23 @@ run_attack(Audit *a, const AttackSpec *spec, AttackResult *r, const char *connin
 	keys[n] = "application_name", vals[n++] = app;
 	keys[n] = "connect_timeout", vals[n++] = timeout;
 
+	if (opts->psql != NULL)
+	{
+		/* the benchmark's reference: the same attempt by one psql process */
+		r->ran = true;
+		r->outcome = psql_attempt(opts->psql, conninfo, keys, vals, n) ?
+			OUTCOME_TLS_UNVERIFIED : OUTCOME_REFUSED;
+		r->accepted = false;
+		if (proxy != NULL)
+		{
+			ProxyCapture cap;
+
+			ptp_proxy_capture(proxy, app, &cap);
+			r->accepted = cap.startup;
+		}
+		r->detail = ptp_strdup("made by psql (not classified)");
+		goto done;
+	}
 	conn = connect_with(conninfo, keys, vals, n);
 	r->ran = true;
 	if (PQstatus(conn) != CONNECTION_OK)
@@ -783,6 +838,8 @@ audit_usage(void)
 	printf("                       blank lines and lines starting with # are skipped)\n");
 	printf("  --jobs N             fleet audits run at once (default: number of CPUs)\n");
 	printf("  --timeout SECS       per-connection timeout (default %d)\n", DEFAULT_TIMEOUT);
+	printf("  --engine libpq|psql  psql: make the attacks' connections with psql processes\n");
+	printf("                       (the benchmark's reference; verdicts are not classified)\n");
 	printf("  -h, --help           show this help, then exit\n\n");
 	printf("Exit status: 0 the direct connection is tls-verified and every attack was refused,\n");
 	printf("1 otherwise, 2 could not run.  Passwords never appear in the output.\n");
@@ -845,9 +902,11 @@ ptp_audit_main(int argc, char **argv)
 		{"fleet", required_argument, NULL, 2},
 		{"jobs", required_argument, NULL, 3},
 		{"timeout", required_argument, NULL, 4},
+		{"engine", required_argument, NULL, 5},
 		{NULL, 0, NULL, 0}
 	};
-	AuditOptions opts = {false, DEFAULT_TIMEOUT, 0, NULL};
+	AuditOptions opts = {false, DEFAULT_TIMEOUT, 0, NULL, NULL};
+	char	   *psql = NULL;
 	long		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	char	  **lines;
 	int			n;
@@ -887,6 +946,17 @@ ptp_audit_main(int argc, char **argv)
 					opts.jobs = (int) v;
 				else
 					opts.timeout = (int) v;
+				break;
+			case 5:
+				if (strcmp(optarg, "psql") == 0)
+				{
+					psql = ptp_find_psql(NULL);
+					if (psql == NULL)
+						return ptp_report_failure();
+					opts.psql = psql;
+				}
+				else if (strcmp(optarg, "libpq") != 0)
+					return ptp_usage_error("audit", "invalid --engine \"%s\" (libpq or psql)", optarg);
 				break;
 			case ':':
 				return ptp_usage_error("audit", "option \"%s\" requires an argument", argv[optind - 1]);

@@ -64,3 +64,5 @@ awk -v cases="$cases" -v lw="$libpq_wall" -v pw="$psql_wall" -v lp="$libpq_phase
 	printf "goal: at least 3x the psql loop: %s\n", (pp / lp >= 3 ? "met" : "NOT met")
 	printf "goal: whole matrix under 5 s: %s (%.2f s)\n", (lw < 5 ? "met" : "NOT met"), lw
 }'
+
+bash harness/bench_audit.sh "$probe" "$rounds"

@@ -491,32 +491,6 @@ judge(Case *cases, int n)
 	return deviations;
 }
 
-/*
- * find_psql
- *		The psql of the PostgreSQL installation pg_config describes
- *		(malloc'd), or NULL with a failure recorded.
- */
-static char *
-find_psql(const char *pg_config)
-{
-	char	   *argv[] = {(char *) (pg_config ? pg_config : "pg_config"), "--bindir", NULL};
-	char	   *bindir = ptp_run_capture(argv);
-	char	   *psql;
-
-	if (bindir == NULL)
-		return NULL;
-	bindir[strcspn(bindir, "\r\n")] = '\0';
-	psql = ptp_psprintf("%s/psql", bindir);
-	free(bindir);
-	if (access(psql, X_OK) != 0)
-	{
-		ptp_fail("\"%s\" is not executable: %s", psql, strerror(errno));
-		free(psql);
-		return NULL;
-	}
-	return psql;
-}
-
 static void
 matrix_usage(void)
 {
@@ -888,7 +862,7 @@ ptp_matrix_main(int argc, char **argv)
 
 	if (opts.psql)
 	{
-		psql = find_psql(opts.pg_config);
+		psql = ptp_find_psql(opts.pg_config);
 		if (psql == NULL)
 		{
 			free(cases);

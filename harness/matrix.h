@@ -206,6 +206,9 @@ extern char *ptp_file_fingerprint(const char *path);
 extern char *ptp_fingerprint(X509 *cert);
 extern Outcome ptp_classify_tls(SSL *ssl, struct x509_store_st *store, const char *host);
 extern void ptp_attempt(const AttemptContext *ctx, Case *c);
+extern char *ptp_find_psql(const char *pg_config);
+extern bool ptp_run_psql(const char *psql, const char *const *keys, const char *const *vals,
+						 const char *query);
 
 /* report.c */
 typedef enum ReportFormat
