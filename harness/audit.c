@@ -21,6 +21,7 @@
  */
 #include "postgres_fe.h"
 
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -316,7 +317,15 @@ describe_chain(Audit *a, SSL *ssl)
 				appendPQExpBuffer(&a->chain, " DNS:%.*s", ASN1_STRING_length(gn->d.dNSName),
 								  (const char *) ASN1_STRING_get0_data(gn->d.dNSName));
 			else if (gn->type == GEN_IPADD)
-				appendPQExpBufferStr(&a->chain, " IP");
+			{
+				char		text[INET6_ADDRSTRLEN] = "?";
+				int			len = ASN1_STRING_length(gn->d.iPAddress);
+
+				if (len == 4 || len == 16)
+					inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(gn->d.iPAddress),
+							  text, sizeof(text));
+				appendPQExpBuffer(&a->chain, " IP:%s", text);
+			}
 		}
 		if (sans == NULL)
 			appendPQExpBufferStr(&a->chain, " (none)");
