@@ -95,6 +95,18 @@ audit bad-conninfo 2 "postgresql://regress_audit:$secret@localhost:$port1/postgr
 [ "$(wc -l <"$work/bad-conninfo.err")" -eq 1 ]
 ok $? "an invalid connection string: one line on stderr"
 
+# What libpq honours applies: .pgpass, a service file, several hosts.
+printf 'localhost:%s:postgres:regress_audit:%s\n' "$port1" "$secret" >"$work/pgpass"
+chmod 600 "$work/pgpass"
+printf '[regress]\nhost=localhost\nport=%s\ndbname=postgres\n' "$port1" >"$work/services"
+PGPASSFILE="$work/pgpass" PGSERVICEFILE="$work/services" \
+	audit service-pgpass 0 "service=regress user=regress_audit sslmode=verify-full sslrootcert=$pki/root_ca.crt"
+grep -q 'verdict: PASS' "$work/service-pgpass.out"
+ok $? "a service file and .pgpass: the password from .pgpass reaches every attack, the verdict passes"
+audit multi-host 0 "host=nowhere.invalid,localhost port=1,$port1 dbname=postgres user=regress_audit password=$secret sslmode=verify-full sslrootcert=$pki/root_ca.crt"
+grep -q "direct connection to localhost" "$work/multi-host.out" && grep -q 'verdict: PASS' "$work/multi-host.out"
+ok $? "a multi-host string: the attacks target the host the direct connection reached"
+
 printf '%s\n' "# a fleet" "$base port=$port1 sslmode=verify-full sslrootcert=$pki/root_ca.crt" \
 	"$base port=$port1 sslmode=require" "$base port=$port2 sslmode=prefer" >"$work/fleet"
 audit fleet 1 --fleet "$work/fleet"
