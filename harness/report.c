@@ -193,7 +193,8 @@ print_grid_row(FILE *out, const Case *c, bool color)
 		}
 		else if ((Outcome) o == c->expect.outcome && c->deviation)
 			mark = color ? "○" : "o";
-		fprintf(out, " %s%-8s%s", color ? col : "", mark, color && *col ? RESET : "");
+		/* every mark is one column wide, whatever its bytes */
+		fprintf(out, " %s%s%s%7s", color ? col : "", mark, color && *col ? RESET : "", "");
 	}
 	fprintf(out, " %s", c->expect.rule);
 	if (c->deviation)
