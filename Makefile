@@ -24,7 +24,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: harness install-harness clean-harness test test-all demo bench
+.PHONY: harness install-harness clean-harness test test-all test-drivers demo bench
 
 all: harness
 install: install-harness
@@ -63,3 +63,10 @@ demo:
 # Speed, as ratios against a reference run side by side (harness/bench.sh).
 bench:
 	bash harness/bench.sh
+
+# Every client the provider's guide names, with its recommended TLS setting,
+# against bad certificates and attackers: installs the clients
+# (harness/install-drivers.sh), then runs "pg_tls_probe drivers" as TAP.
+test-drivers: harness
+	bash harness/install-drivers.sh
+	harness/pg_tls_probe drivers --format tap --pg-config $(PG_CONFIG)

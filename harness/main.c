@@ -29,6 +29,7 @@ static const PtpSubcommand subcommands[] = {
 	{"cluster", ptp_cluster_main, "start or stop a throwaway TLS PostgreSQL cluster"},
 	{"matrix", ptp_matrix_main, "every sslmode against every kind of server certificate"},
 	{"audit", ptp_audit_main, "a connection string against its real server and every attack"},
+	{"drivers", ptp_drivers_main, "each client's recommended TLS setting against bad servers and attackers"},
 };
 
 static char failure[1024];
@@ -51,6 +52,8 @@ usage(void)
 	printf("\nRun \"%s SUBCOMMAND --help\" for the options of a subcommand.\n", PTP_PROGNAME);
 	printf("Exit status: 0 success, 1 deviation found, 2 could not run.\n");
 }
+
+static bool record_failure(const char *fmt, va_list args) pg_attribute_printf(1, 0);
 
 /*
  * Formats into the failure buffer unless a failure is already recorded.

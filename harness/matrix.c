@@ -110,12 +110,12 @@ run_group(const AttemptContext *ctx, Case **cases, int n, int jobs)
 }
 
 /*
- * superuser_connect
+ * ptp_superuser_connect
  *		A connection to the cluster over its Unix socket, or NULL with a
  *		failure recorded.
  */
-static PGconn *
-superuser_connect(const PtpClusterInfo *info)
+PGconn *
+ptp_superuser_connect(const PtpClusterInfo *info)
 {
 	char		port[16];
 	const char *keys[] = {"host", "port", "user", "dbname", "application_name", NULL};
@@ -135,12 +135,12 @@ superuser_connect(const PtpClusterInfo *info)
 }
 
 /*
- * sql
+ * ptp_sql
  *		Runs one statement; returns its first value (malloc'd, "" for none),
  *		or NULL with a failure recorded.
  */
-static char *
-sql(PGconn *conn, const char *query)
+char *
+ptp_sql(PGconn *conn, const char *query)
 {
 	PGresult   *res = PQexec(conn, query);
 	char	   *value = NULL;
@@ -153,10 +153,10 @@ sql(PGconn *conn, const char *query)
 	return value;
 }
 
-static bool
-sql_ok(PGconn *conn, const char *query)
+bool
+ptp_sql_ok(PGconn *conn, const char *query)
 {
-	char	   *v = sql(conn, query);
+	char	   *v = ptp_sql(conn, query);
 
 	free(v);
 	return v != NULL;
@@ -205,55 +205,55 @@ write_hba(const PtpClusterInfo *info, HbaKind hba)
 }
 
 /*
- * configure_scenario
+ * ptp_configure_scenario
  *		Points the server at the scenario's certificate, SSL setting and
  *		pg_hba.conf, reloads, and waits until the postmaster has applied it
  *		(a new backend inherits the postmaster's reload time).  Returns false
  *		with a failure recorded.
  */
-static bool
-configure_scenario(const PtpClusterInfo *info, const Scenario *s)
+bool
+ptp_configure_scenario(const PtpClusterInfo *info, const Scenario *s)
 {
-	PGconn	   *conn = superuser_connect(info);
+	PGconn	   *conn = ptp_superuser_connect(info);
 	char	   *before = NULL;
 	char	   *query;
 	bool		ok;
 
 	if (conn == NULL)
 		return false;
-	before = sql(conn, "SELECT pg_conf_load_time()");
+	before = ptp_sql(conn, "SELECT pg_conf_load_time()");
 	ok = before != NULL && write_hba(info, s->hba);
 	if (ok)
 	{
 		/* Behind an attacker the server itself always has SSL. */
 		query = ptp_psprintf("ALTER SYSTEM SET ssl = %s",
 							 (s->ssl || s->attack != ATTACK_NONE) ? "on" : "off");
-		ok = sql_ok(conn, query);
+		ok = ptp_sql_ok(conn, query);
 		free(query);
 	}
 	if (ok && s->cert != NULL)
 	{
 		query = ptp_psprintf("ALTER SYSTEM SET ssl_cert_file = '%s/%s'", info->server_dir, s->cert);
-		ok = sql_ok(conn, query);
+		ok = ptp_sql_ok(conn, query);
 		free(query);
 		query = ptp_psprintf("ALTER SYSTEM SET ssl_key_file = '%s/%s'", info->server_dir, s->key);
-		ok = ok && sql_ok(conn, query);
+		ok = ok && ptp_sql_ok(conn, query);
 		free(query);
 	}
-	ok = ok && sql_ok(conn, "SELECT pg_reload_conf()");
+	ok = ok && ptp_sql_ok(conn, "SELECT pg_reload_conf()");
 	PQfinish(conn);
 
 	for (int waited = 0; ok; waited += 1)
 	{
 		char	   *now;
 
-		conn = superuser_connect(info);
+		conn = ptp_superuser_connect(info);
 		if (conn == NULL)
 		{
 			ok = false;
 			break;
 		}
-		now = sql(conn, "SELECT pg_conf_load_time()");
+		now = ptp_sql(conn, "SELECT pg_conf_load_time()");
 		PQfinish(conn);
 		if (now == NULL)
 			ok = false;
@@ -290,14 +290,14 @@ same_server_config(const Scenario *a, const Scenario *b)
 }
 
 /*
- * start_attacker
+ * ptp_start_attacker
  *		Starts the proxy of attack scenario s in front of the server, with
  *		the certificate its forgery names: a self-signed copy or an attacker
  *		CA's copy of the server's certificate, or a PKI certificate (sent
  *		with the intermediate).  Returns false with a failure recorded.
  */
-static bool
-start_attacker(const Scenario *s, const char *pkidir, const PtpClusterInfo *info,
+bool
+ptp_start_attacker(const Scenario *s, const char *pkidir, const PtpClusterInfo *info,
 			   AttemptContext *ctx, Proxy **proxy, X509 **cert, EVP_PKEY **key, X509 **chain)
 {
 	ProxyOptions po = {0};
@@ -345,11 +345,11 @@ start_attacker(const Scenario *s, const char *pkidir, const PtpClusterInfo *info
 }
 
 /*
- * stop_attacker
+ * ptp_stop_attacker
  *		Stops the current proxy, if any, and frees its certificate.
  */
-static void
-stop_attacker(AttemptContext *ctx, Proxy **proxy, X509 **cert, EVP_PKEY **key, X509 **chain)
+void
+ptp_stop_attacker(AttemptContext *ctx, Proxy **proxy, X509 **cert, EVP_PKEY **key, X509 **chain)
 {
 	ptp_proxy_stop(*proxy);
 	*proxy = NULL;
@@ -622,18 +622,18 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 		snprintf(password + 2 * i, 3, "%02x", pw_bytes[i]);
 	ctx->password = password;
 
-	conn = superuser_connect(&info);
+	conn = ptp_superuser_connect(&info);
 	if (conn == NULL)
 		goto done;
 	{
 		char	   *q = ptp_psprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", MATRIX_SCRAM_ROLE, password);
 		char	   *avail;
 
-		ok = sql_ok(conn, q);
+		ok = ptp_sql_ok(conn, q);
 		free(q);
-		avail = ok ? sql(conn, "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_tls_audit'") : NULL;
+		avail = ok ? ptp_sql(conn, "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_tls_audit'") : NULL;
 		ctx->use_extension = avail != NULL && strcmp(avail, "1") == 0 &&
-			sql_ok(conn, "CREATE EXTENSION IF NOT EXISTS pg_tls_audit");
+			ptp_sql_ok(conn, "CREATE EXTENSION IF NOT EXISTS pg_tls_audit");
 		ok = avail != NULL;
 		free(avail);
 		PQfinish(conn);
@@ -659,12 +659,12 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 		/* Consecutive scenarios often share a server configuration. */
 		if (applied == NULL || !same_server_config(applied, s))
 		{
-			if (!configure_scenario(&info, s))
+			if (!ptp_configure_scenario(&info, s))
 				goto done;
 			applied = s;
 		}
 		if (s->attack != ATTACK_NONE &&
-			!start_attacker(s, pkidir, &info, ctx, &proxy, &proxy_cert, &proxy_key, &proxy_chain))
+			!ptp_start_attacker(s, pkidir, &info, ctx, &proxy, &proxy_cert, &proxy_key, &proxy_chain))
 			goto done;
 
 		/* Cases reading ~/.postgresql/root.crt need their own HOME. */
@@ -689,20 +689,20 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 				goto done;
 			}
 		}
-		stop_attacker(ctx, &proxy, &proxy_cert, &proxy_key, &proxy_chain);
+		ptp_stop_attacker(ctx, &proxy, &proxy_cert, &proxy_key, &proxy_chain);
 	}
 
 	t_cases = now_seconds() - t_cases_start;
 
 	/* A server that died mid-run must not pass for a wall of refusals. */
-	conn = superuser_connect(&info);
+	conn = ptp_superuser_connect(&info);
 	if (conn == NULL)
 		goto done;
 	PQfinish(conn);
 	ok = true;
 
 done:
-	stop_attacker(ctx, &proxy, &proxy_cert, &proxy_key, &proxy_chain);
+	ptp_stop_attacker(ctx, &proxy, &proxy_cert, &proxy_key, &proxy_chain);
 	if (started && opts->keep)
 		fprintf(stderr, "%s: kept the server in %s and the PKI in %s; when done: %s cluster stop %s && rm -r %s\n",
 				PTP_PROGNAME, info.dir, pkidir, PTP_PROGNAME, info.dir, workdir);

@@ -210,6 +210,23 @@ extern char *ptp_find_psql(const char *pg_config);
 extern bool ptp_run_psql(const char *psql, const char *const *keys, const char *const *vals,
 						 const char *query);
 
+/*
+ * matrix.c: one cluster reconfigured per scenario, and the attacker proxy
+ * of an attack scenario; "pg_tls_probe drivers" runs on the same servers
+ * and proxies.
+ */
+struct pg_conn;
+struct PtpClusterInfo;
+extern struct pg_conn *ptp_superuser_connect(const struct PtpClusterInfo *info);
+extern char *ptp_sql(struct pg_conn *conn, const char *query);
+extern bool ptp_sql_ok(struct pg_conn *conn, const char *query);
+extern bool ptp_configure_scenario(const struct PtpClusterInfo *info, const Scenario *s);
+extern bool ptp_start_attacker(const Scenario *s, const char *pkidir,
+							   const struct PtpClusterInfo *info, AttemptContext *ctx,
+							   Proxy **proxy, X509 **cert, EVP_PKEY **key, X509 **chain);
+extern void ptp_stop_attacker(AttemptContext *ctx, Proxy **proxy, X509 **cert,
+							  EVP_PKEY **key, X509 **chain);
+
 /* report.c */
 typedef enum ReportFormat
 {

@@ -239,4 +239,7 @@ extern int	ptp_matrix_main(int argc, char **argv);
 /* audit.c */
 extern int	ptp_audit_main(int argc, char **argv);
 
+/* drivers.c */
+extern int	ptp_drivers_main(int argc, char **argv);
+
 #endif							/* PG_TLS_PROBE_H */

@@ -87,6 +87,7 @@ suite expectation-model harness/expectations_test
 suite matrix "$probe" matrix --format tap --pg-config "$PG_CONFIG"
 suite cli bash harness/test_cli.sh "$probe"
 suite audit bash harness/test_audit.sh "$probe"
+suite drivers bash harness/test_drivers.sh "$probe" "$PG_CONFIG"
 
 echo "all suites: $total_passed passed, $total_failed failed"
 exit $status

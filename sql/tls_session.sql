@@ -21,12 +21,27 @@ SELECT unnest(ARRAY[
        regress_tls.chk('sni', s.sni, CASE WHEN :'pghost' !~ '^[0-9.:]+$' THEN :'pghost' END),
        regress_tls.chk('alpn', s.alpn,
                    CASE WHEN current_setting('server_version_num')::int >= 170000 THEN 'postgresql' END),
-       regress_tls.chk('key_exchange_group is a configured curve',
-                   s.key_exchange_group = ANY (string_to_array(current_setting('ssl_ecdh_curve'), ':')), true),
+       -- the groups the server offers: ssl_groups from 18 (where ssl_ecdh_curve
+       -- is only an alias of it), ssl_ecdh_curve before
+       regress_tls.chk('key_exchange_group is a configured group',
+                   s.key_exchange_group = ANY (string_to_array(coalesce(current_setting('ssl_groups', true),
+                                                                        current_setting('ssl_ecdh_curve')), ':')), true),
        regress_tls.chk('peer_certificate_present', s.peer_certificate_present, ssl_client_cert_present())
        ]) AS tls_session
 FROM tls_session() s, pg_stat_ssl p
 WHERE p.pid = pg_backend_pid();
+
+-- PostgreSQL 18 reports each loaded module's name and version
+-- (PG_MODULE_MAGIC_EXT, see extension/compat.h); earlier majors report
+-- none, so there the check compares the extension's version with itself.
+SELECT current_setting('server_version_num')::int >= 180000 AS reports_modules \gset
+\if :reports_modules
+SELECT version AS module_version FROM pg_get_loaded_modules() WHERE module_name = 'pg_tls_audit' \gset
+\else
+SELECT extversion AS module_version FROM pg_extension WHERE extname = 'pg_tls_audit' \gset
+\endif
+SELECT regress_tls.chk('module version (reported from 18)', :'module_version', extversion) AS module_magic
+FROM pg_extension WHERE extname = 'pg_tls_audit';
 
 -- No client certificate on this session.
 SELECT count(*) AS peer_certificates FROM tls_peer_certificate();

@@ -1,0 +1,56 @@
+# Django's PostgreSQL backend (on psycopg2) with the guide's settings.py,
+# quoted literally:
+#   DATABASES = {
+#   'default': {
+#   'ENGINE': 'django.db.backends.postgresql',
+#   'NAME': {databasename}, 'USER': {username}, 'PASSWORD': {password},
+#   'HOST': {host}, 'PORT': {port},
+#   'OPTIONS': {
+#   'sslmode':'verify-full',
+#   'sslrootcert':'system',
+#   }}}
+# application_name is added to OPTIONS so that an attacker proxy can tell
+# this probe's startup from the others'.
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from common import *  # noqa: E402,F403
+
+try:
+    import django
+    from django.conf import settings
+    import psycopg2
+except ImportError as e:
+    unavailable("Django or psycopg2 is not installed: %s" % e)
+
+settings.configure(DATABASES={
+    'default': {
+        'ENGINE': 'django.db.backends.postgresql',
+        'NAME': DBNAME,
+        'USER': USER,
+        'PASSWORD': PASSWORD,
+        'HOST': HOST,
+        'PORT': PORT,
+        'OPTIONS': {
+            'sslmode': 'verify-full',
+            'sslrootcert': 'system',
+            'application_name': APPNAME,
+            'connect_timeout': TIMEOUT,
+        },
+    },
+})
+django.setup()
+from django.db import connection, Error  # noqa: E402
+
+version = "Django %s (psycopg2 %s)" % (django.get_version(), psycopg2.__version__.split()[0])
+lv = psycopg2.extensions.libpq_version()
+libpq = "%d.%d" % (lv // 10000, lv % 10000)
+try:
+    with connection.cursor() as cur:
+        cur.execute(SERVER_TLS_QUERY)
+        row = cur.fetchone()
+except Error as e:
+    report(version, libpq, error=e)
+    sys.exit(0)
+report(version, libpq, row=row)

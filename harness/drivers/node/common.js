@@ -1,0 +1,48 @@
+// common.js: what the Node.js probes share: the environment they read and
+// the one JSON line they print.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+
+const env = process.env;
+
+exports.HOST = env.PTP_HOST;
+exports.PORT = Number(env.PTP_PORT);
+exports.DBNAME = env.PTP_DBNAME;
+exports.USER = env.PTP_USER;
+exports.PASSWORD = env.PTP_PASSWORD;
+exports.APPNAME = env.PTP_APPNAME;
+exports.TIMEOUT = Number(env.PTP_TIMEOUT || '10');
+
+// The server's view of this session: the backend's own row of pg_stat_ssl.
+exports.SERVER_TLS_QUERY =
+  'SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()';
+
+// The installed version of an npm package of ../node (read from its
+// package.json by path: packages with an "exports" map refuse to export it).
+exports.packageVersion = function (name) {
+  const file = path.join(__dirname, 'node_modules', name, 'package.json');
+  return JSON.parse(fs.readFileSync(file, 'utf8')).version;
+};
+
+// Prints the probe's one JSON line; row is {ssl, version, cipher} when connected.
+exports.report = function (version, row, error) {
+  const text = error === undefined || error === null ? null
+    : String(error && error.message ? `${error.code ? error.code + ': ' : ''}${error.message}` : error)
+      .replace(/\s+/g, ' ');
+  process.stdout.write(JSON.stringify({
+    connected: !!row,
+    server_ssl: row ? row.ssl : null,
+    server_tls_version: row ? row.version : null,
+    server_cipher: row ? row.cipher : null,
+    error: text,
+    version: version,
+    libpq: null,
+  }) + '\n');
+};
+
+exports.unavailable = function (reason) {
+  process.stdout.write(JSON.stringify({ unavailable: reason }) + '\n');
+  process.exit(0);
+};

@@ -1,0 +1,43 @@
+// Npgsql with the guide's recommended configuration, quoted literally:
+//   var connString = "Host={host};Username={username};Password={password};Database={databasename};Port={port};SSL Mode=VerifyFull;";
+//   var dataSourceBuilder = new NpgsqlDataSourceBuilder(connString);
+// Application Name is added so that an attacker proxy can tell this probe's
+// startup from the others'.  This source is not built here: Debian 12 has
+// no .NET SDK and the harness may use Debian packages and npm only, so the
+// row shows as unavailable (see run).
+using System;
+using System.Text.Json;
+using Npgsql;
+
+class Probe
+{
+    static string E(string name) => Environment.GetEnvironmentVariable(name) ?? "";
+
+    static void Report(bool connected, object ssl, object tls, object cipher, string error)
+    {
+        Console.WriteLine(JsonSerializer.Serialize(new {
+            connected, server_ssl = ssl, server_tls_version = tls, server_cipher = cipher,
+            error, version = "Npgsql " + typeof(NpgsqlConnection).Assembly.GetName().Version,
+            libpq = (string)null }));
+    }
+
+    static void Main()
+    {
+        var connString = $"Host={E("PTP_HOST")};Username={E("PTP_USER")};Password={E("PTP_PASSWORD")};Database={E("PTP_DBNAME")};Port={E("PTP_PORT")};SSL Mode=VerifyFull;"
+            + $"Application Name={E("PTP_APPNAME")};Timeout={E("PTP_TIMEOUT")};";
+        var dataSourceBuilder = new NpgsqlDataSourceBuilder(connString);
+        try
+        {
+            using var dataSource = dataSourceBuilder.Build();
+            using var conn = dataSource.OpenConnection();
+            using var cmd = new NpgsqlCommand("SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()", conn);
+            using var reader = cmd.ExecuteReader();
+            reader.Read();
+            Report(true, reader.GetBoolean(0), reader.GetString(1), reader.GetString(2), null);
+        }
+        catch (Exception e)
+        {
+            Report(false, null, null, null, e.Message);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+/*
+ * pgjdbc with the guide's recommended configuration, quoted literally:
+ *   String url = "jdbc:postgresql://{host}:{port}/{databasename}";
+ *   Properties props = new Properties();
+ *   props.setProperty("user", {username});
+ *   props.setProperty("password", {password});
+ *   props.setProperty("ssl", "true");
+ *   Connection conn = DriverManager.getConnection(url,props);
+ * with the trust anchor in ~/.postgresql/root.crt, as the guide says: the
+ * run script passes the harness's throwaway HOME as -Duser.home, which is
+ * where pgjdbc looks (the JVM takes its home from the password database,
+ * not from HOME).  ApplicationName is added so that an attacker proxy can
+ * tell this probe's startup from the others'.
+ */
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Properties;
+
+public class Probe
+{
+	static String json(String s)
+	{
+		if (s == null)
+			return "null";
+		StringBuilder b = new StringBuilder("\"");
+		for (char ch : s.toCharArray())
+		{
+			if (ch == '"' || ch == '\\')
+				b.append('\\').append(ch);
+			else if (ch < 0x20)
+				b.append(' ');
+			else
+				b.append(ch);
+		}
+		return b.append('"').toString();
+	}
+
+	static void report(String version, boolean connected, Boolean ssl, String tls,
+					   String cipher, String error)
+	{
+		System.out.println("{\"connected\": " + connected
+						   + ", \"server_ssl\": " + (ssl == null ? "null" : ssl.toString())
+						   + ", \"server_tls_version\": " + json(tls)
+						   + ", \"server_cipher\": " + json(cipher)
+						   + ", \"error\": " + json(error)
+						   + ", \"version\": " + json(version) + ", \"libpq\": null}");
+	}
+
+	public static void main(String[] args)
+	{
+		String version;
+
+		try
+		{
+			Class.forName("org.postgresql.Driver");
+			version = "pgjdbc " + org.postgresql.util.DriverInfo.DRIVER_VERSION;
+		}
+		catch (ClassNotFoundException e)
+		{
+			System.out.println("{\"unavailable\": \"pgjdbc is not on the class path (libpostgresql-jdbc-java)\"}");
+			return;
+		}
+
+		String url = "jdbc:postgresql://" + System.getenv("PTP_HOST") + ":" + System.getenv("PTP_PORT")
+			+ "/" + System.getenv("PTP_DBNAME");
+		Properties props = new Properties();
+		props.setProperty("user", System.getenv("PTP_USER"));
+		props.setProperty("password", System.getenv("PTP_PASSWORD"));
+		props.setProperty("ssl", "true");
+		props.setProperty("ApplicationName", System.getenv("PTP_APPNAME"));
+		props.setProperty("connectTimeout", System.getenv("PTP_TIMEOUT"));
+		props.setProperty("loginTimeout", System.getenv("PTP_TIMEOUT"));
+
+		try (Connection conn = DriverManager.getConnection(url, props);
+			 Statement st = conn.createStatement();
+			 ResultSet rs = st.executeQuery("SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()"))
+		{
+			rs.next();
+			report(version, true, rs.getBoolean(1), rs.getString(2), rs.getString(3), null);
+		}
+		catch (SQLException e)
+		{
+			String msg = e.getMessage();
+
+			if (e.getCause() != null)
+				msg += " (" + e.getCause() + ")";
+			report(version, false, null, null, null, msg);
+		}
+	}
+}

@@ -1,0 +1,44 @@
+// Postgres.js with the guide's recommended configuration, quoted literally:
+//   const sql = postgres({
+//   host: {host}, port: {port}, database: {databasename},
+//   user: {username}, password: {password},
+//   ssl:true
+//   });
+// application_name is added (Postgres.js sends the "connection" object in
+// the startup message) so that an attacker proxy can tell this probe's
+// startup from the others'.
+'use strict';
+
+const c = require('../node/common.js');
+let postgres;
+try {
+  postgres = require('postgres');
+} catch (e) {
+  c.unavailable(`postgres is not installed (harness/install-drivers.sh): ${e.code}`);
+}
+const version = `postgres ${c.packageVersion('postgres')}`;
+
+(async () => {
+  const sql = postgres({
+    host: c.HOST,
+    port: c.PORT,
+    database: c.DBNAME,
+    user: c.USER,
+    password: c.PASSWORD,
+    ssl: true,
+    connection: { application_name: c.APPNAME },
+    connect_timeout: c.TIMEOUT,
+    max: 1,
+    onnotice: () => {},
+  });
+  let rows;
+  try {
+    rows = await sql.unsafe(c.SERVER_TLS_QUERY);
+  } catch (e) {
+    c.report(version, null, e);
+    await sql.end({ timeout: 0 });
+    return;
+  }
+  c.report(version, rows[0], null);
+  await sql.end({ timeout: 1 });
+})();

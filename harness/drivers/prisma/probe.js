@@ -1,0 +1,45 @@
+// Prisma with the guide's recommended connection string, quoted literally:
+//   DATABASE_URL=postgresql://{username}:{password}@{host}:{port}/{databasename}?sslmode=require&sslaccept=strict
+// Prisma 7 has no built-in driver any more: the client runs on a driver
+// adapter, here @prisma/adapter-pg, which hands the URL to node-postgres.
+// So the guide's "built-in PostgreSQL driver" no longer exists, and what the
+// URL does is what node-postgres's connection-string parser makes of it:
+// sslaccept is not one of its parameters.  PTP_PRISMA_SSLACCEPT replaces
+// "strict" to show that (run by hand; the harness always uses the guide's
+// URL).  application_name and connect_timeout are appended so that an
+// attacker proxy can tell this probe's startup from the others' and a
+// silent peer cannot hang it.
+'use strict';
+
+const path = require('path');
+const c = require('../node/common.js');
+
+let PrismaClient, PrismaPg;
+try {
+  ({ PrismaPg } = require('@prisma/adapter-pg'));
+  ({ PrismaClient } = require(path.join(process.env.PTP_BUILD_DIR || '', 'prisma', 'client')));
+} catch (e) {
+  c.unavailable(`Prisma client not installed or not generated (harness/install-drivers.sh): ${e.code}`);
+}
+const version = `prisma ${c.packageVersion('prisma')} (@prisma/client ${c.packageVersion('@prisma/client')}, @prisma/adapter-pg ${c.packageVersion('@prisma/adapter-pg')}, pg ${c.packageVersion('pg')})`;
+
+(async () => {
+  const sslaccept = process.env.PTP_PRISMA_SSLACCEPT || 'strict';
+  const DATABASE_URL = `postgresql://${c.USER}:${c.PASSWORD}@${c.HOST}:${c.PORT}/${c.DBNAME}` +
+    `?sslmode=require&sslaccept=${sslaccept}` +
+    `&application_name=${c.APPNAME}&connect_timeout=${c.TIMEOUT}`;
+  // node-postgres warns on stderr that sslmode=require means verify-full.
+  process.removeAllListeners('warning');
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: DATABASE_URL }) });
+  let rows;
+  try {
+    rows = await prisma.$queryRawUnsafe(c.SERVER_TLS_QUERY);
+  } catch (e) {
+    const cause = e.cause && e.cause.message ? ` (${e.cause.message})` : '';
+    c.report(version, null, `${e.name}: ${e.message}${cause}`);
+    await prisma.$disconnect().catch(() => {});
+    return;
+  }
+  c.report(version, rows[0], null);
+  await prisma.$disconnect();
+})();

@@ -1,0 +1,142 @@
+#!/bin/bash
+# install-drivers.sh: install and build the third-party clients that
+# `pg_tls_probe drivers` runs (harness/drivers/*): Debian packages, the npm
+# packages pinned by harness/drivers/node/package-lock.json, and the Go,
+# Rust, Java and Prisma probes compiled offline into harness/drivers/build.
+# Each step is skipped when its result is already there, so it can run
+# before every `make test-drivers`.  Prints how long each step took.
+#
+# usage: harness/install-drivers.sh
+set -euo pipefail
+
+started=$(date +%s)
+cd "$(dirname "$0")/drivers"
+drivers=$PWD
+build=$drivers/build
+mkdir -p "$build"
+rm -f "$build/.installed"
+
+step_start=0
+step() {
+	step_start=$(date +%s)
+	printf 'install-drivers: %s ... ' "$1" >&2
+}
+done_step() {
+	echo "${1:-done} ($(($(date +%s) - step_start)) s)" >&2
+}
+
+# Debian packages.  cargo and rustc are Debian's, not a rustup toolchain
+# that may be on PATH: the crates in /usr/share/cargo/registry are built
+# and tested with them.
+packages=(
+	python3-psycopg2 python3-django python3-asyncpg
+	php-cli php-pgsql
+	libpostgresql-jdbc-java default-jdk-headless
+	golang-go golang-github-lib-pq-dev golang-github-jackc-pgx-v4-dev
+	cargo rustc librust-tokio-postgres-dev librust-tokio-dev librust-openssl-dev
+	librust-tokio-openssl-dev librust-futures-util-dev
+	nodejs
+)
+step "Debian packages"
+missing=()
+for p in "${packages[@]}"; do
+	if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
+		missing+=("$p")
+	fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "missing ${missing[*]} (run as root, or install them)" >&2
+		exit 2
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+	done_step "installed ${#missing[*]}"
+else
+	done_step "present"
+fi
+
+# npm: exactly the lock file.  Install scripts stay off: Prisma's would
+# download engines, and the probe needs none (see prisma/schema.prisma).
+step "npm packages (node $(node --version))"
+if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a==20&&b>=19)?0:1)'; then
+	echo "Prisma 7 needs Node.js 20.19 or later, this is $(node --version)" >&2
+	exit 2
+fi
+if [ ! -d node/node_modules ] || [ node/package-lock.json -nt node/node_modules ]; then
+	(cd node && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+	touch node/node_modules
+	done_step "installed"
+else
+	done_step "present"
+fi
+
+# Prisma: generate the client offline.  Generating needs no schema engine,
+# but the CLI insists on finding one; any executable will do.
+step "Prisma client"
+if [ ! -f "$build/prisma/client/index.js" ] || [ prisma/schema.prisma -nt "$build/prisma/client/index.js" ]; then
+	mkdir -p "$build/prisma"
+	cp prisma/schema.prisma "$build/prisma/"
+	ln -sfn "$drivers/node/node_modules" "$build/prisma/node_modules"
+	printf '#!/bin/sh\necho "pg_tls_probe: no schema engine here" >&2\nexit 1\n' >"$build/prisma/no-schema-engine"
+	chmod +x "$build/prisma/no-schema-engine"
+	(cd "$build/prisma" &&
+		PRISMA_SCHEMA_ENGINE_BINARY="$build/prisma/no-schema-engine" CHECKPOINT_DISABLE=1 \
+		PRISMA_HIDE_UPDATE_MESSAGE=1 ./node_modules/.bin/prisma generate --schema schema.prisma \
+		>"$build/prisma/generate.log" 2>&1) || { cat "$build/prisma/generate.log" >&2; exit 2; }
+	done_step "generated"
+else
+	done_step "present"
+fi
+
+# Go: GOPATH mode against Debian's golang-github-* sources, no network.
+debver() { dpkg-query -W -f='${Version}' "$1" | sed 's/-[^-]*$//'; }
+gobuild() {
+	local name=$1 pkg=$2
+	if [ ! -x "$build/$name" ] || [ "$name/probe.go" -nt "$build/$name" ]; then
+		GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$build/go-cache" GOFLAGS= GOPROXY=off \
+			go build -o "$build/$name" -ldflags "-X main.libraryVersion=$(debver "$pkg")" "./$name/probe.go"
+	fi
+}
+step "Go probes (lib/pq, pgx)"
+gobuild go-libpq golang-github-lib-pq-dev
+gobuild go-pgx golang-github-jackc-pgx-v4-dev
+done_step
+
+step "Java probe (pgjdbc)"
+if [ ! -f "$build/pgjdbc/Probe.class" ] || [ pgjdbc/Probe.java -nt "$build/pgjdbc/Probe.class" ]; then
+	mkdir -p "$build/pgjdbc"
+	javac -nowarn -d "$build/pgjdbc" -cp /usr/share/java/postgresql.jar pgjdbc/Probe.java
+fi
+done_step
+
+# Rust: Debian's crate registry as the only source, offline.  The sources
+# are copied so that Cargo.lock and target/ stay out of the repository.
+step "Rust probe (tokio-postgres + openssl)"
+if [ ! -x "$build/rust-postgres" ] || [ rust-postgres/src/main.rs -nt "$build/rust-postgres" ] ||
+	[ rust-postgres/Cargo.toml -nt "$build/rust-postgres" ]; then
+	mkdir -p "$build/rust/src" "$build/rust/cargo-home"
+	cp rust-postgres/Cargo.toml "$build/rust/"
+	cp rust-postgres/src/main.rs "$build/rust/src/"
+	cat >"$build/rust/cargo-home/config.toml" <<'CONFIG'
+[source.crates-io]
+replace-with = "debian"
+
+[source.debian]
+directory = "/usr/share/cargo/registry"
+
+[net]
+offline = true
+CONFIG
+	(cd "$build/rust" &&
+		CARGO_HOME="$build/rust/cargo-home" PTP_CLIENT_VERSION=$(debver librust-tokio-postgres-dev) \
+		/usr/bin/cargo build --quiet --release --offline --target-dir "$build/rust/target" \
+		>"$build/rust/build.log" 2>&1) || { cat "$build/rust/build.log" >&2; exit 2; }
+	cp "$build/rust/target/release/rust-postgres" "$build/rust-postgres"
+fi
+done_step
+
+# harness/test_drivers.sh runs the drivers suite of `make test` only then.
+touch "$build/.installed"
+echo "install-drivers: all clients ready in $(($(date +%s) - started)) s" >&2
