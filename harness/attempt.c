@@ -364,6 +364,23 @@ ptp_run_psql(const char *psql, const char *const *keys, const char *const *vals,
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+static void
+ignore_notice(void *arg, const char *message)
+{
+}
+
+/*
+ * ptp_quiet_notices
+ *		Keeps the server's notices on conn off stderr, where libpq would
+ *		print them: the harness's stderr is for its own one-line errors.
+ */
+void
+ptp_quiet_notices(PGconn *conn)
+{
+	if (conn != NULL)
+		PQsetNoticeProcessor(conn, ignore_notice, NULL);
+}
+
 /*
  * ptp_attempt
  *		Connects once with the case's configuration and fills c->seen.
@@ -461,6 +478,7 @@ ptp_attempt(const AttemptContext *ctx, Case *c)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	conn = PQconnectdbParams(keys, vals, 0);
+	ptp_quiet_notices(conn);
 	c->seen.ran = true;
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 	{

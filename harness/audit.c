@@ -406,6 +406,7 @@ connect_with(const char *conninfo, const char *const *keys, const char *const *v
 	const char *k[16];
 	const char *v[16];
 	int			m = 0;
+	PGconn	   *conn;
 
 	k[m] = "dbname";
 	v[m++] = conninfo;
@@ -415,7 +416,9 @@ connect_with(const char *conninfo, const char *const *keys, const char *const *v
 		v[m++] = vals[i];
 	}
 	k[m] = v[m] = NULL;
-	return PQconnectdbParams(k, v, 1);
+	conn = PQconnectdbParams(k, v, 1);
+	ptp_quiet_notices(conn);
+	return conn;
 }
 
 /*

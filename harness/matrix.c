@@ -124,6 +124,7 @@ ptp_superuser_connect(const PtpClusterInfo *info)
 
 	snprintf(port, sizeof(port), "%d", info->port);
 	conn = PQconnectdbParams(keys, vals, 0);
+	ptp_quiet_notices(conn);
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
 		ptp_fail("the test server does not answer on \"%s\": %s", info->socket_dir,

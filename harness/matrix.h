@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 
+#include "libpq-fe.h"
 #include "proxy.h"
 
 /* The role the channel_binding cases authenticate as, with SCRAM. */
@@ -207,6 +208,7 @@ extern char *ptp_fingerprint(X509 *cert);
 extern Outcome ptp_classify_tls(SSL *ssl, struct x509_store_st *store, const char *host);
 extern void ptp_attempt(const AttemptContext *ctx, Case *c);
 extern char *ptp_find_psql(const char *pg_config);
+extern void ptp_quiet_notices(PGconn *conn);
 extern bool ptp_run_psql(const char *psql, const char *const *keys, const char *const *vals,
 						 const char *query);
 
