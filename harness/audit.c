@@ -931,9 +931,6 @@ ptp_audit_main(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1)
 	{
-		char	   *end;
-		long		v;
-
 		switch (c)
 		{
 			case 'h':
@@ -949,15 +946,12 @@ ptp_audit_main(int argc, char **argv)
 				opts.fleet = optarg;
 				break;
 			case 3:
+				if (!ptp_parse_int(optarg, 1, 64, &opts.jobs))
+					return ptp_usage_error("audit", "invalid --jobs \"%s\" (1 to 64)", optarg);
+				break;
 			case 4:
-				errno = 0;
-				v = strtol(optarg, &end, 10);
-				if (errno || end == optarg || *end || v < (c == 3 ? 1 : 2) || v > (c == 3 ? 64 : 3600))
-					return ptp_usage_error("audit", "invalid --%s \"%s\"", c == 3 ? "jobs" : "timeout", optarg);
-				if (c == 3)
-					opts.jobs = (int) v;
-				else
-					opts.timeout = (int) v;
+				if (!ptp_parse_int(optarg, 2, 3600, &opts.timeout))
+					return ptp_usage_error("audit", "invalid --timeout \"%s\" (seconds, 2 to 3600)", optarg);
 				break;
 			case 5:
 				if (strcmp(optarg, "psql") == 0)

@@ -1137,20 +1137,6 @@ drivers_usage(void)
 	printf("included), 1 a deviation, 2 could not run.\n");
 }
 
-static bool
-parse_int(const char *s, int min, int max, int *out)
-{
-	char	   *end;
-	long		v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return false;
-	*out = (int) v;
-	return true;
-}
-
 /*
  * select_rows
  *		The rows --filter names (all without one), in the guide's order.
@@ -1266,11 +1252,11 @@ ptp_drivers_main(int argc, char **argv)
 				opts.filter = optarg;
 				break;
 			case OPT_JOBS:
-				if (!parse_int(optarg, 1, 64, &opts.jobs))
+				if (!ptp_parse_int(optarg, 1, 64, &opts.jobs))
 					return ptp_usage_error("drivers", "invalid --jobs \"%s\" (1 to 64)", optarg);
 				break;
 			case OPT_TIMEOUT:
-				if (!parse_int(optarg, 2, 3600, &opts.timeout))
+				if (!ptp_parse_int(optarg, 2, 3600, &opts.timeout))
 					return ptp_usage_error("drivers", "invalid --timeout \"%s\" (seconds, 2 to 3600)", optarg);
 				break;
 			case OPT_PG_CONFIG:

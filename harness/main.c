@@ -56,6 +56,26 @@ usage(void)
 static bool record_failure(const char *fmt, va_list args) pg_attribute_printf(1, 0);
 
 /*
+ * ptp_parse_int
+ *		Parses s as a whole decimal number within [min, max] into *out, for
+ *		the options every subcommand spells the same (--jobs, --timeout).
+ *		Returns false, with *out untouched, for anything else.
+ */
+bool
+ptp_parse_int(const char *s, int min, int max, int *out)
+{
+	char	   *end;
+	long		v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return false;
+	*out = (int) v;
+	return true;
+}
+
+/*
  * Formats into the failure buffer unless a failure is already recorded.
  * Returns true when this call recorded the message.
  */

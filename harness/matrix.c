@@ -516,20 +516,6 @@ matrix_usage(void)
 	printf("included), 1 a deviation, 2 could not run.\n");
 }
 
-static bool
-parse_int(const char *s, int min, int max, int *out)
-{
-	char	   *end;
-	long		v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return false;
-	*out = (int) v;
-	return true;
-}
-
 /*
  * run_matrix
  *		Sets up PKI and server, runs the selected cases, tears everything
@@ -798,14 +784,14 @@ ptp_matrix_main(int argc, char **argv)
 				opts.filter = optarg;
 				break;
 			case OPT_JOBS:
-				if (!parse_int(optarg, 1, 64, &opts.jobs))
+				if (!ptp_parse_int(optarg, 1, 64, &opts.jobs))
 					return ptp_usage_error("matrix", "invalid --jobs \"%s\" (1 to 64)", optarg);
 				break;
 			case OPT_KEEP:
 				opts.keep = true;
 				break;
 			case OPT_TIMEOUT:
-				if (!parse_int(optarg, 2, 3600, &opts.timeout))
+				if (!ptp_parse_int(optarg, 2, 3600, &opts.timeout))
 					return ptp_usage_error("matrix", "invalid --timeout \"%s\" (seconds, 2 to 3600)", optarg);
 				break;
 			case OPT_PG_CONFIG:

@@ -77,6 +77,7 @@ extern bool ptp_has_failed(void);
 extern int	ptp_report_failure(void);
 extern int	ptp_usage_error(const char *subcommand, const char *fmt,...) pg_attribute_printf(2, 3);
 
+extern bool ptp_parse_int(const char *s, int min, int max, int *out);
 extern char *ptp_strdup(const char *s);
 extern char *ptp_psprintf(const char *fmt,...) pg_attribute_printf(1, 2);
 extern void *ptp_malloc0(size_t size);
