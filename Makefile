@@ -8,12 +8,21 @@ MODULE_big = pg_tls_audit
 OBJS = \
 	extension/pg_tls_audit.o \
 	extension/session.o \
-	extension/x509_fields.o
+	extension/x509_fields.o \
+	extension/sessions.o \
+	extension/conn_log.o \
+	extension/policy.o \
+	extension/config_audit.o
 
 DATA = $(wildcard extension/$(EXTENSION)--*.sql)
 
-REGRESS = init tls_session tls_peer_certificate tls_bad_input tls_encoding api_shape
+REGRESS = init tls_session tls_peer_certificate tls_bad_input tls_encoding tls_without_preload tls_audit api_shape tls_upgrade
 REGRESS_OPTS = --inputdir=.
+
+# The suite of the test bed's second cluster, which preloads the library
+# (harness/testbed_preload.sh runs it with installcheck-preload).
+REGRESS_PRELOAD = preload_init preload_sessions preload_connection_log
+PRELOAD_OUTPUTDIR ?= preload_results
 
 PG_CPPFLAGS = -DPG_TLS_AUDIT_VERSION='"$(EXTVERSION)"'
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
@@ -24,7 +33,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: harness install-harness clean-harness test test-all test-drivers demo bench
+.PHONY: harness install-harness clean-harness test test-all test-drivers demo bench installcheck-preload
 
 all: harness
 install: install-harness
@@ -59,6 +68,9 @@ test-all:
 
 demo:
 	bash harness/testbed.sh demo
+
+installcheck-preload:
+	$(pg_regress_installcheck) $(REGRESS_OPTS) --outputdir=$(PRELOAD_OUTPUTDIR) $(REGRESS_PRELOAD)
 
 # Speed, as ratios against a reference run side by side (harness/bench.sh).
 bench:

@@ -42,4 +42,34 @@
 #define PG_TLS_AUDIT_MODULE_MAGIC PG_MODULE_MAGIC
 #endif
 
+/* ---- pg_tls_audit 1.1: session slots (extension/sessions.c) ---- */
+
+/*
+ * The number of this backend's PGPROC, which indexes the session slots:
+ * MyProcNumber from PostgreSQL 17, MyProc->pgprocno before.  Both are
+ * assigned before authentication and are below MaxBackends for client
+ * backends and WAL senders.
+ */
+#include "storage/proc.h"
+#if PG_VERSION_NUM >= 170000
+#define PG_TLS_AUDIT_MY_PROC_NUMBER()	((int) MyProcNumber)
+#else
+#define PG_TLS_AUDIT_MY_PROC_NUMBER()	(MyProc->pgprocno)
+#endif
+
+/* ---- pg_tls_audit 1.1: role-list settings (extension/policy.c) ---- */
+
+/*
+ * A GUC check hook's "extra": guc_malloc()'d from PostgreSQL 16, which
+ * frees it with guc_free(); malloc()'d before, where GUC code uses free().
+ */
+#if PG_VERSION_NUM >= 160000
+#include "utils/guc.h"
+#define pg_tls_audit_guc_malloc(size)	guc_malloc(LOG, (size))
+#define pg_tls_audit_guc_free(ptr)		guc_free(ptr)
+#else
+#define pg_tls_audit_guc_malloc(size)	malloc(size)
+#define pg_tls_audit_guc_free(ptr)		free(ptr)
+#endif
+
 #endif							/* PG_TLS_AUDIT_COMPAT_H */

@@ -1,29 +1,258 @@
 /*-------------------------------------------------------------------------
  *
  * pg_tls_audit.c
- *		Module entry point of pg_tls_audit.
+ *		Module entry point of pg_tls_audit: settings, hooks and shared memory.
  *
- * The SQL functions work in any backend that loads the library on demand;
- * nothing here requires shared_preload_libraries.
+ * The SQL functions work in any backend that loads the library on demand.
+ * The TLS connection policy, the connection log and the per-session slots
+ * behind tls_sessions need hooks and shared memory, which only exist when
+ * the library is listed in shared_preload_libraries; they are installed
+ * only then, and the parts that need them say so when they are missing
+ * (tls_audit_require_preload()).
  *
  *-------------------------------------------------------------------------
  */
 #include "pg_tls_audit.h"
 
+#include <openssl/ssl.h>
+
 #include "fmgr.h"
+#include "libpq/auth.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
 #include "utils/guc.h"
 
 PG_TLS_AUDIT_MODULE_MAGIC;
 
 void		_PG_init(void);
 
+/* Settings; see _PG_init() for what each one means. */
+bool		tls_audit_log_connections = false;
+int			tls_audit_connection_log_size = 1024;
+int			tls_audit_expiry_warning = 30 * 24 * 60;	/* minutes */
+bool		tls_policy_require_tls = false;
+int			tls_policy_min_protocol = 0;
+char	   *tls_policy_require_client_certificate = NULL;
+char	   *tls_policy_exempt_roles = NULL;
+bool		tls_policy_exempt_local = true;
+
+/* pg_tls_audit.min_protocol: the value is OpenSSL's protocol version. */
+static const struct config_enum_entry min_protocol_options[] = {
+	{"", 0, false},
+	{"TLSv1", TLS1_VERSION, false},
+	{"TLSv1.1", TLS1_1_VERSION, false},
+	{"TLSv1.2", TLS1_2_VERSION, false},
+	{"TLSv1.3", TLS1_3_VERSION, false},
+	{NULL, 0, false}
+};
+
+/* Set in the postmaster when loaded by shared_preload_libraries. */
+static bool preloaded = false;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+static ClientAuthentication_hook_type prev_client_authentication_hook = NULL;
+static emit_log_hook_type prev_emit_log_hook = NULL;
+
+static void tls_audit_shmem_request(void);
+static void tls_audit_shmem_startup(void);
+static void tls_audit_client_authentication(Port *port, int status);
+static void tls_audit_emit_log(ErrorData *edata);
+
 /*
  * _PG_init
- *		Reserve the pg_tls_audit.* namespace, so that a misspelled setting is
- *		reported instead of silently kept as a placeholder.
+ *		Define the settings, reserve the pg_tls_audit.* namespace and, when
+ *		preloaded, install the hooks and request shared memory.
+ *
+ * The policy settings are defined even without preloading, so that SHOW
+ * and tls_audit() report the policy that the configuration asks for.
  */
 void
 _PG_init(void)
 {
+	DefineCustomBoolVariable("pg_tls_audit.require_tls",
+							 "Rejects connections that do not use TLS.",
+							 "Checked after authentication, for every role not listed in "
+							 "pg_tls_audit.exempt_roles; Unix-socket connections are exempt while "
+							 "pg_tls_audit.exempt_local is on. GSSAPI encryption is not TLS. "
+							 "Needs shared_preload_libraries.",
+							 &tls_policy_require_tls,
+							 false,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("pg_tls_audit.min_protocol",
+							 "Rejects TLS connections that negotiated an older protocol version.",
+							 "Empty means no minimum beyond ssl_min_protocol_version. "
+							 "Needs shared_preload_libraries.",
+							 &tls_policy_min_protocol,
+							 0,
+							 min_protocol_options,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pg_tls_audit.require_client_certificate",
+							   "Roles that must present a client certificate verified by the server.",
+							   "A comma-separated list of role names; \"+name\" stands for the "
+							   "members of role name, as in pg_hba.conf. Needs shared_preload_libraries.",
+							   &tls_policy_require_client_certificate,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_LIST_INPUT,
+							   tls_policy_check_role_list,
+							   tls_policy_assign_require_client_certificate,
+							   NULL);
+
+	DefineCustomStringVariable("pg_tls_audit.exempt_roles",
+							   "Roles the TLS connection policy does not apply to.",
+							   "A comma-separated list of role names; \"+name\" stands for the "
+							   "members of role name, as in pg_hba.conf.",
+							   &tls_policy_exempt_roles,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_LIST_INPUT,
+							   tls_policy_check_role_list,
+							   tls_policy_assign_exempt_roles,
+							   NULL);
+
+	DefineCustomBoolVariable("pg_tls_audit.exempt_local",
+							 "Exempts Unix-socket connections from the TLS connection policy.",
+							 "A Unix socket cannot carry TLS; with this off, the policy rejects "
+							 "Unix-socket connections of every role it applies to.",
+							 &tls_policy_exempt_local,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("pg_tls_audit.log_connections",
+							 "Logs one line per authenticated or rejected connection with its TLS details.",
+							 "Unlike the connection log, these lines survive a restart. "
+							 "Needs shared_preload_libraries.",
+							 &tls_audit_log_connections,
+							 false,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_tls_audit.expiry_warning",
+							"Sets how long before expiry tls_audit() reports a certificate as expiring.",
+							NULL,
+							&tls_audit_expiry_warning,
+							30 * 24 * 60,
+							0,
+							INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MIN,
+							NULL, NULL, NULL);
+
+	/* Shared memory is sized once, at server start, and only when preloaded. */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("pg_tls_audit.connection_log_size",
+								"Sets how many recent connection attempts the connection log keeps.",
+								"Each entry takes about 3 kB of shared memory.",
+								&tls_audit_connection_log_size,
+								1024,
+								16,
+								65536,
+								PGC_POSTMASTER,
+								0,
+								NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("pg_tls_audit");
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	preloaded = true;
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = tls_audit_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = tls_audit_shmem_startup;
+	prev_client_authentication_hook = ClientAuthentication_hook;
+	ClientAuthentication_hook = tls_audit_client_authentication;
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = tls_audit_emit_log;
+}
+
+/*
+ * tls_audit_is_preloaded
+ *		True when this server loaded the library through
+ *		shared_preload_libraries, so that the policy, the connection log and
+ *		the session slots are active.
+ */
+bool
+tls_audit_is_preloaded(void)
+{
+	return preloaded;
+}
+
+/*
+ * tls_audit_require_preload
+ *		Raise an error unless the library was preloaded.  The wording is
+ *		also what CREATE EXTENSION turns into its warning.
+ */
+void
+tls_audit_require_preload(void)
+{
+	if (!preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_tls_audit is not loaded through shared_preload_libraries"),
+				 errdetail("The TLS connection policy and the connection log are inactive, and tls_sessions shows only what pg_stat_ssl knows."),
+				 errhint("Add pg_tls_audit to shared_preload_libraries and restart the server.")));
+}
+
+/*
+ * tls_audit_shmem_request
+ *		Reserve the session slots, the connection log and their lock.
+ */
+static void
+tls_audit_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+
+	RequestAddinShmemSpace(add_size(tls_sessions_shmem_size(),
+									tls_conn_log_shmem_size()));
+	RequestNamedLWLockTranche("pg_tls_audit", 1);
+}
+
+/*
+ * tls_audit_shmem_startup
+ *		Create or attach to the shared structures.
+ */
+static void
+tls_audit_shmem_startup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	tls_sessions_shmem_init();
+	tls_conn_log_shmem_init();
+	LWLockRelease(AddinShmemInitLock);
+}
+
+static void
+tls_audit_client_authentication(Port *port, int status)
+{
+	if (prev_client_authentication_hook)
+		prev_client_authentication_hook(port, status);
+
+	tls_policy_client_authentication(port, status);
+}
+
+static void
+tls_audit_emit_log(ErrorData *edata)
+{
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+
+	tls_conn_log_emit_log(edata);
 }

@@ -13,6 +13,10 @@
 #include <openssl/x509.h>
 
 #include "access/tupdesc.h"
+#include "libpq/libpq-be.h"
+#include "utils/elog.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
 /* Flags for tls_text_from_bytes(). */
@@ -28,5 +32,92 @@ extern void tls_put_certificate(Tuplestorestate *tupstore, TupleDesc tupdesc,
 								X509 *cert);
 extern void tls_put_extensions(Tuplestorestate *tupstore, TupleDesc tupdesc,
 							   X509 *cert);
+
+/*
+ * What the server knew about one connection's transport when it was
+ * captured: plain fixed-size data, so that it can be copied into shared
+ * memory by code that must not allocate or fail (see sessions.c).
+ * Certificate names are kept as DER and turned into text by the reader, in
+ * the reader's database encoding.
+ */
+#define TLS_AUDIT_PROTOCOL_LEN	16
+#define TLS_AUDIT_CIPHER_LEN	64
+#define TLS_AUDIT_SNI_LEN		256		/* a host name is at most 255 bytes */
+#define TLS_AUDIT_NAME_DER_LEN	1024
+#define TLS_AUDIT_SERIAL_LEN	64		/* decimal; RFC 5280 allows 20 octets */
+#define TLS_AUDIT_ADDR_LEN		64
+
+typedef struct TlsConnInfo
+{
+	bool		tls_attempted;	/* the client asked for TLS */
+	bool		tls;			/* a TLS session was established */
+	char		protocol[TLS_AUDIT_PROTOCOL_LEN];
+	char		cipher[TLS_AUDIT_CIPHER_LEN];
+	int			cipher_bits;
+	uint16		sni_len;		/* 0: no server name sent */
+	char		sni[TLS_AUDIT_SNI_LEN];
+	bool		peer_certificate;	/* the client presented a certificate */
+	uint16		subject_len;	/* 0: none, or too long to keep */
+	uint16		issuer_len;
+	unsigned char subject[TLS_AUDIT_NAME_DER_LEN];
+	unsigned char issuer[TLS_AUDIT_NAME_DER_LEN];
+	char		serial[TLS_AUDIT_SERIAL_LEN];	/* "": unknown */
+	bool		has_not_after;
+	TimestampTz not_after;
+	char		client_addr[TLS_AUDIT_ADDR_LEN];	/* "": Unix socket */
+	int			client_port;
+} TlsConnInfo;
+
+/* Outcomes of a connection attempt, as tls_connection_log names them. */
+typedef enum TlsConnOutcome
+{
+	TLS_OUTCOME_NONE = 0,
+	TLS_OUTCOME_ACCEPTED,
+	TLS_OUTCOME_REJECTED_BY_POLICY,
+	TLS_OUTCOME_AUTHENTICATION_FAILED,
+	TLS_OUTCOME_REFUSED,
+	TLS_OUTCOME_TLS_HANDSHAKE_FAILED
+} TlsConnOutcome;
+
+/* pg_tls_audit.c: settings, and whether the preloaded parts are in place */
+extern bool tls_audit_log_connections;
+extern int	tls_audit_connection_log_size;
+extern int	tls_audit_expiry_warning;
+extern bool tls_policy_require_tls;
+extern int	tls_policy_min_protocol;
+extern char *tls_policy_require_client_certificate;
+extern char *tls_policy_exempt_roles;
+extern bool tls_policy_exempt_local;
+extern bool tls_audit_is_preloaded(void);
+extern void tls_audit_require_preload(void);
+
+/* sessions.c: what each session got, and the tls_sessions view */
+extern void tls_capture_connection(Port *port, TlsConnInfo *info);
+extern bool tls_asn1_time(const ASN1_TIME *asn1, TimestampTz *result);
+extern Datum tls_der_name_datum(const unsigned char *der, int len, bool *isnull);
+extern Datum tls_serial_datum(const char *serial, bool *isnull);
+extern Datum tls_addr_datum(const char *addr, bool *isnull);
+extern Size tls_sessions_shmem_size(void);
+extern void tls_sessions_shmem_init(void);
+extern void tls_sessions_register(Port *port, const TlsConnInfo *info);
+
+/* conn_log.c: the ring of recent connection attempts */
+extern Size tls_conn_log_shmem_size(void);
+extern void tls_conn_log_shmem_init(void);
+extern void tls_conn_log_record(Port *port, const TlsConnInfo *info,
+								TlsConnOutcome outcome, const char *reason);
+extern void tls_conn_log_emit_log(ErrorData *edata);
+extern void tls_conn_log_write_line(Port *port, const TlsConnInfo *info,
+									TlsConnOutcome outcome);
+extern const char *tls_outcome_name(TlsConnOutcome outcome);
+
+/* policy.c: the TLS connection policy (ClientAuthentication_hook) */
+extern void tls_policy_client_authentication(Port *port, int status);
+extern bool tls_policy_check_role_list(char **newval, void **extra,
+									   GucSource source);
+extern void tls_policy_assign_require_client_certificate(const char *newval,
+														 void *extra);
+extern void tls_policy_assign_exempt_roles(const char *newval, void *extra);
+extern const char *tls_protocol_name(int version);
 
 #endif							/* PG_TLS_AUDIT_H */

@@ -19,6 +19,7 @@
 #include "libpq/libpq-be.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 #define TLS_SESSION_NATTS	8
 
@@ -77,6 +78,9 @@ key_exchange_group(SSL *ssl)
 	return name;
 }
 
+/* tls_session()'s row, once built (see there). */
+static HeapTupleHeader cached_session = NULL;
+
 /*
  * tls_session
  *		One row: ssl, protocol, cipher, cipher_bits, sni, alpn,
@@ -90,6 +94,21 @@ tls_session(PG_FUNCTION_ARGS)
 	Datum		values[TLS_SESSION_NATTS];
 	bool		nulls[TLS_SESSION_NATTS];
 	SSL		   *ssl = session_ssl();
+	HeapTuple	tuple;
+	HeapTupleHeader result;
+
+	/*
+	 * A session's TLS state never changes after the handshake (the server
+	 * allows no renegotiation), so the row is built once per backend and
+	 * copied on later calls.  Its blessed record type lives as long as the
+	 * backend.
+	 */
+	if (cached_session != NULL)
+	{
+		result = (HeapTupleHeader) palloc(HeapTupleHeaderGetDatumLength(cached_session));
+		memcpy(result, cached_session, HeapTupleHeaderGetDatumLength(cached_session));
+		PG_RETURN_HEAPTUPLEHEADER(result);
+	}
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -141,7 +160,10 @@ tls_session(PG_FUNCTION_ARGS)
 		nulls[7] = false;
 	}
 
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	tuple = heap_form_tuple(tupdesc, values, nulls);
+	cached_session = (HeapTupleHeader) MemoryContextAlloc(TopMemoryContext, tuple->t_len);
+	memcpy(cached_session, tuple->t_data, tuple->t_len);
+	PG_RETURN_DATUM(HeapTupleGetDatum(tuple));
 }
 
 /*

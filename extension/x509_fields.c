@@ -340,23 +340,19 @@ tls_serial(X509 *cert, Datum *numeric, Datum *hex)
 }
 
 /*
- * tls_time
- *		An ASN.1 time as timestamptz; sets *isnull when it cannot be parsed
- *		or lies outside timestamptz's range.
+ * tls_asn1_time
+ *		A certificate or CRL time as timestamptz in *result; false when it
+ *		cannot be parsed or lies outside timestamptz's range.  Does not
+ *		allocate or fail.
  */
-static Datum
-tls_time(const ASN1_TIME *asn1, bool *isnull)
+bool
+tls_asn1_time(const ASN1_TIME *asn1, TimestampTz *result)
 {
 	struct tm	tm;
 	struct pg_tm pgtm;
-	Timestamp	result;
 
 	if (asn1 == NULL || ASN1_TIME_to_tm(asn1, &tm) != 1)
-	{
-		ERR_clear_error();
-		*isnull = true;
-		return (Datum) 0;
-	}
+		return false;
 
 	/* ASN1_TIME_to_tm() yields UTC, which is what a timestamptz stores. */
 	memset(&pgtm, 0, sizeof(pgtm));
@@ -366,8 +362,22 @@ tls_time(const ASN1_TIME *asn1, bool *isnull)
 	pgtm.tm_hour = tm.tm_hour;
 	pgtm.tm_min = tm.tm_min;
 	pgtm.tm_sec = tm.tm_sec;
-	if (tm2timestamp(&pgtm, 0, NULL, &result) != 0)
+	return tm2timestamp(&pgtm, 0, NULL, result) == 0;
+}
+
+/*
+ * tls_time
+ *		An ASN.1 time as a timestamptz Datum; sets *isnull when it cannot be
+ *		parsed or lies outside timestamptz's range.
+ */
+static Datum
+tls_time(const ASN1_TIME *asn1, bool *isnull)
+{
+	TimestampTz result;
+
+	if (!tls_asn1_time(asn1, &result))
 	{
+		ERR_clear_error();
 		*isnull = true;
 		return (Datum) 0;
 	}

@@ -66,3 +66,4 @@ awk -v cases="$cases" -v lw="$libpq_wall" -v pw="$psql_wall" -v lp="$libpq_phase
 }'
 
 bash harness/bench_audit.sh "$probe" "$rounds"
+bash harness/bench_extension.sh

@@ -1219,6 +1219,7 @@ ptp_drivers_main(int argc, char **argv)
 		{NULL, 0, NULL, 0}
 	};
 	DriversOptions opts = {DFORMAT_TABLE, NULL, 0, DEFAULT_TIMEOUT, NULL, PTP_DRIVERS_DIR};
+	char	   *drivers_dir = NULL;
 	Row		   *rows;
 	int			n_rows;
 	int			deviations;
@@ -1263,7 +1264,13 @@ ptp_drivers_main(int argc, char **argv)
 				opts.pg_config = optarg;
 				break;
 			case OPT_DRIVERS_DIR:
-				opts.drivers_dir = optarg;
+				/* the probes run from a throwaway HOME: no relative paths */
+				free(drivers_dir);
+				drivers_dir = realpath(optarg, NULL);
+				if (drivers_dir == NULL)
+					return ptp_usage_error("drivers", "cannot use --drivers-dir \"%s\": %s",
+										   optarg, strerror(errno));
+				opts.drivers_dir = drivers_dir;
 				break;
 			case ':':
 				return ptp_usage_error("drivers", "option \"%s\" requires an argument", argv[optind - 1]);

@@ -16,4 +16,4 @@ if [ ! -f "$stamp" ]; then
 	echo "0 passed, 0 failed, 13 skipped"
 	exit 0
 fi
-exec "$probe" drivers --format tap --pg-config "$pg_config" --drivers-dir "$(dirname "$0")/drivers"
+exec "$probe" drivers --format tap --pg-config "$pg_config" --drivers-dir "$(cd "$(dirname "$0")" && pwd)/drivers"

@@ -1,0 +1,763 @@
+/*-------------------------------------------------------------------------
+ *
+ * config_audit.c
+ *		tls_audit(): findings about the server's TLS configuration, each a
+ *		row (severity, check, detail, hint).
+ *
+ * The function reads the files the server's settings name (its
+ * certificate, the CA file, the CRLs) and, through SPI with the caller's
+ * own privileges, pg_hba_file_rules, pg_authid and the session views.  It
+ * is not SECURITY DEFINER: a check that needs a privilege the caller lacks
+ * is reported as not checked instead of being run on someone else's
+ * authority, so nothing of pg_hba.conf or other sessions leaks to PUBLIC.
+ * Only problems are returned; no row means nothing was found.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_tls_audit.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "catalog/pg_authid_d.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "storage/fd.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+
+#define TLS_AUDIT_NATTS			4
+#define WEAK_CIPHERS_SHOWN		8
+
+typedef enum Severity
+{
+	SEVERITY_CRITICAL,
+	SEVERITY_HIGH,
+	SEVERITY_MEDIUM,
+	SEVERITY_LOW,
+	SEVERITY_INFO
+} Severity;
+
+static const char *const severity_names[] = {
+	"critical", "high", "medium", "low", "info"
+};
+
+typedef struct Finding
+{
+	Severity	severity;
+	int			order;			/* report order within equal severities */
+	const char *check;
+	char	   *detail;
+	const char *hint;
+} Finding;
+
+/* The findings of one tls_audit() call, allocated in its memory context. */
+typedef struct Audit
+{
+	MemoryContext cxt;
+	List	   *findings;
+	TimestampTz now;
+	TimestampTz warn_before;	/* now + pg_tls_audit.expiry_warning */
+} Audit;
+
+PG_FUNCTION_INFO_V1(tls_audit);
+
+static void add_finding(Audit *audit, Severity severity, const char *check,
+						const char *hint, const char *fmt,...) pg_attribute_printf(5, 6);
+
+/*
+ * add_finding
+ *		Record one finding; detail is a printf format.
+ */
+static void
+add_finding(Audit *audit, Severity severity, const char *check,
+			const char *hint, const char *fmt,...)
+{
+	MemoryContext old = MemoryContextSwitchTo(audit->cxt);
+	Finding    *f = palloc(sizeof(Finding));
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+
+	f->severity = severity;
+	f->order = list_length(audit->findings);
+	f->check = check;
+	f->detail = buf.data;
+	f->hint = hint;
+	audit->findings = lappend(audit->findings, f);
+	MemoryContextSwitchTo(old);
+}
+
+static int
+compare_findings(const ListCell *a, const ListCell *b)
+{
+	const Finding *fa = lfirst(a);
+	const Finding *fb = lfirst(b);
+
+	if (fa->severity != fb->severity)
+		return fa->severity - fb->severity;
+	return fa->order - fb->order;
+}
+
+/* A setting's current value; "" when unset. */
+static const char *
+setting(const char *name)
+{
+	const char *value = GetConfigOption(name, true, false);
+
+	return value ? value : "";
+}
+
+/* Days from now until t, rounded down; negative in the past. */
+static int
+days_until(Audit *audit, TimestampTz t)
+{
+	return (int) ((t - audit->now) / USECS_PER_DAY);
+}
+
+static char *
+cert_name_text(const X509_NAME *name)
+{
+	return text_to_cstring(tls_name_to_text(name));
+}
+
+/*
+ * read_pem_file
+ *		Every object of one kind (certificates or CRLs) in a PEM file, as a
+ *		List of pointers to be freed by the caller with free_fn; NIL with
+ *		*error set when the file cannot be opened or holds none.
+ */
+typedef void *(*pem_reader) (BIO *bio, void **x, pem_password_cb *cb, void *u);
+
+static List *
+read_pem_file(const char *path, pem_reader reader, const char **error)
+{
+	BIO		   *bio = BIO_new_file(path, "r");
+	List	   *objects = NIL;
+	void	   *obj;
+
+	*error = NULL;
+	if (bio == NULL)
+	{
+		*error = pstrdup(strerror(errno));
+		ERR_clear_error();
+		return NIL;
+	}
+	while ((obj = reader(bio, NULL, NULL, NULL)) != NULL)
+		objects = lappend(objects, obj);
+	if (objects == NIL)
+		*error = "no PEM object of the expected kind was found";
+	ERR_clear_error();
+	BIO_free(bio);
+	return objects;
+}
+
+/*
+ * check_validity
+ *		Expired, not yet valid or expiring: one finding, with check names
+ *		prefix_expired, prefix_not_yet_valid, prefix_expiring.
+ */
+static void
+check_validity(Audit *audit, X509 *cert, const char *what, const char *prefix,
+			   Severity expired_severity, Severity expiring_severity)
+{
+	TimestampTz not_before;
+	TimestampTz not_after;
+	char	   *subject = cert_name_text(X509_get_subject_name(cert));
+	bool		has_before = tls_asn1_time(X509_get0_notBefore(cert), &not_before);
+	bool		has_after = tls_asn1_time(X509_get0_notAfter(cert), &not_after);
+
+	if (has_after && not_after <= audit->now)
+		add_finding(audit, expired_severity, psprintf("%s_expired", prefix),
+					"Replace the certificate and reload the server.",
+					"The %s \"%s\" expired on %s.",
+					what, subject, timestamptz_to_str(not_after));
+	else if (has_before && not_before > audit->now)
+		add_finding(audit, SEVERITY_HIGH, psprintf("%s_not_yet_valid", prefix),
+					"Check the clocks of the server and of the machine that issued the certificate.",
+					"The %s \"%s\" is not valid before %s.",
+					what, subject, timestamptz_to_str(not_before));
+	else if (has_after && not_after <= audit->warn_before)
+		add_finding(audit, expiring_severity, psprintf("%s_expiring", prefix),
+					"Renew the certificate before it expires, then reload the server.",
+					"The %s \"%s\" expires on %s, in %d days (pg_tls_audit.expiry_warning is %d days).",
+					what, subject, timestamptz_to_str(not_after),
+					days_until(audit, not_after), tls_audit_expiry_warning / (24 * 60));
+}
+
+/*
+ * check_server_certificate
+ *		The first certificate of ssl_cert_file: validity, key strength,
+ *		signature hash and subjectAltName.
+ */
+static void
+check_server_certificate(Audit *audit)
+{
+	const char *path = setting("ssl_cert_file");
+	const char *error;
+	List	   *certs = read_pem_file(path, (pem_reader) PEM_read_bio_X509, &error);
+	X509	   *cert;
+	EVP_PKEY   *pkey;
+	ListCell   *lc;
+	int			md_nid = NID_undef;
+	int			pk_nid;
+	char	   *subject;
+
+	if (certs == NIL)
+	{
+		add_finding(audit, SEVERITY_HIGH, "server_certificate_unreadable",
+					"Point ssl_cert_file at a readable PEM certificate.",
+					"Could not read a certificate from ssl_cert_file \"%s\": %s.",
+					path, error);
+		return;
+	}
+	cert = linitial(certs);
+	subject = cert_name_text(X509_get_subject_name(cert));
+
+	check_validity(audit, cert, "server certificate", "server_certificate",
+				   SEVERITY_CRITICAL, SEVERITY_HIGH);
+
+	pkey = X509_get0_pubkey(cert);
+	if (pkey != NULL)
+	{
+		int			bits = EVP_PKEY_get_bits(pkey);
+		int			type = EVP_PKEY_get_base_id(pkey);
+		bool		weak = false;
+
+		if (type == EVP_PKEY_RSA || type == EVP_PKEY_RSA_PSS || type == EVP_PKEY_DSA)
+			weak = bits < 2048;
+		else if (type == EVP_PKEY_EC)
+			weak = bits < 224;
+		if (weak)
+			add_finding(audit, SEVERITY_HIGH, "server_certificate_weak_key",
+						"Issue a certificate with an RSA key of at least 2048 bits or an EC key of at least 256 bits.",
+						"The server certificate \"%s\" has a %d-bit %s key.",
+						subject, bits, OBJ_nid2sn(type));
+	}
+	ERR_clear_error();
+
+	if (OBJ_find_sigid_algs(X509_get_signature_nid(cert), &md_nid, &pk_nid) &&
+		(md_nid == NID_sha1 || md_nid == NID_md5 || md_nid == NID_md4 || md_nid == NID_md2))
+		add_finding(audit, SEVERITY_HIGH, "server_certificate_weak_signature",
+					"Have the certificate reissued with a SHA-256 (or stronger) signature.",
+					"The server certificate \"%s\" is signed with %s, which clients can no longer rely on.",
+					subject, OBJ_nid2ln(X509_get_signature_nid(cert)));
+
+	if (X509_get_ext_by_NID(cert, NID_subject_alt_name, -1) < 0)
+		add_finding(audit, SEVERITY_MEDIUM, "server_certificate_no_san",
+					"Issue a certificate with the server's host names and addresses as subjectAltName entries.",
+					"The server certificate \"%s\" has no subjectAltName; libpq falls back to its CN, but clients that follow RFC 6125 (Go, Java, browsers) refuse it with verify-full.",
+					subject);
+
+	foreach(lc, certs)
+		X509_free(lfirst(lc));
+}
+
+/*
+ * check_ca_file
+ *		Each certificate of ssl_ca_file, which verifies client certificates.
+ */
+static void
+check_ca_file(Audit *audit)
+{
+	const char *path = setting("ssl_ca_file");
+	const char *error;
+	List	   *certs;
+	ListCell   *lc;
+
+	if (path[0] == '\0')
+		return;
+	certs = read_pem_file(path, (pem_reader) PEM_read_bio_X509, &error);
+	if (certs == NIL)
+		add_finding(audit, SEVERITY_MEDIUM, "ca_file_unreadable",
+					"Point ssl_ca_file at a readable PEM file of CA certificates.",
+					"Could not read a certificate from ssl_ca_file \"%s\": %s.",
+					path, error);
+	foreach(lc, certs)
+	{
+		check_validity(audit, lfirst(lc), "CA certificate", "ca_certificate",
+					   SEVERITY_HIGH, SEVERITY_MEDIUM);
+		X509_free(lfirst(lc));
+	}
+}
+
+/*
+ * check_crl
+ *		A CRL past its next-update date: clients whose certificates were
+ *		revoked since are still accepted, or (with OpenSSL's CRL checks)
+ *		every client certificate the CRL's issuer signed is refused.
+ */
+static void
+check_crl(Audit *audit, X509_CRL *crl, const char *source)
+{
+	TimestampTz next_update;
+
+	if (tls_asn1_time(X509_CRL_get0_nextUpdate(crl), &next_update) &&
+		next_update <= audit->now)
+		add_finding(audit, SEVERITY_HIGH, "crl_outdated",
+					"Install the CRL's current issue and reload the server.",
+					"The CRL of \"%s\" in %s was due to be replaced on %s.",
+					cert_name_text(X509_CRL_get_issuer(crl)), source,
+					timestamptz_to_str(next_update));
+}
+
+/*
+ * check_crls
+ *		Every CRL in ssl_crl_file and in ssl_crl_dir (files named as
+ *		"openssl rehash" names them: HASH.rN).
+ */
+static void
+check_crls(Audit *audit)
+{
+	const char *file = setting("ssl_crl_file");
+	const char *dir = setting("ssl_crl_dir");
+	const char *error;
+	ListCell   *lc;
+
+	if (file[0] != '\0')
+	{
+		List	   *crls = read_pem_file(file, (pem_reader) PEM_read_bio_X509_CRL, &error);
+
+		if (crls == NIL)
+			add_finding(audit, SEVERITY_MEDIUM, "crl_unreadable",
+						"Point ssl_crl_file at a readable PEM file of CRLs.",
+						"Could not read a CRL from ssl_crl_file \"%s\": %s.", file, error);
+		foreach(lc, crls)
+		{
+			check_crl(audit, lfirst(lc), psprintf("ssl_crl_file \"%s\"", file));
+			X509_CRL_free(lfirst(lc));
+		}
+	}
+
+	if (dir[0] != '\0')
+	{
+		DIR		   *d = AllocateDir(dir);
+		struct dirent *de;
+
+		if (d == NULL)
+			add_finding(audit, SEVERITY_MEDIUM, "crl_unreadable",
+						"Point ssl_crl_dir at a readable directory of CRLs, named as \"openssl rehash\" names them.",
+						"Could not open ssl_crl_dir \"%s\": %m.", dir);
+		while (d != NULL && (de = ReadDirExtended(d, dir, LOG)) != NULL)
+		{
+			char	   *dot = strrchr(de->d_name, '.');
+			char	   *path;
+			List	   *crls;
+
+			if (dot == NULL || dot[1] != 'r' || strspn(dot + 2, "0123456789") == 0 ||
+				dot[2 + strspn(dot + 2, "0123456789")] != '\0')
+				continue;
+			path = psprintf("%s/%s", dir, de->d_name);
+			crls = read_pem_file(path, (pem_reader) PEM_read_bio_X509_CRL, &error);
+			foreach(lc, crls)
+			{
+				check_crl(audit, lfirst(lc), psprintf("ssl_crl_dir file \"%s\"", path));
+				X509_CRL_free(lfirst(lc));
+			}
+		}
+		if (d != NULL)
+			FreeDir(d);
+	}
+}
+
+/* An ssl_{min,max}_protocol_version value as an OpenSSL version; 0: any. */
+static int
+protocol_version(const char *name)
+{
+	for (int v = TLS1_VERSION; v <= TLS1_3_VERSION; v++)
+		if (strcmp(name, tls_protocol_name(v)) == 0)
+			return v;
+	return 0;
+}
+
+/*
+ * check_protocols_and_ciphers
+ *		ssl_min_protocol_version below TLSv1.2, and the TLS 1.2 (and older)
+ *		cipher suites that ssl_ciphers lets clients negotiate with this
+ *		OpenSSL and its security level: without encryption or
+ *		authentication, with broken algorithms, or without forward secrecy.
+ */
+static void
+check_protocols_and_ciphers(Audit *audit)
+{
+	const char *min = setting("ssl_min_protocol_version");
+	const char *ciphers = setting("ssl_ciphers");
+	SSL_CTX    *ctx;
+	SSL		   *ssl = NULL;
+	STACK_OF(SSL_CIPHER) *supported = NULL;
+	StringInfoData names;
+	int			nweak = 0;
+	Severity	worst = SEVERITY_INFO;
+
+	if (protocol_version(min) != 0 && protocol_version(min) < TLS1_2_VERSION)
+		add_finding(audit, SEVERITY_HIGH, "min_protocol",
+					"Set ssl_min_protocol_version = 'TLSv1.2' (the default) or 'TLSv1.3'.",
+					"ssl_min_protocol_version is %s: clients may negotiate TLS versions that RFC 8996 deprecates.",
+					min);
+
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (ctx != NULL &&
+		SSL_CTX_set_cipher_list(ctx, ciphers) == 1 &&
+		SSL_CTX_set_min_proto_version(ctx, protocol_version(min)) == 1 &&
+		SSL_CTX_set_max_proto_version(ctx, protocol_version(setting("ssl_max_protocol_version"))) == 1)
+		ssl = SSL_new(ctx);
+	if (ssl != NULL)
+		supported = SSL_get1_supported_ciphers(ssl);
+	ERR_clear_error();
+
+	initStringInfo(&names);
+	for (int i = 0; supported != NULL && i < sk_SSL_CIPHER_num(supported); i++)
+	{
+		const SSL_CIPHER *c = sk_SSL_CIPHER_value(supported, i);
+		int			cipher_nid = SSL_CIPHER_get_cipher_nid(c);
+		Severity	severity;
+
+		/* TLS 1.3 suites (key exchange "any") are all AEAD with forward secrecy. */
+		if (SSL_CIPHER_get_kx_nid(c) == NID_kx_any)
+			continue;
+		if (cipher_nid == NID_undef ||
+			SSL_CIPHER_get_auth_nid(c) == NID_auth_null ||
+			SSL_CIPHER_get_digest_nid(c) == NID_md5 ||
+			cipher_nid == NID_rc4 || cipher_nid == NID_des_cbc ||
+			(SSL_CIPHER_get_bits(c, NULL) < 112))
+			severity = SEVERITY_HIGH;
+		else if (cipher_nid == NID_des_ede3_cbc ||
+				 SSL_CIPHER_get_kx_nid(c) == NID_kx_rsa)
+			severity = SEVERITY_MEDIUM;
+		else
+			continue;
+
+		if (severity < worst)
+			worst = severity;
+		if (nweak++ < WEAK_CIPHERS_SHOWN)
+			appendStringInfo(&names, "%s%s", nweak > 1 ? ", " : "", SSL_CIPHER_get_name(c));
+	}
+	if (nweak > WEAK_CIPHERS_SHOWN)
+		appendStringInfo(&names, " and %d more", nweak - WEAK_CIPHERS_SHOWN);
+	if (nweak > 0)
+		add_finding(audit, worst, "weak_ciphers",
+					"Restrict ssl_ciphers to suites with forward secrecy and AEAD, for example 'ECDHE+AESGCM:ECDHE+CHACHA20'.",
+					"ssl_ciphers ('%s') allows %d cipher suites without forward secrecy or with weak algorithms: %s.",
+					ciphers, nweak, names.data);
+
+	sk_SSL_CIPHER_free(supported);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+}
+
+/*
+ * spi_bool
+ *		The boolean result of a one-row query run with the caller's
+ *		privileges.
+ */
+static bool
+spi_bool(const char *query)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_execute(query, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not run \"%s\"", query);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return !isnull && DatumGetBool(d);
+}
+
+/* Severity of a plaintext pg_hba.conf rule by its authentication method. */
+static Severity
+hba_method_severity(const char *method, const char **why)
+{
+	if (strcmp(method, "trust") == 0)
+	{
+		*why = "anyone who can reach the address logs in without a password, unencrypted";
+		return SEVERITY_CRITICAL;
+	}
+	if (strcmp(method, "password") == 0 || strcmp(method, "ldap") == 0 ||
+		strcmp(method, "radius") == 0 || strcmp(method, "pam") == 0 ||
+		strcmp(method, "bsd") == 0)
+	{
+		*why = "the password crosses the network in clear text";
+		return SEVERITY_CRITICAL;
+	}
+	if (strcmp(method, "md5") == 0 || strcmp(method, "ident") == 0)
+	{
+		*why = method[0] == 'm' ?
+			"an eavesdropper sees the MD5 challenge and response, enough for an offline password search" :
+			"ident over TCP trusts whatever the client's machine answers";
+		return SEVERITY_HIGH;
+	}
+	*why = "authentication is protected, but the session's data are not";
+	return SEVERITY_MEDIUM;
+}
+
+/*
+ * check_hba
+ *		pg_hba.conf rules that admit plaintext TCP connections (host and
+ *		hostnossl, unless an earlier catch-all "reject" shadows them),
+ *		ranked by authentication method, one level lower when they admit
+ *		only this host; and rules that check client certificates while no
+ *		CRL is configured.  pg_hba_file_rules shows the file as it is now,
+ *		which may differ from what the server loaded until its next reload.
+ */
+static void
+check_hba(Audit *audit)
+{
+	bool		ssl_on = strcmp(setting("ssl"), "on") == 0;
+	bool		ipv4_closed = false;
+	bool		ipv6_closed = false;
+	bool		no_crl = setting("ssl_crl_file")[0] == '\0' && setting("ssl_crl_dir")[0] == '\0';
+	StringInfoData cert_lines;
+	int			ncert = 0;
+
+	if (SPI_execute("SELECT line_number, type, array_to_string(database, ','), "
+					"       array_to_string(user_name, ','), coalesce(address, ''), auth_method, "
+					"       coalesce(array_to_string(options, ' '), ''), "
+					"       CASE WHEN address IN ('all', 'samehost') THEN address "
+					"            WHEN address ~ '^[0-9.]+$' AND netmask IS NOT NULL THEN "
+					"                 CASE WHEN (address::inet & netmask::inet) <<= '127.0.0.0/8' "
+					"                       AND netmask::inet >= '255.0.0.0'::inet THEN 'loopback' "
+					"                      WHEN netmask = '0.0.0.0' THEN 'all4' ELSE 'ipv4' END "
+					"            WHEN address ~ '^[0-9a-fA-F:]+$' AND netmask IS NOT NULL THEN "
+					"                 CASE WHEN address::inet = '::1' "
+					"                       AND netmask::inet = 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff' THEN 'loopback' "
+					"                      WHEN netmask = '::' THEN 'all6' ELSE 'ipv6' END "
+					"            ELSE 'other' END "
+					"FROM pg_catalog.pg_hba_file_rules WHERE error IS NULL ORDER BY line_number",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_hba_file_rules");
+
+	initStringInfo(&cert_lines);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *line = SPI_getvalue(tuple, desc, 1);
+		char	   *type = SPI_getvalue(tuple, desc, 2);
+		char	   *databases = SPI_getvalue(tuple, desc, 3);
+		char	   *users = SPI_getvalue(tuple, desc, 4);
+		char	   *address = SPI_getvalue(tuple, desc, 5);
+		char	   *method = SPI_getvalue(tuple, desc, 6);
+		char	   *options = SPI_getvalue(tuple, desc, 7);
+		char	   *scope = SPI_getvalue(tuple, desc, 8);
+		bool		plaintext_type = strcmp(type, "host") == 0 || strcmp(type, "hostnossl") == 0;
+		bool		v4 = strcmp(scope, "ipv4") == 0 || strcmp(scope, "all4") == 0;
+		bool		v6 = strcmp(scope, "ipv6") == 0 || strcmp(scope, "all6") == 0;
+		bool		shadowed = (ipv4_closed && ipv6_closed) || (v4 && ipv4_closed) || (v6 && ipv6_closed);
+
+		if ((strcmp(type, "hostssl") == 0 || strcmp(type, "host") == 0) && ssl_on &&
+			(strcmp(method, "cert") == 0 || strstr(options, "clientcert=verify-") != NULL))
+			appendStringInfo(&cert_lines, "%s%s", ncert++ > 0 ? ", " : "", line);
+
+		if (!plaintext_type || shadowed)
+			continue;
+
+		if (strcmp(method, "reject") == 0)
+		{
+			/* A catch-all reject closes plaintext for the lines after it. */
+			if (strcmp(databases, "all") == 0 && strcmp(users, "all") == 0)
+			{
+				if (strcmp(scope, "all") == 0 || strcmp(scope, "all4") == 0)
+					ipv4_closed = true;
+				if (strcmp(scope, "all") == 0 || strcmp(scope, "all6") == 0)
+					ipv6_closed = true;
+			}
+			continue;
+		}
+
+		{
+			const char *why;
+			Severity	severity = hba_method_severity(method, &why);
+			bool		this_host = strcmp(scope, "loopback") == 0 || strcmp(scope, "samehost") == 0;
+
+			if (this_host && severity < SEVERITY_LOW)
+				severity++;
+			add_finding(audit, severity, "hba_plaintext",
+						"Use hostssl for TCP connections; end pg_hba.conf with \"hostnossl all all all reject\" to close plaintext entirely.",
+						"pg_hba.conf line %s (%s %s %s %s %s) admits plaintext connections%s: %s.",
+						line, type, databases, users, address, method,
+						this_host ? " from this host only" : "", why);
+		}
+	}
+
+	if (ncert > 0 && no_crl)
+		add_finding(audit, SEVERITY_MEDIUM, "clientcert_without_crl",
+					"Set ssl_crl_file or ssl_crl_dir to the CRLs of the CAs in ssl_ca_file, and keep them current.",
+					"pg_hba.conf line%s %s check%s client certificates, but neither ssl_crl_file nor ssl_crl_dir is set: a revoked certificate is still accepted.",
+					ncert > 1 ? "s" : "", cert_lines.data, ncert > 1 ? "" : "s");
+}
+
+/*
+ * check_md5_passwords
+ *		Roles whose stored password is an MD5 hash cannot use SCRAM, so
+ *		their connections cannot have channel binding.
+ */
+static void
+check_md5_passwords(Audit *audit)
+{
+	StringInfoData roles;
+
+	if (SPI_execute("SELECT rolname FROM pg_catalog.pg_authid "
+					"WHERE rolpassword LIKE 'md5%' ORDER BY rolname", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_authid");
+	if (SPI_processed == 0)
+		return;
+
+	initStringInfo(&roles);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		appendStringInfo(&roles, "%s%s", i > 0 ? ", " : "",
+						 quote_identifier(SPI_getvalue(SPI_tuptable->vals[i],
+													   SPI_tuptable->tupdesc, 1)));
+	add_finding(audit, SEVERITY_MEDIUM, "md5_passwords",
+				"Set password_encryption = 'scram-sha-256' and have these roles set their passwords again.",
+				"%d role%s an MD5 password hash, which cannot authenticate with SCRAM and so cannot use channel binding: %s.",
+				(int) SPI_processed, SPI_processed > 1 ? "s have" : " has", roles.data);
+}
+
+/*
+ * check_sessions
+ *		Live TCP sessions (client backends and WAL senders) that do not
+ *		use TLS.
+ */
+static void
+check_sessions(Audit *audit)
+{
+	bool		isnull;
+	int64		plain;
+	int64		gss;
+
+	if (SPI_execute("SELECT count(*), count(*) FILTER (WHERE g.encrypted) "
+					"FROM pg_catalog.pg_stat_activity a "
+					"JOIN pg_catalog.pg_stat_ssl s ON s.pid = a.pid "
+					"LEFT JOIN pg_catalog.pg_stat_gssapi g ON g.pid = a.pid "
+					"WHERE a.client_addr IS NOT NULL AND NOT s.ssl "
+					"AND a.backend_type IN ('client backend', 'walsender')",
+					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read pg_stat_ssl");
+	plain = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	gss = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (plain > 0)
+		add_finding(audit, SEVERITY_MEDIUM, "sessions_without_tls",
+					"Find them in tls_sessions (ssl = false), then require TLS in pg_hba.conf or with pg_tls_audit.require_tls.",
+					"%lld TCP session%s not use TLS (%lld of them GSSAPI-encrypted).",
+					(long long) plain, plain > 1 ? "s do" : " does", (long long) gss);
+}
+
+/*
+ * not_checked
+ *		Say that checks were skipped for lack of a privilege.
+ */
+static void
+not_checked(Audit *audit, const char *checks, const char *needs)
+{
+	add_finding(audit, SEVERITY_INFO, "not_checked",
+				"Run tls_audit() as a superuser for a complete audit.",
+				"Not checked (%s): %s.", checks, needs);
+}
+
+/*
+ * tls_audit
+ *		Every finding about the server's TLS configuration, the most severe
+ *		first: rows of (severity, check, detail, hint).
+ */
+Datum
+tls_audit(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Audit		audit;
+	Oid			user = GetUserId();
+	bool		ssl_on;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	audit.cxt = CurrentMemoryContext;
+	audit.findings = NIL;
+	audit.now = GetCurrentTimestamp();
+	audit.warn_before = audit.now + (int64) tls_audit_expiry_warning * USECS_PER_MINUTE;
+
+	ssl_on = strcmp(setting("ssl"), "on") == 0;
+	if (!ssl_on)
+		add_finding(&audit, SEVERITY_CRITICAL, "ssl_off",
+					"Set ssl = on with ssl_cert_file and ssl_key_file, then reload the server.",
+					"ssl is off: every connection is plaintext, whatever the client asks for.");
+	else
+	{
+		check_server_certificate(&audit);
+		check_ca_file(&audit);
+		check_crls(&audit);
+		if (has_privs_of_role(user, ROLE_PG_READ_ALL_SETTINGS))
+			check_protocols_and_ciphers(&audit);
+		else
+			not_checked(&audit, "min_protocol, weak_ciphers",
+						"ssl_min_protocol_version and ssl_ciphers are visible only to superusers and members of pg_read_all_settings");
+	}
+
+	if (strcmp(setting("password_encryption"), "md5") == 0)
+		add_finding(&audit, SEVERITY_MEDIUM, "password_encryption_md5",
+					"Set password_encryption = 'scram-sha-256'.",
+					"password_encryption is md5: passwords set from now on are stored as MD5 hashes, which cannot use SCRAM or channel binding.");
+
+	if (!tls_audit_is_preloaded())
+		add_finding(&audit, SEVERITY_HIGH, "policy_inactive",
+					"Add pg_tls_audit to shared_preload_libraries and restart the server.",
+					"pg_tls_audit is not loaded through shared_preload_libraries: its TLS connection policy and connection log are inactive.");
+	else if (!tls_policy_require_tls)
+		add_finding(&audit, SEVERITY_LOW, "policy_off",
+					"Set pg_tls_audit.require_tls = on (listing in pg_tls_audit.exempt_roles any role that must connect without TLS) and reload.",
+					"pg_tls_audit.require_tls is off: plaintext connections are admitted wherever pg_hba.conf admits them.");
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	if (spi_bool("SELECT has_table_privilege('pg_catalog.pg_hba_file_rules', 'SELECT') "
+				 "AND has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE')"))
+		check_hba(&audit);
+	else
+		not_checked(&audit, "hba_plaintext, clientcert_without_crl",
+					"reading pg_hba_file_rules needs SELECT on it and EXECUTE on pg_hba_file_rules(), which only superusers have by default");
+
+	if (spi_bool("SELECT has_table_privilege('pg_catalog.pg_authid', 'SELECT')"))
+		check_md5_passwords(&audit);
+	else
+		not_checked(&audit, "md5_passwords",
+					"reading stored password hashes needs SELECT on pg_authid, which only superusers have by default");
+
+	if (has_privs_of_role(user, ROLE_PG_READ_ALL_STATS))
+		check_sessions(&audit);
+	else
+		not_checked(&audit, "sessions_without_tls",
+					"other roles' sessions are visible only to superusers and members of pg_read_all_stats");
+
+	SPI_finish();
+
+	list_sort(audit.findings, compare_findings);
+	foreach(lc, audit.findings)
+	{
+		Finding    *f = lfirst(lc);
+		Datum		values[TLS_AUDIT_NATTS];
+		bool		nulls[TLS_AUDIT_NATTS] = {false, false, false, false};
+
+		values[0] = CStringGetTextDatum(severity_names[f->severity]);
+		values[1] = CStringGetTextDatum(f->check);
+		values[2] = CStringGetTextDatum(f->detail);
+		values[3] = CStringGetTextDatum(f->hint);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

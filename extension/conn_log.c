@@ -1,0 +1,493 @@
+/*-------------------------------------------------------------------------
+ *
+ * conn_log.c
+ *		The connection log: a bounded ring in shared memory of the recent
+ *		connection attempts the server saw, and the optional LOG line per
+ *		connection (pg_tls_audit.log_connections).
+ *
+ * Attempts that reach authentication are recorded by the
+ * ClientAuthentication_hook (policy.c).  Attempts that end before it -- a
+ * failed TLS handshake, including a client that aborts because it rejected
+ * the server's certificate, a malformed startup packet, no pg_hba.conf
+ * entry, a "reject" line, a missing client certificate -- are recorded from
+ * emit_log_hook, from the message that ends them.  A FATAL after a
+ * recorded attempt (a wrong password, a policy rejection, a database that
+ * does not exist) completes or corrects that attempt's entry, so that each
+ * connection has exactly one entry.
+ *
+ * Some of those messages are raised before the backend has a PGPROC, where
+ * LWLocks cannot be used and nothing may fail: the ring is therefore
+ * claimed with an atomic counter and each entry has its own spinlock, held
+ * only to copy the entry in or out.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_tls_audit.h"
+
+#include "funcapi.h"
+#include "libpq/hba.h"
+#include "miscadmin.h"
+#include "port/atomics.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/builtins.h"
+
+#define TLS_LOG_AUTH_METHOD_LEN	32
+#define TLS_LOG_REASON_LEN		256
+#define TLS_GET_LOG_NATTS		18
+#define TLS_LOG_STATS_NATTS		4
+
+/* One attempt. */
+typedef struct TlsLogRecord
+{
+	uint64		seq;			/* 0: unused */
+	TimestampTz time;
+	int			pid;
+	TlsConnOutcome outcome;
+	int			hba_line;		/* 0: unknown */
+	char		auth_method[TLS_LOG_AUTH_METHOD_LEN];
+	char		user_name[NAMEDATALEN];		/* as the client sent them */
+	char		database_name[NAMEDATALEN];
+	bool		has_user;
+	bool		has_database;
+	char		reason[TLS_LOG_REASON_LEN];
+	TlsConnInfo conn;
+} TlsLogRecord;
+
+typedef struct TlsLogEntry
+{
+	slock_t		mutex;			/* protects record */
+	TlsLogRecord record;
+} TlsLogEntry;
+
+typedef struct TlsConnLogShared
+{
+	pg_atomic_uint64 next_seq;	/* seq of the next attempt; the first is 1 */
+	pg_atomic_uint64 reset_seq; /* first seq after the last reset */
+	slock_t		reset_mutex;	/* protects reset_time */
+	TimestampTz reset_time;
+	int			capacity;
+	TlsLogEntry entries[FLEXIBLE_ARRAY_MEMBER];
+} TlsConnLogShared;
+
+static TlsConnLogShared *conn_log = NULL;
+
+/*
+ * This connection's entry once recorded, and whether the next FATAL should
+ * supply its reason (the hook knows an attempt failed before the server
+ * says why).
+ */
+static TlsLogRecord my_record;
+static bool my_reason_pending = false;
+
+PG_FUNCTION_INFO_V1(tls_get_connection_log);
+PG_FUNCTION_INFO_V1(tls_connection_log_stats);
+PG_FUNCTION_INFO_V1(tls_connection_log_reset);
+
+/*
+ * tls_outcome_name
+ *		An outcome as tls_connection_log shows it.
+ */
+const char *
+tls_outcome_name(TlsConnOutcome outcome)
+{
+	switch (outcome)
+	{
+		case TLS_OUTCOME_ACCEPTED:
+			return "accepted";
+		case TLS_OUTCOME_REJECTED_BY_POLICY:
+			return "rejected_by_policy";
+		case TLS_OUTCOME_AUTHENTICATION_FAILED:
+			return "authentication_failed";
+		case TLS_OUTCOME_REFUSED:
+			return "refused";
+		case TLS_OUTCOME_TLS_HANDSHAKE_FAILED:
+			return "tls_handshake_failed";
+		case TLS_OUTCOME_NONE:
+			break;
+	}
+	return "unknown";
+}
+
+/*
+ * Size and creation of the ring; the caller of init holds
+ * AddinShmemInitLock.
+ */
+Size
+tls_conn_log_shmem_size(void)
+{
+	return add_size(offsetof(TlsConnLogShared, entries),
+					mul_size(sizeof(TlsLogEntry), tls_audit_connection_log_size));
+}
+
+void
+tls_conn_log_shmem_init(void)
+{
+	bool		found;
+
+	conn_log = ShmemInitStruct("pg_tls_audit connection log",
+							   tls_conn_log_shmem_size(), &found);
+	if (!found)
+	{
+		memset(conn_log, 0, tls_conn_log_shmem_size());
+		pg_atomic_init_u64(&conn_log->next_seq, 1);
+		pg_atomic_init_u64(&conn_log->reset_seq, 1);
+		SpinLockInit(&conn_log->reset_mutex);
+		conn_log->reset_time = GetCurrentTimestamp();
+		conn_log->capacity = tls_audit_connection_log_size;
+		for (int i = 0; i < conn_log->capacity; i++)
+			SpinLockInit(&conn_log->entries[i].mutex);
+	}
+}
+
+/*
+ * copy_text
+ *		Copy a NUL-terminated string into a fixed buffer, cut at a UTF-8
+ *		character boundary when it does not fit.  Does not allocate.
+ */
+static void
+copy_text(char *dst, size_t size, const char *src)
+{
+	size_t		len = strlen(src);
+
+	if (len >= size)
+	{
+		len = size - 1;
+		while (len > 0 && ((unsigned char) src[len] & 0xC0) == 0x80)
+			len--;
+	}
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/*
+ * store_my_record
+ *		Write my_record into the ring: into a new entry when it has no seq
+ *		yet, else over its own entry unless that was overwritten meanwhile.
+ *		Does not allocate or fail.
+ */
+static void
+store_my_record(void)
+{
+	TlsLogEntry *entry;
+
+	if (my_record.seq == 0)
+		my_record.seq = pg_atomic_fetch_add_u64(&conn_log->next_seq, 1);
+	entry = &conn_log->entries[my_record.seq % conn_log->capacity];
+
+	SpinLockAcquire(&entry->mutex);
+	/* A writer that wrapped around the ring first keeps the slot. */
+	if (entry->record.seq <= my_record.seq)
+		memcpy(&entry->record, &my_record, sizeof(my_record));
+	SpinLockRelease(&entry->mutex);
+}
+
+/*
+ * fill_my_record
+ *		Set my_record's outcome, reason and everything port tells; the time
+ *		is that of the first record of this connection.
+ */
+static void
+fill_my_record(Port *port, const TlsConnInfo *info, TlsConnOutcome outcome,
+			   const char *reason)
+{
+	if (my_record.seq == 0)
+	{
+		my_record.time = GetCurrentTimestamp();
+		my_record.pid = MyProcPid;
+	}
+	my_record.outcome = outcome;
+	my_record.has_user = (port->user_name != NULL && port->user_name[0] != '\0');
+	if (my_record.has_user)
+		copy_text(my_record.user_name, sizeof(my_record.user_name), port->user_name);
+	my_record.has_database = (port->database_name != NULL && port->database_name[0] != '\0');
+	if (my_record.has_database)
+		copy_text(my_record.database_name, sizeof(my_record.database_name), port->database_name);
+	if (port->hba != NULL)
+	{
+		my_record.hba_line = port->hba->linenumber;
+		copy_text(my_record.auth_method, sizeof(my_record.auth_method),
+				  hba_authname(port->hba->auth_method));
+	}
+	copy_text(my_record.reason, sizeof(my_record.reason), reason ? reason : "");
+	my_reason_pending = (reason == NULL && outcome != TLS_OUTCOME_ACCEPTED);
+	memcpy(&my_record.conn, info, sizeof(my_record.conn));
+}
+
+/*
+ * tls_conn_log_record
+ *		Record this connection's attempt as having reached outcome; a NULL
+ *		reason for a failure is taken from the FATAL that follows.
+ */
+void
+tls_conn_log_record(Port *port, const TlsConnInfo *info,
+					TlsConnOutcome outcome, const char *reason)
+{
+	if (conn_log == NULL)
+		return;
+	fill_my_record(port, info, outcome, reason);
+	store_my_record();
+}
+
+/*
+ * tls_conn_log_emit_log
+ *		emit_log_hook: record attempts that end before authentication, and
+ *		complete recorded ones with the FATAL that ends them.
+ *
+ * Runs for every message of every process, so it returns at once unless
+ * this is a client connection still starting up (a Port, and not yet in
+ * normal processing) and the message ends the connection (FATAL) or is a
+ * communication error (COMMERROR with an error code: the same level without
+ * one is an informational server-only message), which before
+ * authentication always ends it.  Must not
+ * allocate or raise an error: it runs inside error reporting, and possibly
+ * before the backend has a PGPROC.
+ */
+void
+tls_conn_log_emit_log(ErrorData *edata)
+{
+	TlsConnInfo info;
+
+	if (conn_log == NULL || MyProcPort == NULL || IsNormalProcessingMode())
+		return;
+	if (edata->elevel < FATAL &&
+		!(edata->elevel == COMMERROR && edata->sqlerrcode != ERRCODE_SUCCESSFUL_COMPLETION))
+		return;
+
+	if (my_record.seq != 0)
+	{
+		if (edata->elevel < FATAL || edata->message == NULL)
+			return;
+		if (my_reason_pending)
+		{
+			copy_text(my_record.reason, sizeof(my_record.reason), edata->message);
+			my_reason_pending = false;
+		}
+		else if (my_record.outcome == TLS_OUTCOME_ACCEPTED)
+		{
+			/* Authenticated, then refused: an unknown database, for one. */
+			my_record.outcome = TLS_OUTCOME_REFUSED;
+			copy_text(my_record.reason, sizeof(my_record.reason), edata->message);
+		}
+		else
+			return;
+		store_my_record();
+		return;
+	}
+
+	tls_capture_connection(MyProcPort, &info);
+	fill_my_record(MyProcPort, &info,
+				   info.tls_attempted && !info.tls ?
+				   TLS_OUTCOME_TLS_HANDSHAKE_FAILED : TLS_OUTCOME_REFUSED,
+				   edata->message ? edata->message : "");
+	store_my_record();
+}
+
+/*
+ * tls_conn_log_write_line
+ *		The pg_tls_audit.log_connections LOG line for a connection that
+ *		reached authentication: its outcome and TLS details, as key=value
+ *		pairs.  Certificate names are escaped like every other output of
+ *		pg_tls_audit, so a peer cannot forge log lines.
+ */
+void
+tls_conn_log_write_line(Port *port, const TlsConnInfo *info,
+						TlsConnOutcome outcome)
+{
+	StringInfoData buf;
+	bool		isnull;
+	Datum		subject;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "outcome=%s user=%s database=%s",
+					 tls_outcome_name(outcome),
+					 port->user_name ? port->user_name : "",
+					 port->database_name ? port->database_name : "");
+	if (info->client_addr[0] != '\0')
+		appendStringInfo(&buf, " host=%s port=%d", info->client_addr, info->client_port);
+	else
+		appendStringInfoString(&buf, " host=[local]");
+	if (info->tls)
+		appendStringInfo(&buf, " ssl=on protocol=%s cipher=%s bits=%d",
+						 info->protocol, info->cipher, info->cipher_bits);
+	else
+		appendStringInfoString(&buf, " ssl=off");
+	if (info->sni_len > 0)
+		appendStringInfo(&buf, " sni=%s",
+						 text_to_cstring(tls_text_from_bytes(info->sni, info->sni_len,
+															 TLS_TEXT_ESCAPE_BACKSLASH)));
+	subject = tls_der_name_datum(info->subject, info->subject_len, &isnull);
+	if (!isnull)
+		appendStringInfo(&buf, " client_subject=\"%s\"", TextDatumGetCString(subject));
+	if (info->serial[0] != '\0')
+		appendStringInfo(&buf, " client_serial=%s", info->serial);
+	if (port->hba != NULL)
+		appendStringInfo(&buf, " hba_line=%d auth_method=%s",
+						 port->hba->linenumber, hba_authname(port->hba->auth_method));
+
+	ereport(LOG,
+			(errmsg_internal("pg_tls_audit connection: %s", buf.data),
+			 errhidestmt(true)));
+	pfree(buf.data);
+}
+
+/*
+ * record_text_datum
+ *		Text stored by a client (user and database names, messages quoting
+ *		them): control characters and invalid bytes escaped.
+ */
+static Datum
+record_text_datum(const char *s)
+{
+	return PointerGetDatum(tls_text_from_bytes(s, strlen(s), 0));
+}
+
+/*
+ * tls_get_connection_log
+ *		The attempts recorded since the last reset that the ring still
+ *		holds, oldest first (give or take attempts recorded meanwhile): id, time, pid, usename, datname, client_addr,
+ *		client_port, ssl (the client asked for TLS), protocol, cipher,
+ *		cipher_bits, sni, client_subject, client_serial, hba_line,
+ *		auth_method, outcome, reason.
+ */
+Datum
+tls_get_connection_log(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TlsLogRecord r;
+	uint64		oldest;
+	uint64		reset_seq;
+
+	tls_audit_require_preload();
+	InitMaterializedSRF(fcinfo, 0);
+
+	/*
+	 * Walk the ring from the slot the next attempt will overwrite, which
+	 * holds the oldest entry, so that rows come in attempt order without a
+	 * sort; each entry is copied under its own lock, then converted.
+	 */
+	oldest = pg_atomic_read_u64(&conn_log->next_seq);
+	reset_seq = pg_atomic_read_u64(&conn_log->reset_seq);
+	for (int i = 0; i < conn_log->capacity; i++)
+	{
+		TlsLogEntry *entry = &conn_log->entries[(oldest + i) % conn_log->capacity];
+		TlsConnInfo *conn = &r.conn;
+		Datum		values[TLS_GET_LOG_NATTS];
+		bool		nulls[TLS_GET_LOG_NATTS];
+
+		SpinLockAcquire(&entry->mutex);
+		memcpy(&r, &entry->record, sizeof(TlsLogRecord));
+		SpinLockRelease(&entry->mutex);
+		if (r.seq == 0 || r.seq < reset_seq)
+			continue;
+
+		memset(nulls, true, sizeof(nulls));
+		values[0] = Int64GetDatum((int64) r.seq);
+		values[1] = TimestampTzGetDatum(r.time);
+		values[2] = Int32GetDatum(r.pid);
+		nulls[0] = nulls[1] = nulls[2] = false;
+		if (r.has_user)
+		{
+			values[3] = record_text_datum(r.user_name);
+			nulls[3] = false;
+		}
+		if (r.has_database)
+		{
+			values[4] = record_text_datum(r.database_name);
+			nulls[4] = false;
+		}
+		values[5] = tls_addr_datum(conn->client_addr, &nulls[5]);
+		if (!nulls[5])
+		{
+			values[6] = Int32GetDatum(conn->client_port);
+			nulls[6] = false;
+		}
+		values[7] = BoolGetDatum(conn->tls_attempted);
+		nulls[7] = false;
+		if (conn->tls)
+		{
+			values[8] = CStringGetTextDatum(conn->protocol);
+			values[9] = CStringGetTextDatum(conn->cipher);
+			values[10] = Int32GetDatum(conn->cipher_bits);
+			nulls[8] = nulls[9] = nulls[10] = false;
+		}
+		if (conn->sni_len > 0)
+		{
+			values[11] = PointerGetDatum(tls_text_from_bytes(conn->sni, conn->sni_len,
+															 TLS_TEXT_ESCAPE_BACKSLASH));
+			nulls[11] = false;
+		}
+		values[12] = tls_der_name_datum(conn->subject, conn->subject_len, &nulls[12]);
+		values[13] = tls_serial_datum(conn->serial, &nulls[13]);
+		if (r.hba_line > 0)
+		{
+			values[14] = Int32GetDatum(r.hba_line);
+			nulls[14] = false;
+		}
+		if (r.auth_method[0] != '\0')
+		{
+			values[15] = CStringGetTextDatum(r.auth_method);
+			nulls[15] = false;
+		}
+		values[16] = CStringGetTextDatum(tls_outcome_name(r.outcome));
+		nulls[16] = false;
+		if (r.reason[0] != '\0')
+		{
+			values[17] = record_text_datum(r.reason);
+			nulls[17] = false;
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * tls_connection_log_stats
+ *		One row: recorded (attempts since the last reset), overwritten (of
+ *		those, how many the ring no longer holds), capacity, stats_reset.
+ */
+Datum
+tls_connection_log_stats(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[TLS_LOG_STATS_NATTS];
+	bool		nulls[TLS_LOG_STATS_NATTS] = {false, false, false, false};
+	uint64		recorded;
+	TimestampTz reset_time;
+
+	tls_audit_require_preload();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	SpinLockAcquire(&conn_log->reset_mutex);
+	recorded = pg_atomic_read_u64(&conn_log->next_seq) -
+		pg_atomic_read_u64(&conn_log->reset_seq);
+	reset_time = conn_log->reset_time;
+	SpinLockRelease(&conn_log->reset_mutex);
+
+	values[0] = Int64GetDatum((int64) recorded);
+	values[1] = Int64GetDatum((int64) (recorded > (uint64) conn_log->capacity ?
+									   recorded - conn_log->capacity : 0));
+	values[2] = Int32GetDatum(conn_log->capacity);
+	values[3] = TimestampTzGetDatum(reset_time);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * tls_connection_log_reset
+ *		Forget every recorded attempt and restart the counters.
+ */
+Datum
+tls_connection_log_reset(PG_FUNCTION_ARGS)
+{
+	tls_audit_require_preload();
+
+	SpinLockAcquire(&conn_log->reset_mutex);
+	pg_atomic_write_u64(&conn_log->reset_seq, pg_atomic_read_u64(&conn_log->next_seq));
+	conn_log->reset_time = GetCurrentTimestamp();
+	SpinLockRelease(&conn_log->reset_mutex);
+
+	PG_RETURN_VOID();
+}
