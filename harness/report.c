@@ -68,6 +68,7 @@ tally(const Case *cases, int n)
 		{
 			if (c->expect.needs_libpq > 0 && c->expect.needs_libpq < 32)
 				t.not_run[c->expect.needs_libpq]++;
+			t.deviations += c->deviation;
 			continue;
 		}
 		t.run++;
@@ -178,7 +179,8 @@ print_grid_row(FILE *out, const Case *c, bool color)
 	free(label);
 	if (!c->seen.ran)
 	{
-		fprintf(out, " needs libpq %d (not run)\n", c->expect.needs_libpq);
+		fprintf(out, " needs libpq %d (not run)%s%s\n", c->expect.needs_libpq,
+				c->deviation ? "  DEVIATION: " : "", c->deviation ? c->deviation_reason : "");
 		return;
 	}
 	for (int o = 0; o < OUTCOME_COUNT; o++)
@@ -344,16 +346,17 @@ print_tap(FILE *out, const Case *cases, int n, const Tally *t, const char *serve
 		const Case *c = &cases[i];
 		char	   *label = ptp_case_label(c);
 
-		if (!c->seen.ran)
+		if (c->deviation)
+		{
+			fprintf(out, "not ok %d - %s: %s\n", i + 1, label,
+					c->seen.ran ? outcome_names[c->seen.outcome] : "not run");
+			fprintf(out, "# %s\n", c->deviation_reason);
+			failed++;
+		}
+		else if (!c->seen.ran)
 		{
 			fprintf(out, "ok %d - %s # SKIP needs libpq %d\n", i + 1, label, c->expect.needs_libpq);
 			skipped++;
-		}
-		else if (c->deviation)
-		{
-			fprintf(out, "not ok %d - %s: %s\n", i + 1, label, outcome_names[c->seen.outcome]);
-			fprintf(out, "# %s\n", c->deviation_reason);
-			failed++;
 		}
 		else
 		{
