@@ -1,7 +1,8 @@
 #!/bin/bash
 # demo.sh: show pg_tls_audit's functions on a plaintext, a verified TLS and
-# a client-certificate session.  Run by `make demo` (harness/testbed.sh)
-# inside the environment `pg_tls_probe cluster start` exported.
+# a client-certificate session, then 1.1's views of all of them.  Run by
+# `make demo` (harness/testbed.sh) inside the environment `pg_tls_probe
+# cluster start` exported.
 set -euo pipefail
 
 certificate_columns="subject, issuer, serial_hex, not_before, not_after, sha256_fingerprint,
@@ -31,3 +32,8 @@ show "client-certificate session (sslmode=verify-full, cert authentication)" "$c
 	-c "SELECT tls_peer_subject_field('CN') AS cn, tls_peer_subject_field('OU') AS ou,
 	           tls_peer_issuer_field('organizationName') AS issuer_o" \
 	-c 'SELECT * FROM tls_peer_extensions()'
+
+show "pg_tls_audit 1.1: every session, the connection log, the configuration audit" \
+	-c 'SELECT pid, usename, ssl, protocol, client_subject, sni, hba_line, auth_method FROM tls_sessions' \
+	-c 'SELECT id, usename, ssl, protocol, outcome, reason FROM tls_connection_log ORDER BY id' \
+	-c 'SELECT severity, "check", detail FROM tls_audit()'

@@ -37,7 +37,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-eval "$("$probe" cluster start "$cluster" --pg-config "$PG_CONFIG")"
+# The demo preloads the library, to show 1.1's views; the suite's first
+# cluster does not (its tests cover that case; testbed_preload.sh the other).
+preload=()
+if [ "$mode" = demo ]; then
+	preload=(--conf "shared_preload_libraries = 'pg_tls_audit'")
+fi
+eval "$("$probe" cluster start "$cluster" --pg-config "$PG_CONFIG" "${preload[@]}")"
 
 if [ "$mode" = demo ]; then
 	bash harness/demo.sh
