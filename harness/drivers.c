@@ -586,91 +586,38 @@ find_scenario(const char *name)
 static bool
 run_drivers(const DriversOptions *opts, Row *rows, int n_rows, double *seconds)
 {
-	char		template[] = "/tmp/pg_tls_probe-drivers-XXXXXX";
-	char	   *workdir = mkdtemp(template);
-	char	   *pkidir = NULL,
-			   *homes = NULL,
+	Testbed		tb;
+	char	   *homes = NULL,
 			   *logdir = NULL,
 			   *root_cert = NULL,
 			   *build_dir = NULL;
-	char	   *conf[] = {"log_connections = off", "max_connections = 50\nshared_buffers = 16MB"};
-	PtpClusterOptions copts = {0};
-	PtpClusterInfo info = {0};
 	ProbeContext pctx = {0};
 	AttemptContext actx = {0};
-	bool		started = false;
 	bool		ok = false;
-	unsigned char pw_bytes[16];
-	char		password[33];
-	PGconn	   *conn;
-	Proxy	   *proxy = NULL;
-	X509	   *proxy_cert = NULL,
-			   *proxy_chain = NULL;
-	EVP_PKEY   *proxy_key = NULL;
-	const Scenario *applied = NULL;
 	Cell	  **column_cells = ptp_malloc0(n_rows * sizeof(Cell *));
 	double		t0 = now_seconds();
 
-	if (workdir == NULL || chmod(workdir, 0755) != 0)
-	{
-		ptp_fail("could not create a work directory under /tmp: %s", strerror(errno));
-		free(column_cells);
-		return false;
-	}
-	pkidir = ptp_psprintf("%s/pki", workdir);
-	homes = ptp_psprintf("%s/homes", workdir);
-	logdir = ptp_psprintf("%s/logs", workdir);
-	root_cert = ptp_psprintf("%s/%s", pkidir, PTP_ROOT_CA_CRT);
-	build_dir = ptp_psprintf("%s/build", opts->drivers_dir);
-	if (!ptp_pki_generate(pkidir) || !ptp_scenarios_pki(pkidir))
+	actx.timeout = opts->timeout;
+	if (!ptp_testbed_start(&tb, "drivers", opts->pg_config, 60))
 		goto done;
+	homes = ptp_psprintf("%s/homes", tb.workdir);
+	logdir = ptp_psprintf("%s/logs", tb.workdir);
+	root_cert = ptp_psprintf("%s/%s", tb.pkidir, PTP_ROOT_CA_CRT);
+	build_dir = ptp_psprintf("%s/build", opts->drivers_dir);
 	if (mkdir(homes, 0700) != 0 || mkdir(logdir, 0700) != 0)
 	{
-		ptp_fail("could not create directories in \"%s\": %s", workdir, strerror(errno));
+		ptp_fail("could not create directories in \"%s\": %s", tb.workdir, strerror(errno));
 		goto done;
-	}
-
-	copts.dir = ptp_psprintf("%s/cluster", workdir);
-	copts.pki = pkidir;
-	copts.pg_config = opts->pg_config;
-	copts.timeout = 60;
-	copts.conf = conf;
-	copts.n_conf = lengthof(conf);
-	copts.quiet = true;
-	started = ptp_cluster_start(&copts, &info);
-	if (!started)
-		goto done;
-
-	if (RAND_bytes(pw_bytes, sizeof(pw_bytes)) != 1)
-	{
-		ptp_fail_openssl("could not generate a password");
-		goto done;
-	}
-	for (size_t i = 0; i < sizeof(pw_bytes); i++)
-		snprintf(password + 2 * i, 3, "%02x", pw_bytes[i]);
-	conn = ptp_superuser_connect(&info);
-	if (conn == NULL)
-		goto done;
-	{
-		char	   *q = ptp_psprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", MATRIX_SCRAM_ROLE, password);
-		bool		created = ptp_sql_ok(conn, q);
-
-		free(q);
-		PQfinish(conn);
-		if (!created)
-			goto done;
 	}
 
 	pctx.opts = opts;
 	pctx.host = "localhost";
-	pctx.port = info.port;
-	pctx.password = password;
+	pctx.password = tb.password;
 	pctx.root_cert = root_cert;
 	pctx.build_dir = build_dir;
 	pctx.logdir = logdir;
 	pctx.path = getenv("PATH") ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
-	actx.timeout = opts->timeout;
-	actx.pkidir = pkidir;
+	actx.pkidir = tb.pkidir;
 
 	for (int oi = 0; oi < DCOL_COUNT; oi++)
 	{
@@ -682,17 +629,9 @@ run_drivers(const DriversOptions *opts, Row *rows, int n_rows, double *seconds)
 			ptp_fail("the matrix has no scenario \"%s\"", driver_columns[col].scenario);
 			goto done;
 		}
-		/* The good server also stands behind both proxies. */
-		if (applied == NULL || applied->hba != s->hba || strcmp(applied->cert, s->cert) != 0)
-		{
-			if (!ptp_configure_scenario(&info, s))
-				goto done;
-			applied = s;
-		}
-		if (s->attack != ATTACK_NONE &&
-			!ptp_start_attacker(s, pkidir, &info, &actx, &proxy, &proxy_cert, &proxy_key, &proxy_chain))
+		if (!ptp_testbed_scenario(&tb, s, &actx))
 			goto done;
-		pctx.port = s->attack != ATTACK_NONE ? actx.proxy_port : info.port;
+		pctx.port = s->attack != ATTACK_NONE ? actx.proxy_port : tb.info.port;
 		for (int r = 0; r < n_rows; r++)
 		{
 			Cell	   *cell = &rows[r].cells[col];
@@ -708,49 +647,29 @@ run_drivers(const DriversOptions *opts, Row *rows, int n_rows, double *seconds)
 			ptp_fail("interrupted; drivers abandoned");
 			goto done;
 		}
-		if (proxy != NULL)
+		if (tb.proxy != NULL)
 		{
 			for (int r = 0; r < n_rows; r++)
 			{
 				Cell	   *cell = &rows[r].cells[col];
 				ProxyCapture cap;
 
-				ptp_proxy_capture(proxy, cell->appname, &cap);
+				ptp_proxy_capture(tb.proxy, cell->appname, &cap);
 				cell->accepted = cap.startup;
 				cell->attacker_got = ptp_proxy_describe(&cap);
 			}
-			ptp_stop_attacker(&actx, &proxy, &proxy_cert, &proxy_key, &proxy_chain);
 		}
 		else
 			for (int r = 0; r < n_rows; r++)
 				rows[r].cells[col].accepted = rows[r].cells[col].connected;
+		ptp_testbed_end_scenario(&tb, &actx);
 	}
-
-	/* A server that died mid-run must not pass for a wall of refusals. */
-	conn = ptp_superuser_connect(&info);
-	if (conn == NULL)
-		goto done;
-	PQfinish(conn);
-	ok = true;
+	ok = ptp_testbed_alive(&tb);
 
 done:
-	ptp_stop_attacker(&actx, &proxy, &proxy_cert, &proxy_key, &proxy_chain);
-	if (started)
-	{
-		PtpClusterOptions stop = {0};
-
-		stop.dir = info.dir;
-		stop.pg_config = opts->pg_config;
-		stop.timeout = 60;
-		if (!ptp_cluster_stop(&stop))
-			ok = false;
-		ptp_cluster_info_free(&info);
-	}
-	if (!ptp_remove_tree(workdir, false))
+	if (!ptp_testbed_stop(&tb, &actx, false))
 		ok = false;
 	*seconds = now_seconds() - t0;
-	free((char *) copts.dir);
-	free(pkidir);
 	free(homes);
 	free(logdir);
 	free(root_cert);

@@ -25,14 +25,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
 
 #include "libpq-fe.h"
 #include "matrix.h"
 #include "pg_tls_probe.h"
 
 #define DEFAULT_TIMEOUT		10
-#define RELOAD_WAIT_MS		10000
 
 extern char **environ;
 
@@ -107,259 +105,6 @@ run_group(const AttemptContext *ctx, Case **cases, int n, int jobs)
 		worker(&q);
 	for (int i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
-}
-
-/*
- * ptp_superuser_connect
- *		A connection to the cluster over its Unix socket, or NULL with a
- *		failure recorded.
- */
-PGconn *
-ptp_superuser_connect(const PtpClusterInfo *info)
-{
-	char		port[16];
-	const char *keys[] = {"host", "port", "user", "dbname", "application_name", NULL};
-	const char *vals[] = {info->socket_dir, port, "postgres", "postgres", "pg_tls_probe matrix", NULL};
-	PGconn	   *conn;
-
-	snprintf(port, sizeof(port), "%d", info->port);
-	conn = PQconnectdbParams(keys, vals, 0);
-	ptp_quiet_notices(conn);
-	if (PQstatus(conn) != CONNECTION_OK)
-	{
-		ptp_fail("the test server does not answer on \"%s\": %s", info->socket_dir,
-				 PQerrorMessage(conn));
-		PQfinish(conn);
-		return NULL;
-	}
-	return conn;
-}
-
-/*
- * ptp_sql
- *		Runs one statement; returns its first value (malloc'd, "" for none),
- *		or NULL with a failure recorded.
- */
-char *
-ptp_sql(PGconn *conn, const char *query)
-{
-	PGresult   *res = PQexec(conn, query);
-	char	   *value = NULL;
-
-	if (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK)
-		value = ptp_strdup(PQntuples(res) > 0 && PQnfields(res) > 0 ? PQgetvalue(res, 0, 0) : "");
-	else
-		ptp_fail("query on the test server failed: %s", PQerrorMessage(conn));
-	PQclear(res);
-	return value;
-}
-
-bool
-ptp_sql_ok(PGconn *conn, const char *query)
-{
-	char	   *v = ptp_sql(conn, query);
-
-	free(v);
-	return v != NULL;
-}
-
-/*
- * write_hba
- *		Writes the scenario's pg_hba.conf: local trust for the harness, then
- *		the TCP lines of the scenario's kind.  The SCRAM role serves the
- *		channel_binding cases; every other case authenticates with trust,
- *		which changes nothing in TLS and spares two key derivations per
- *		connection.  Returns false with a failure recorded.
- */
-static bool
-write_hba(const PtpClusterInfo *info, HbaKind hba)
-{
-	char	   *path = ptp_psprintf("%s/pg_hba.conf", info->data_dir);
-	FILE	   *fp = fopen(path, "w");
-	static const char *const nets[] = {"127.0.0.1/32", "::1/128"};
-	bool		ok;
-
-	if (fp == NULL)
-	{
-		ptp_fail("could not write \"%s\": %s", path, strerror(errno));
-		free(path);
-		return false;
-	}
-	fprintf(fp, "local all all trust\n");
-	for (int i = 0; i < 2; i++)
-	{
-		const char *cert = hba == HBA_CLIENT_CERT ? " clientcert=verify-full" : "";
-
-		fprintf(fp, "hostssl all %s %s scram-sha-256%s\n", MATRIX_SCRAM_ROLE, nets[i], cert);
-		fprintf(fp, "hostssl all all %s trust%s\n", nets[i], cert);
-		if (hba == HBA_ANY)
-		{
-			fprintf(fp, "host all %s %s scram-sha-256\n", MATRIX_SCRAM_ROLE, nets[i]);
-			fprintf(fp, "host all all %s trust\n", nets[i]);
-		}
-	}
-	ok = fclose(fp) == 0;
-	if (!ok)
-		ptp_fail("could not write \"%s\": %s", path, strerror(errno));
-	free(path);
-	return ok;
-}
-
-/*
- * ptp_configure_scenario
- *		Points the server at the scenario's certificate, SSL setting and
- *		pg_hba.conf, reloads, and waits until the postmaster has applied it
- *		(a new backend inherits the postmaster's reload time).  Returns false
- *		with a failure recorded.
- */
-bool
-ptp_configure_scenario(const PtpClusterInfo *info, const Scenario *s)
-{
-	PGconn	   *conn = ptp_superuser_connect(info);
-	char	   *before = NULL;
-	char	   *query;
-	bool		ok;
-
-	if (conn == NULL)
-		return false;
-	before = ptp_sql(conn, "SELECT pg_conf_load_time()");
-	ok = before != NULL && write_hba(info, s->hba);
-	if (ok)
-	{
-		/* Behind an attacker the server itself always has SSL. */
-		query = ptp_psprintf("ALTER SYSTEM SET ssl = %s",
-							 (s->ssl || s->attack != ATTACK_NONE) ? "on" : "off");
-		ok = ptp_sql_ok(conn, query);
-		free(query);
-	}
-	if (ok && s->cert != NULL)
-	{
-		query = ptp_psprintf("ALTER SYSTEM SET ssl_cert_file = '%s/%s'", info->server_dir, s->cert);
-		ok = ptp_sql_ok(conn, query);
-		free(query);
-		query = ptp_psprintf("ALTER SYSTEM SET ssl_key_file = '%s/%s'", info->server_dir, s->key);
-		ok = ok && ptp_sql_ok(conn, query);
-		free(query);
-	}
-	ok = ok && ptp_sql_ok(conn, "SELECT pg_reload_conf()");
-	PQfinish(conn);
-
-	for (int waited = 0; ok; waited += 1)
-	{
-		char	   *now;
-
-		conn = ptp_superuser_connect(info);
-		if (conn == NULL)
-		{
-			ok = false;
-			break;
-		}
-		now = ptp_sql(conn, "SELECT pg_conf_load_time()");
-		PQfinish(conn);
-		if (now == NULL)
-			ok = false;
-		else if (strcmp(now, before) != 0)
-		{
-			free(now);
-			break;
-		}
-		free(now);
-		if (waited >= RELOAD_WAIT_MS)
-		{
-			ptp_fail("the test server did not reload its configuration for scenario \"%s\"", s->name);
-			ok = false;
-		}
-		usleep(1000);
-	}
-	free(before);
-	return ok;
-}
-
-/*
- * same_server_config
- *		Whether scenarios a and b configure the server alike.
- */
-static bool
-same_server_config(const Scenario *a, const Scenario *b)
-{
-	bool		ssl_a = a->ssl || a->attack != ATTACK_NONE;
-	bool		ssl_b = b->ssl || b->attack != ATTACK_NONE;
-
-	return ssl_a == ssl_b && a->hba == b->hba &&
-		((a->cert == NULL && b->cert == NULL) ||
-		 (a->cert != NULL && b->cert != NULL && strcmp(a->cert, b->cert) == 0));
-}
-
-/*
- * ptp_start_attacker
- *		Starts the proxy of attack scenario s in front of the server, with
- *		the certificate its forgery names: a self-signed copy or an attacker
- *		CA's copy of the server's certificate, or a PKI certificate (sent
- *		with the intermediate).  Returns false with a failure recorded.
- */
-bool
-ptp_start_attacker(const Scenario *s, const char *pkidir, const PtpClusterInfo *info,
-			   AttemptContext *ctx, Proxy **proxy, X509 **cert, EVP_PKEY **key, X509 **chain)
-{
-	ProxyOptions po = {0};
-
-	po.kind = s->attack;
-	po.upstream_addr = "127.0.0.1";
-	po.upstream_port = info->port;
-	po.timeout_ms = ctx->timeout * 1000;
-	if (s->forgery != NULL &&
-		(strcmp(s->forgery, "self-signed") == 0 || strcmp(s->forgery, "copied") == 0))
-	{
-		X509	   *victim;
-		EVP_PKEY   *victim_key;
-		bool		ok;
-
-		if (!ptp_load_pair(pkidir, PTP_SERVER_CRT, PTP_SERVER_KEY, &victim, &victim_key))
-			return false;
-		ok = ptp_mint_forgery(victim, strcmp(s->forgery, "self-signed") == 0, cert, key, chain);
-		X509_free(victim);
-		EVP_PKEY_free(victim_key);
-		if (!ok)
-			return false;
-	}
-	else if (s->forgery != NULL)
-	{
-		char	   *crt = ptp_psprintf("%s.crt", s->forgery);
-		char	   *k = ptp_psprintf("%s.key", s->forgery);
-		EVP_PKEY   *ca_key = NULL;
-		bool		ok;
-
-		ok = ptp_load_pair(pkidir, crt, k, cert, key) &&
-			ptp_load_pair(pkidir, PTP_INTERMEDIATE_CA_CRT, PTP_INTERMEDIATE_CA_KEY, chain, &ca_key);
-		EVP_PKEY_free(ca_key);
-		free(crt);
-		free(k);
-		if (!ok)
-			return false;
-	}
-	po.cert = *cert;
-	po.key = *key;
-	po.chain = *chain;
-	*proxy = ptp_proxy_start(&po, &ctx->proxy_port);
-	ctx->proxy = *proxy;
-	return *proxy != NULL;
-}
-
-/*
- * ptp_stop_attacker
- *		Stops the current proxy, if any, and frees its certificate.
- */
-void
-ptp_stop_attacker(AttemptContext *ctx, Proxy **proxy, X509 **cert, EVP_PKEY **key, X509 **chain)
-{
-	ptp_proxy_stop(*proxy);
-	*proxy = NULL;
-	ctx->proxy = NULL;
-	X509_free(*cert);
-	EVP_PKEY_free(*key);
-	X509_free(*chain);
-	*cert = *chain = NULL;
-	*key = NULL;
 }
 
 /*
@@ -539,25 +284,11 @@ static bool
 run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 		   const char **server_view)
 {
-	char		template[] = "/tmp/pg_tls_probe-matrix-XXXXXX";
-	char	   *workdir = mkdtemp(template);
-	char	   *pkidir = NULL,
-			   *empty_home = NULL,
-			   *root_home = NULL,
-			   *crl_conf = NULL;
-	char	   *conf[3];
-	PtpClusterOptions copts = {0};
-	PtpClusterInfo info = {0};
-	bool		started = false;
+	Testbed		tb;
+	char	   *empty_home = NULL,
+			   *root_home = NULL;
 	bool		ok = false;
-	unsigned char pw_bytes[16];
-	char		password[33];
-	PGconn	   *conn = NULL;
-	Proxy	   *proxy = NULL;
-	const Scenario *applied = NULL;
-	X509	   *proxy_cert = NULL,
-			   *proxy_chain = NULL;
-	EVP_PKEY   *proxy_key = NULL;
+	PGconn	   *conn;
 	Case	  **group = ptp_malloc0(n * sizeof(Case *));
 	double		t_start = now_seconds(),
 				t_cases = 0,
@@ -566,22 +297,17 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 				t_group;
 	int			n_ran = 0;
 
-	if (workdir == NULL || chmod(workdir, 0755) != 0)
-	{
-		ptp_fail("could not create a work directory under /tmp: %s", strerror(errno));
-		free(group);
-		return false;
-	}
-	pkidir = ptp_psprintf("%s/pki", workdir);
-	if (!ptp_pki_generate(pkidir) || !ptp_scenarios_pki(pkidir) ||
-		!make_homes(workdir, pkidir, &empty_home, &root_home))
+	if (!ptp_testbed_start(&tb, "matrix", opts->pg_config, 60) ||
+		!make_homes(tb.workdir, tb.pkidir, &empty_home, &root_home))
 		goto done;
-	ctx->pkidir = pkidir;
+	ctx->pkidir = tb.pkidir;
+	ctx->port = tb.info.port;
+	ctx->password = tb.password;
 	if (!ptp_attempt_stores(ctx))
 		goto done;
 	{
 		/* sslrootcert=system: OpenSSL's default store, pointed at our root */
-		char	   *cert_file = ptp_psprintf("%s/%s", pkidir, PTP_ROOT_CA_CRT);
+		char	   *cert_file = ptp_psprintf("%s/%s", tb.pkidir, PTP_ROOT_CA_CRT);
 
 		setenv("SSL_CERT_FILE", cert_file, 1);
 		free(cert_file);
@@ -591,57 +317,24 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 	for (int i = 0; i < n_matrix_scenarios; i++)
 		if (matrix_scenarios[i].cert != NULL)
 		{
-			char	   *path = ptp_psprintf("%s/%s", pkidir, matrix_scenarios[i].cert);
+			char	   *path = ptp_psprintf("%s/%s", tb.pkidir, matrix_scenarios[i].cert);
 
 			ctx->served_fingerprints[i] = ptp_file_fingerprint(path);
 			free(path);
 		}
 
-	/* The server checks client certificates against the same CRLs. */
-	crl_conf = ptp_psprintf("ssl_crl_file = '%s/cluster/server/%s'", workdir, PTP_CRL_FILE);
-	conf[0] = crl_conf;
-	conf[1] = "log_connections = off";
-	conf[2] = "max_connections = 100\nshared_buffers = 16MB\nshared_preload_libraries = 'pg_tls_audit'";
-	copts.dir = ptp_psprintf("%s/cluster", workdir);
-	copts.pki = pkidir;
-	copts.pg_config = opts->pg_config;
-	copts.timeout = 60;
-	copts.conf = conf;
-	copts.n_conf = lengthof(conf);
-	copts.quiet = true;
-	started = ptp_cluster_start(&copts, &info);
-	if (!started)
-		goto done;
-	ctx->port = info.port;
-
-	if (RAND_bytes(pw_bytes, sizeof(pw_bytes)) != 1)
-	{
-		ptp_fail_openssl("could not generate a password");
-		goto done;
-	}
-	for (size_t i = 0; i < sizeof(pw_bytes); i++)
-		snprintf(password + 2 * i, 3, "%02x", pw_bytes[i]);
-	ctx->password = password;
-
-	conn = ptp_superuser_connect(&info);
+	conn = ptp_superuser_connect(&tb.info);
 	if (conn == NULL)
 		goto done;
 	{
-		char	   *q = ptp_psprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", MATRIX_SCRAM_ROLE, password);
-		char	   *avail;
+		char	   *avail = ptp_sql(conn, "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_tls_audit'");
 
-		ok = ptp_sql_ok(conn, q);
-		free(q);
-		avail = ok ? ptp_sql(conn, "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_tls_audit'") : NULL;
 		ctx->use_extension = avail != NULL && strcmp(avail, "1") == 0 &&
 			ptp_sql_ok(conn, "CREATE EXTENSION IF NOT EXISTS pg_tls_audit");
-		ok = avail != NULL;
-		free(avail);
 		PQfinish(conn);
-		conn = NULL;
-		if (!ok)
+		if (avail == NULL)
 			goto done;
-		ok = false;
+		free(avail);
 	}
 	*server_view = ctx->use_extension ?
 		"tls_session() and tls_server_certificate() (pg_tls_audit installed in the target)" :
@@ -657,15 +350,7 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 			any |= cases[i].scenario == s && cases[i].expect.needs_libpq == 0;
 		if (!any)
 			continue;
-		/* Consecutive scenarios often share a server configuration. */
-		if (applied == NULL || !same_server_config(applied, s))
-		{
-			if (!ptp_configure_scenario(&info, s))
-				goto done;
-			applied = s;
-		}
-		if (s->attack != ATTACK_NONE &&
-			!ptp_start_attacker(s, pkidir, &info, ctx, &proxy, &proxy_cert, &proxy_key, &proxy_chain))
+		if (!ptp_testbed_scenario(&tb, s, ctx))
 			goto done;
 
 		/* Cases reading ~/.postgresql/root.crt need their own HOME. */
@@ -690,49 +375,20 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 				goto done;
 			}
 		}
-		ptp_stop_attacker(ctx, &proxy, &proxy_cert, &proxy_key, &proxy_chain);
+		ptp_testbed_end_scenario(&tb, ctx);
 	}
-
 	t_cases = now_seconds() - t_cases_start;
-
-	/* A server that died mid-run must not pass for a wall of refusals. */
-	conn = ptp_superuser_connect(&info);
-	if (conn == NULL)
-		goto done;
-	PQfinish(conn);
-	ok = true;
+	ok = ptp_testbed_alive(&tb);
 
 done:
-	ptp_stop_attacker(ctx, &proxy, &proxy_cert, &proxy_key, &proxy_chain);
-	if (started && opts->keep)
-		fprintf(stderr, "%s: kept the server in %s and the PKI in %s; when done: %s cluster stop %s && rm -r %s\n",
-				PTP_PROGNAME, info.dir, pkidir, PTP_PROGNAME, info.dir, workdir);
-	else
-	{
-		if (started)
-		{
-			PtpClusterOptions stop = {0};
-
-			stop.dir = info.dir;
-			stop.pg_config = opts->pg_config;
-			stop.timeout = 60;
-			if (!ptp_cluster_stop(&stop))
-				ok = false;
-		}
-		if (workdir != NULL && !ptp_remove_tree(workdir, false))
-			ok = false;
-	}
+	if (!ptp_testbed_stop(&tb, ctx, opts->keep))
+		ok = false;
 	if (ok && opts->timing)
 		fprintf(stderr, "timing: setup %.2f s, %d cases in %.2f s (%.0f cases/s), %.2f s reconfiguring the server between scenarios, teardown %.2f s\n",
 				t_cases_start - t_start, n_ran, t_connect, t_connect > 0 ? n_ran / t_connect : 0.0,
 				t_cases - t_connect, now_seconds() - t_start - (t_cases_start - t_start) - t_cases);
-	if (started)
-		ptp_cluster_info_free(&info);
-	free((char *) copts.dir);
-	free(pkidir);
 	free(empty_home);
 	free(root_home);
-	free(crl_conf);
 	free(group);
 	return ok;
 }

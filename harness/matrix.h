@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "libpq-fe.h"
+#include "pg_tls_probe.h"
 #include "proxy.h"
 
 /* The role the channel_binding cases authenticate as, with SCRAM. */
@@ -213,21 +214,33 @@ extern bool ptp_run_psql(const char *psql, const char *const *keys, const char *
 						 const char *query);
 
 /*
- * matrix.c: one cluster reconfigured per scenario, and the attacker proxy
- * of an attack scenario; "pg_tls_probe drivers" runs on the same servers
- * and proxies.
+ * testbed.c: the server side of "matrix" and "drivers": one cluster
+ * reconfigured per scenario, and the attacker proxy of an attack scenario.
  */
-struct pg_conn;
-struct PtpClusterInfo;
-extern struct pg_conn *ptp_superuser_connect(const struct PtpClusterInfo *info);
-extern char *ptp_sql(struct pg_conn *conn, const char *query);
-extern bool ptp_sql_ok(struct pg_conn *conn, const char *query);
-extern bool ptp_configure_scenario(const struct PtpClusterInfo *info, const Scenario *s);
-extern bool ptp_start_attacker(const Scenario *s, const char *pkidir,
-							   const struct PtpClusterInfo *info, AttemptContext *ctx,
-							   Proxy **proxy, X509 **cert, EVP_PKEY **key, X509 **chain);
-extern void ptp_stop_attacker(AttemptContext *ctx, Proxy **proxy, X509 **cert,
-							  EVP_PKEY **key, X509 **chain);
+typedef struct Testbed
+{
+	char	   *workdir;		/* removed by ptp_testbed_stop() */
+	char	   *pkidir;
+	const char *pg_config;
+	int			timeout;
+	bool		started;
+	PtpClusterInfo info;
+	char		password[33];	/* of MATRIX_SCRAM_ROLE; never printed */
+	const Scenario *applied;	/* the scenario the server is configured for */
+	Proxy	   *proxy;			/* the current attack scenario's */
+	X509	   *proxy_cert;
+	EVP_PKEY   *proxy_key;
+	X509	   *proxy_chain;
+} Testbed;
+
+extern PGconn *ptp_superuser_connect(const PtpClusterInfo *info);
+extern char *ptp_sql(PGconn *conn, const char *query);
+extern bool ptp_sql_ok(PGconn *conn, const char *query);
+extern bool ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int timeout);
+extern bool ptp_testbed_scenario(Testbed *tb, const Scenario *s, AttemptContext *ctx);
+extern void ptp_testbed_end_scenario(Testbed *tb, AttemptContext *ctx);
+extern bool ptp_testbed_alive(const Testbed *tb);
+extern bool ptp_testbed_stop(Testbed *tb, AttemptContext *ctx, bool keep);
 
 /* report.c */
 typedef enum ReportFormat

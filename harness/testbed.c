@@ -1,0 +1,452 @@
+/*-------------------------------------------------------------------------
+ *
+ * testbed.c
+ *		The server side of a run of "matrix" or "drivers": a fresh PKI, one
+ *		throwaway cluster switched from scenario to scenario with reloads, a
+ *		SCRAM role, and the attacker proxy of an attack scenario.
+ *
+ * harness/testbed.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "libpq-fe.h"
+#include "matrix.h"
+#include "pg_tls_probe.h"
+
+/* How long a reload may take to reach the postmaster. */
+#define RELOAD_WAIT_MS		10000
+
+/*
+ * ptp_superuser_connect
+ *		A connection to the cluster over its Unix socket, or NULL with a
+ *		failure recorded.
+ */
+PGconn *
+ptp_superuser_connect(const PtpClusterInfo *info)
+{
+	char		port[16];
+	const char *keys[] = {"host", "port", "user", "dbname", "application_name", NULL};
+	const char *vals[] = {info->socket_dir, port, "postgres", "postgres", "pg_tls_probe", NULL};
+	PGconn	   *conn;
+
+	snprintf(port, sizeof(port), "%d", info->port);
+	conn = PQconnectdbParams(keys, vals, 0);
+	ptp_quiet_notices(conn);
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		ptp_fail("the test server does not answer on \"%s\": %s", info->socket_dir,
+				 PQerrorMessage(conn));
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/*
+ * ptp_sql
+ *		Runs one statement; returns its first value (malloc'd, "" for none),
+ *		or NULL with a failure recorded.
+ */
+char *
+ptp_sql(PGconn *conn, const char *query)
+{
+	PGresult   *res = PQexec(conn, query);
+	char	   *value = NULL;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK)
+		value = ptp_strdup(PQntuples(res) > 0 && PQnfields(res) > 0 ? PQgetvalue(res, 0, 0) : "");
+	else
+		ptp_fail("query on the test server failed: %s", PQerrorMessage(conn));
+	PQclear(res);
+	return value;
+}
+
+bool
+ptp_sql_ok(PGconn *conn, const char *query)
+{
+	char	   *v = ptp_sql(conn, query);
+
+	free(v);
+	return v != NULL;
+}
+
+/*
+ * write_hba
+ *		Writes the scenario's pg_hba.conf: local trust for the harness, then
+ *		the TCP lines of the scenario's kind.  The SCRAM role serves the
+ *		channel_binding cases; every other case authenticates with trust,
+ *		which changes nothing in TLS and spares two key derivations per
+ *		connection.  Returns false with a failure recorded.
+ */
+static bool
+write_hba(const PtpClusterInfo *info, HbaKind hba)
+{
+	char	   *path = ptp_psprintf("%s/pg_hba.conf", info->data_dir);
+	FILE	   *fp = fopen(path, "w");
+	static const char *const nets[] = {"127.0.0.1/32", "::1/128"};
+	bool		ok;
+
+	if (fp == NULL)
+	{
+		ptp_fail("could not write \"%s\": %s", path, strerror(errno));
+		free(path);
+		return false;
+	}
+	fprintf(fp, "local all all trust\n");
+	for (int i = 0; i < 2; i++)
+	{
+		const char *cert = hba == HBA_CLIENT_CERT ? " clientcert=verify-full" : "";
+
+		fprintf(fp, "hostssl all %s %s scram-sha-256%s\n", MATRIX_SCRAM_ROLE, nets[i], cert);
+		fprintf(fp, "hostssl all all %s trust%s\n", nets[i], cert);
+		if (hba == HBA_ANY)
+		{
+			fprintf(fp, "host all %s %s scram-sha-256\n", MATRIX_SCRAM_ROLE, nets[i]);
+			fprintf(fp, "host all all %s trust\n", nets[i]);
+		}
+	}
+	ok = fclose(fp) == 0;
+	if (!ok)
+		ptp_fail("could not write \"%s\": %s", path, strerror(errno));
+	free(path);
+	return ok;
+}
+
+/*
+ * server_ssl
+ *		Whether the server has SSL in scenario s: behind an attacker it
+ *		always has, whatever the client sees.
+ */
+static bool
+server_ssl(const Scenario *s)
+{
+	return s->ssl || s->attack != ATTACK_NONE;
+}
+
+/*
+ * configure_scenario
+ *		Points the server at the scenario's certificate, SSL setting and
+ *		pg_hba.conf, reloads, and waits until the postmaster has applied it
+ *		(a new backend inherits the postmaster's reload time).  Returns false
+ *		with a failure recorded.
+ */
+static bool
+configure_scenario(const PtpClusterInfo *info, const Scenario *s)
+{
+	PGconn	   *conn = ptp_superuser_connect(info);
+	char	   *before = NULL;
+	char	   *query;
+	bool		ok;
+
+	if (conn == NULL)
+		return false;
+	before = ptp_sql(conn, "SELECT pg_conf_load_time()");
+	ok = before != NULL && write_hba(info, s->hba);
+	if (ok)
+	{
+		query = ptp_psprintf("ALTER SYSTEM SET ssl = %s", server_ssl(s) ? "on" : "off");
+		ok = ptp_sql_ok(conn, query);
+		free(query);
+	}
+	if (ok && s->cert != NULL)
+	{
+		query = ptp_psprintf("ALTER SYSTEM SET ssl_cert_file = '%s/%s'", info->server_dir, s->cert);
+		ok = ptp_sql_ok(conn, query);
+		free(query);
+		query = ptp_psprintf("ALTER SYSTEM SET ssl_key_file = '%s/%s'", info->server_dir, s->key);
+		ok = ok && ptp_sql_ok(conn, query);
+		free(query);
+	}
+	ok = ok && ptp_sql_ok(conn, "SELECT pg_reload_conf()");
+	PQfinish(conn);
+
+	for (int waited = 0; ok; waited += 1)
+	{
+		char	   *now;
+
+		conn = ptp_superuser_connect(info);
+		if (conn == NULL)
+		{
+			ok = false;
+			break;
+		}
+		now = ptp_sql(conn, "SELECT pg_conf_load_time()");
+		PQfinish(conn);
+		if (now == NULL)
+			ok = false;
+		else if (strcmp(now, before) != 0)
+		{
+			free(now);
+			break;
+		}
+		free(now);
+		if (waited >= RELOAD_WAIT_MS)
+		{
+			ptp_fail("the test server did not reload its configuration for scenario \"%s\"", s->name);
+			ok = false;
+		}
+		usleep(1000);
+	}
+	free(before);
+	return ok;
+}
+
+/*
+ * same_server_config
+ *		Whether scenarios a and b configure the server alike.
+ */
+static bool
+same_server_config(const Scenario *a, const Scenario *b)
+{
+	return server_ssl(a) == server_ssl(b) && a->hba == b->hba &&
+		((a->cert == NULL && b->cert == NULL) ||
+		 (a->cert != NULL && b->cert != NULL && strcmp(a->cert, b->cert) == 0));
+}
+
+/*
+ * start_attacker
+ *		Starts the proxy of attack scenario s in front of the server, with
+ *		the certificate its forgery names: a self-signed copy or an attacker
+ *		CA's copy of the server's certificate, or a PKI certificate (sent
+ *		with the intermediate).  Returns false with a failure recorded.
+ */
+static bool
+start_attacker(Testbed *tb, const Scenario *s, AttemptContext *ctx)
+{
+	ProxyOptions po = {0};
+	const char *pkidir = tb->pkidir;
+	X509	  **cert = &tb->proxy_cert;
+	EVP_PKEY  **key = &tb->proxy_key;
+	X509	  **chain = &tb->proxy_chain;
+
+	po.kind = s->attack;
+	po.upstream_addr = "127.0.0.1";
+	po.upstream_port = tb->info.port;
+	po.timeout_ms = ctx->timeout * 1000;
+	if (s->forgery != NULL &&
+		(strcmp(s->forgery, "self-signed") == 0 || strcmp(s->forgery, "copied") == 0))
+	{
+		X509	   *victim;
+		EVP_PKEY   *victim_key;
+		bool		ok;
+
+		if (!ptp_load_pair(pkidir, PTP_SERVER_CRT, PTP_SERVER_KEY, &victim, &victim_key))
+			return false;
+		ok = ptp_mint_forgery(victim, strcmp(s->forgery, "self-signed") == 0, cert, key, chain);
+		X509_free(victim);
+		EVP_PKEY_free(victim_key);
+		if (!ok)
+			return false;
+	}
+	else if (s->forgery != NULL)
+	{
+		char	   *crt = ptp_psprintf("%s.crt", s->forgery);
+		char	   *k = ptp_psprintf("%s.key", s->forgery);
+		EVP_PKEY   *ca_key = NULL;
+		bool		ok;
+
+		ok = ptp_load_pair(pkidir, crt, k, cert, key) &&
+			ptp_load_pair(pkidir, PTP_INTERMEDIATE_CA_CRT, PTP_INTERMEDIATE_CA_KEY, chain, &ca_key);
+		EVP_PKEY_free(ca_key);
+		free(crt);
+		free(k);
+		if (!ok)
+			return false;
+	}
+	po.cert = *cert;
+	po.key = *key;
+	po.chain = *chain;
+	tb->proxy = ptp_proxy_start(&po, &ctx->proxy_port);
+	ctx->proxy = tb->proxy;
+	return tb->proxy != NULL;
+}
+
+/*
+ * ptp_testbed_end_scenario
+ *		Stops the scenario's proxy, if any, and frees its certificate.
+ */
+void
+ptp_testbed_end_scenario(Testbed *tb, AttemptContext *ctx)
+{
+	ptp_proxy_stop(tb->proxy);
+	tb->proxy = NULL;
+	ctx->proxy = NULL;
+	X509_free(tb->proxy_cert);
+	EVP_PKEY_free(tb->proxy_key);
+	X509_free(tb->proxy_chain);
+	tb->proxy_cert = tb->proxy_chain = NULL;
+	tb->proxy_key = NULL;
+}
+
+
+/*
+ * library_installed
+ *		Whether the PostgreSQL of pg_config has the pg_tls_audit library,
+ *		which can then be preloaded.
+ */
+static bool
+library_installed(const char *pg_config)
+{
+	char	   *argv[] = {(char *) (pg_config ? pg_config : "pg_config"), "--pkglibdir", NULL};
+	char	   *dir = ptp_run_capture(argv);
+	char	   *path;
+	bool		found;
+
+	if (dir == NULL)
+		return false;
+	dir[strcspn(dir, "\r\n")] = '\0';
+	path = ptp_psprintf("%s/pg_tls_audit.so", dir);
+	found = access(path, R_OK) == 0;
+	free(path);
+	free(dir);
+	return found;
+}
+
+/*
+ * ptp_testbed_start
+ *		Makes /tmp/pg_tls_probe-NAME-XXXXXX with the fixture and scenario
+ *		PKI, starts the cluster (pg_tls_audit preloaded where installed: its
+ *		functions then need no per-backend load), and creates the SCRAM role
+ *		with a fresh password.  Returns false with a failure recorded; call
+ *		ptp_testbed_stop() either way.
+ */
+bool
+ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int timeout)
+{
+	char	   *template = ptp_psprintf("/tmp/pg_tls_probe-%s-XXXXXX", name);
+	char	   *conf[4];
+	int			n_conf = 0;
+	PtpClusterOptions copts = {0};
+	unsigned char pw_bytes[16];
+	PGconn	   *conn;
+	char	   *query;
+	bool		ok;
+
+	memset(tb, 0, sizeof(*tb));
+	tb->pg_config = pg_config;
+	tb->timeout = timeout;
+	if (mkdtemp(template) == NULL || chmod(template, 0755) != 0)
+	{
+		ptp_fail("could not create a work directory under /tmp: %s", strerror(errno));
+		free(template);
+		return false;
+	}
+	tb->workdir = template;
+	tb->pkidir = ptp_psprintf("%s/pki", tb->workdir);
+	if (!ptp_pki_generate(tb->pkidir) || !ptp_scenarios_pki(tb->pkidir))
+		return false;
+
+	/* The server checks client certificates against the same CRLs. */
+	conf[n_conf++] = ptp_psprintf("ssl_crl_file = '%s/cluster/server/%s'", tb->workdir, PTP_CRL_FILE);
+	conf[n_conf++] = ptp_strdup("log_connections = off");
+	conf[n_conf++] = ptp_strdup("max_connections = 100\nshared_buffers = 16MB");
+	if (library_installed(pg_config))
+		conf[n_conf++] = ptp_strdup("shared_preload_libraries = 'pg_tls_audit'");
+	copts.dir = ptp_psprintf("%s/cluster", tb->workdir);
+	copts.pki = tb->pkidir;
+	copts.pg_config = pg_config;
+	copts.timeout = timeout;
+	copts.conf = conf;
+	copts.n_conf = n_conf;
+	copts.quiet = true;
+	tb->started = ptp_cluster_start(&copts, &tb->info);
+	free((char *) copts.dir);
+	for (int i = 0; i < n_conf; i++)
+		free(conf[i]);
+	if (!tb->started)
+		return false;
+
+	if (RAND_bytes(pw_bytes, sizeof(pw_bytes)) != 1)
+	{
+		ptp_fail_openssl("could not generate a password");
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(pw_bytes); i++)
+		snprintf(tb->password + 2 * i, 3, "%02x", pw_bytes[i]);
+	conn = ptp_superuser_connect(&tb->info);
+	if (conn == NULL)
+		return false;
+	query = ptp_psprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", MATRIX_SCRAM_ROLE, tb->password);
+	ok = ptp_sql_ok(conn, query);
+	free(query);
+	PQfinish(conn);
+	return ok;
+}
+
+/*
+ * ptp_testbed_scenario
+ *		Puts the server (when its configuration differs from the last one
+ *		applied) and, for an attack scenario, a proxy in place for s.
+ *		ctx->proxy and ctx->proxy_port name the proxy.  Returns false with a
+ *		failure recorded.
+ */
+bool
+ptp_testbed_scenario(Testbed *tb, const Scenario *s, AttemptContext *ctx)
+{
+	/* Consecutive scenarios often share a server configuration. */
+	if (tb->applied == NULL || !same_server_config(tb->applied, s))
+	{
+		if (!configure_scenario(&tb->info, s))
+			return false;
+		tb->applied = s;
+	}
+	return s->attack == ATTACK_NONE || start_attacker(tb, s, ctx);
+}
+
+/*
+ * ptp_testbed_alive
+ *		Whether the server still answers: one that died mid-run must not
+ *		pass for a wall of refusals.  False with a failure recorded.
+ */
+bool
+ptp_testbed_alive(const Testbed *tb)
+{
+	PGconn	   *conn = ptp_superuser_connect(&tb->info);
+
+	PQfinish(conn);
+	return conn != NULL;
+}
+
+/*
+ * ptp_testbed_stop
+ *		Stops the cluster and removes the work directory, unless keep (then
+ *		says where they are and how to remove them).  Returns false with a
+ *		failure recorded.
+ */
+bool
+ptp_testbed_stop(Testbed *tb, AttemptContext *ctx, bool keep)
+{
+	bool		ok = true;
+
+	ptp_testbed_end_scenario(tb, ctx);
+	if (tb->started && keep)
+		fprintf(stderr, "%s: kept the server in %s and the PKI in %s; when done: %s cluster stop %s && rm -r %s\n",
+				PTP_PROGNAME, tb->info.dir, tb->pkidir, PTP_PROGNAME, tb->info.dir, tb->workdir);
+	else
+	{
+		if (tb->started)
+		{
+			PtpClusterOptions stop = {0};
+
+			stop.dir = tb->info.dir;
+			stop.pg_config = tb->pg_config;
+			stop.timeout = tb->timeout;
+			ok = ptp_cluster_stop(&stop);
+		}
+		if (tb->workdir != NULL && !ptp_remove_tree(tb->workdir, false))
+			ok = false;
+	}
+	if (tb->started)
+		ptp_cluster_info_free(&tb->info);
+	free(tb->workdir);
+	free(tb->pkidir);
+	memset(tb, 0, sizeof(*tb));
+	return ok;
+}
