@@ -286,8 +286,8 @@ read_file(const char *path, size_t *len)
  * Copies src to a new file dst with mode and owner.  Returns false with a
  * failure recorded.
  */
-static bool
-copy_file(const char *src, const char *dst, mode_t mode, const PtpUser *owner)
+bool
+ptp_copy_file(const char *src, const char *dst, mode_t mode, const PtpUser *owner)
 {
 	size_t		len;
 	char	   *data = read_file(src, &len);
@@ -772,7 +772,7 @@ prepare_server_files(const Cluster *c)
 		src = ptp_psprintf("%s/%s", c->pkidir, de->d_name);
 		dst = ptp_psprintf("%s/server/%s", c->dir, de->d_name);
 		if (stat(src, &st) == 0 && S_ISREG(st.st_mode))
-			ok = copy_file(src, dst, strcmp(dot, ".key") == 0 ? 0600 : 0644, &c->user);
+			ok = ptp_copy_file(src, dst, strcmp(dot, ".key") == 0 ? 0600 : 0644, &c->user);
 		free(src);
 		free(dst);
 	}

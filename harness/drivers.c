@@ -342,30 +342,6 @@ read_result(Cell *cell, char *out)
 }
 
 /*
- * copy_file
- *		Copies src to dst (mode 0600).  Returns false with a failure recorded.
- */
-static bool
-copy_file(const char *src, const char *dst)
-{
-	FILE	   *in = fopen(src, "r");
-	int			fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	char		buf[8192];
-	size_t		n;
-	bool		ok = in != NULL && fd >= 0;
-
-	while (ok && (n = fread(buf, 1, sizeof(buf), in)) > 0)
-		ok = write(fd, buf, n) == (ssize_t) n;
-	if (in)
-		fclose(in);
-	if (fd >= 0 && close(fd) != 0)
-		ok = false;
-	if (!ok)
-		ptp_fail("could not copy \"%s\" to \"%s\": %s", src, dst, strerror(errno));
-	return ok;
-}
-
-/*
  * make_home
  *		The cell's throwaway HOME: .postgresql/root.crt is the right root.
  *		Returns false with a failure recorded.
@@ -383,7 +359,7 @@ make_home(const ProbeContext *ctx, const char *homes, Cell *cell)
 	ok = mkdir(cell->home, 0700) == 0 && mkdir(dot, 0700) == 0;
 	if (!ok)
 		ptp_fail("could not create directory \"%s\": %s", dot, strerror(errno));
-	ok = ok && copy_file(ctx->root_cert, crt);
+	ok = ok && ptp_copy_file(ctx->root_cert, crt, 0600, NULL);
 	free(dot);
 	free(crt);
 	return ok;

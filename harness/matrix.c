@@ -158,32 +158,15 @@ make_homes(const char *workdir, const char *pkidir, char **empty_home, char **ro
 	char	   *dotdir;
 	char	   *src;
 	char	   *dst;
-	FILE	   *in,
-			   *out;
-	char		buf[8192];
-	size_t		n;
 	bool		ok;
 
 	*empty_home = ptp_psprintf("%s/home-empty", workdir);
 	*root_home = ptp_psprintf("%s/home-root-crt", workdir);
 	dotdir = ptp_psprintf("%s/.postgresql", *root_home);
-	ok = make_dir(*empty_home, 0700) && make_dir(*root_home, 0700) && make_dir(dotdir, 0700);
 	src = ptp_psprintf("%s/%s", pkidir, PTP_ROOT_CA_CRT);
 	dst = ptp_psprintf("%s/root.crt", dotdir);
-	if (ok)
-	{
-		in = fopen(src, "r");
-		out = fopen(dst, "w");
-		ok = in != NULL && out != NULL;
-		while (ok && (n = fread(buf, 1, sizeof(buf), in)) > 0)
-			ok = fwrite(buf, 1, n, out) == n;
-		if (in)
-			fclose(in);
-		if (out && fclose(out) != 0)
-			ok = false;
-		if (!ok)
-			ptp_fail("could not write \"%s\": %s", dst, strerror(errno));
-	}
+	ok = make_dir(*empty_home, 0700) && make_dir(*root_home, 0700) && make_dir(dotdir, 0700) &&
+		ptp_copy_file(src, dst, 0644, NULL);
 	free(dotdir);
 	free(src);
 	free(dst);

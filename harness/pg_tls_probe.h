@@ -229,6 +229,7 @@ typedef struct PtpClusterInfo
 } PtpClusterInfo;
 
 extern bool ptp_remove_tree(const char *path, bool keep_top);
+extern bool ptp_copy_file(const char *src, const char *dst, mode_t mode, const PtpUser *owner);
 extern bool ptp_cluster_start(const PtpClusterOptions *opts, PtpClusterInfo *info);
 extern void ptp_cluster_info_free(PtpClusterInfo *info);
 extern bool ptp_cluster_stop(const PtpClusterOptions *opts);
