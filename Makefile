@@ -25,6 +25,12 @@ REGRESS_PRELOAD = preload_init preload_sessions preload_connection_log
 PRELOAD_OUTPUTDIR ?= preload_results
 
 PG_CPPFLAGS = -DPG_TLS_AUDIT_VERSION='"$(EXTVERSION)"'
+# The test bed builds with test-only hooks (make PG_TLS_AUDIT_TEST_HOOKS=1:
+# a setting that stretches a connection-log write, for the signal test of
+# harness/testbed_preload.sh); a release build never has them.
+ifeq ($(PG_TLS_AUDIT_TEST_HOOKS),1)
+PG_CPPFLAGS += -DPG_TLS_AUDIT_TEST_HOOKS
+endif
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 SHLIB_LINK = -lssl -lcrypto
 
@@ -32,6 +38,15 @@ SHLIB_LINK = -lssl -lcrypto
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# The objects are rebuilt whenever the build variant changes: the file is
+# rewritten as the Makefile is read (PGXS's .SECONDARY would not remake a
+# missing prerequisite).
+BUILD_VARIANT := $(EXTVERSION) $(if $(filter 1,$(PG_TLS_AUDIT_TEST_HOOKS)),test-hooks,release)
+ifneq ($(shell cat extension/build-variant 2>/dev/null),$(BUILD_VARIANT))
+$(shell echo '$(BUILD_VARIANT)' >extension/build-variant)
+endif
+$(OBJS): extension/build-variant
 
 .PHONY: harness install-harness clean-harness test test-all test-drivers demo bench installcheck-preload
 

@@ -659,6 +659,40 @@ check_sessions(Audit *audit)
 }
 
 /*
+ * check_policy_roles
+ *		Role names in the policy's role lists that match no role.  Names
+ *		match exactly as written, as in pg_hba.conf, so a name that only
+ *		differs in case from a role protects nobody.
+ */
+static void
+check_policy_roles(Audit *audit)
+{
+	ListCell   *lc;
+
+	foreach(lc, tls_policy_unknown_roles())
+	{
+		TlsUnknownRole *unknown = lfirst(lc);
+		bool		require = strcmp(unknown->setting, "pg_tls_audit.require_client_certificate") == 0;
+		const char *consequence;
+
+		if (unknown->members_of)
+			consequence = "until it exists, every connection the entry may concern is rejected";
+		else if (require)
+			consequence = "no connection needs a client certificate because of this entry";
+		else
+			consequence = "the entry exempts no connection";
+		add_finding(audit, require ? SEVERITY_HIGH : SEVERITY_MEDIUM, "policy_unknown_role",
+					"Write each role name exactly as the role is spelled (double-quote names with blanks or commas), then reload.",
+					"%s lists \"%s%s\", but role \"%s\" does not exist: %s.%s%s%s",
+					unknown->setting, unknown->members_of ? "+" : "", unknown->name,
+					unknown->name, consequence,
+					unknown->folded_match ? " Role \"" : "",
+					unknown->folded_match ? unknown->folded_match : "",
+					unknown->folded_match ? "\" exists: names are case-sensitive." : "");
+	}
+}
+
+/*
  * not_checked
  *		Say that checks were skipped for lack of a privilege.
  */
@@ -721,6 +755,8 @@ tls_audit(PG_FUNCTION_ARGS)
 		add_finding(&audit, SEVERITY_LOW, "policy_off",
 					"Set pg_tls_audit.require_tls = on (listing in pg_tls_audit.exempt_roles any role that must connect without TLS) and reload.",
 					"pg_tls_audit.require_tls is off: plaintext connections are admitted wherever pg_hba.conf admits them.");
+
+	check_policy_roles(&audit);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

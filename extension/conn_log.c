@@ -16,18 +16,37 @@
  * connection has exactly one entry.
  *
  * Some of those messages are raised before the backend has a PGPROC, where
- * LWLocks cannot be used and nothing may fail: the ring is therefore
- * claimed with an atomic counter and each entry has its own spinlock, held
- * only to copy the entry in or out.
+ * LWLocks cannot be used and nothing may fail, and while PostgreSQL's
+ * SIGTERM and authentication_timeout handlers end the process with _exit(),
+ * on the assumption that it has not touched shared memory.  So no lock is
+ * ever held: a slot of the ring is claimed with an atomic counter, and each
+ * entry is published through a change count (odd while a writer copies the
+ * entry in), as PostgreSQL's own backend status array is.  Writers block
+ * signals for the few instructions of the copy, so they cannot be ended in
+ * the middle of one; readers never wait for a writer: they retry a bounded
+ * number of times and then skip an entry that is being written.
+ *
+ * An attempt that authenticated is marked accepted; if the backend exits
+ * before its session starts (an unknown database, a connection limit, a
+ * policy rejection), a before_shmem_exit callback marks it refused,
+ * whatever log_min_messages lets emit_log_hook see.  Attempts that end
+ * before authentication are seen only through emit_log_hook, so they are
+ * recorded only when the server logs the message that ends them (not with
+ * log_min_messages = panic, say).
  *
  *-------------------------------------------------------------------------
  */
 #include "pg_tls_audit.h"
 
+#include <signal.h>
+
 #include "funcapi.h"
 #include "libpq/hba.h"
+#include "libpq/pqsignal.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
+#include "storage/ipc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/builtins.h"
@@ -36,6 +55,14 @@
 #define TLS_LOG_REASON_LEN		256
 #define TLS_GET_LOG_NATTS		18
 #define TLS_LOG_STATS_NATTS		4
+
+/*
+ * How often a writer tries to claim an entry that another writer (one that
+ * wrapped around the ring) is copying, and a reader to copy an entry
+ * consistently, before giving up on it.
+ */
+#define TLS_LOG_WRITE_TRIES		10000
+#define TLS_LOG_READ_TRIES		1000
 
 /* One attempt. */
 typedef struct TlsLogRecord
@@ -56,7 +83,7 @@ typedef struct TlsLogRecord
 
 typedef struct TlsLogEntry
 {
-	slock_t		mutex;			/* protects record */
+	pg_atomic_uint32 changecount;	/* odd while a writer copies record in */
 	TlsLogRecord record;
 } TlsLogEntry;
 
@@ -79,6 +106,7 @@ static TlsConnLogShared *conn_log = NULL;
  */
 static TlsLogRecord my_record;
 static bool my_reason_pending = false;
+static bool my_exit_callback = false;
 
 PG_FUNCTION_INFO_V1(tls_get_connection_log);
 PG_FUNCTION_INFO_V1(tls_connection_log_stats);
@@ -136,7 +164,7 @@ tls_conn_log_shmem_init(void)
 		conn_log->reset_time = GetCurrentTimestamp();
 		conn_log->capacity = tls_audit_connection_log_size;
 		for (int i = 0; i < conn_log->capacity; i++)
-			SpinLockInit(&conn_log->entries[i].mutex);
+			pg_atomic_init_u32(&conn_log->entries[i].changecount, 0);
 	}
 }
 
@@ -164,22 +192,90 @@ copy_text(char *dst, size_t size, const char *src)
  * store_my_record
  *		Write my_record into the ring: into a new entry when it has no seq
  *		yet, else over its own entry unless that was overwritten meanwhile.
- *		Does not allocate or fail.
+ *		Does not allocate or fail, and holds no lock: see the file header.
+ *		When another writer keeps the entry busy for longer than it takes
+ *		to copy one (only a writer that wrapped around the ring can), the
+ *		attempt is not recorded rather than waited for.
+ *
+ * With test_delay (builds with PG_TLS_AUDIT_TEST_HOOKS only), the copy is
+ * stretched by that many milliseconds, for the test bed to signal a
+ * backend in the middle of it.
  */
 static void
-store_my_record(void)
+store_my_record(int test_delay)
 {
 	TlsLogEntry *entry;
+	sigset_t	saved;
+	uint32		count = 0;
+	bool		claimed = false;
 
 	if (my_record.seq == 0)
 		my_record.seq = pg_atomic_fetch_add_u64(&conn_log->next_seq, 1);
 	entry = &conn_log->entries[my_record.seq % conn_log->capacity];
 
-	SpinLockAcquire(&entry->mutex);
-	/* A writer that wrapped around the ring first keeps the slot. */
-	if (entry->record.seq <= my_record.seq)
-		memcpy(&entry->record, &my_record, sizeof(my_record));
-	SpinLockRelease(&entry->mutex);
+	sigprocmask(SIG_BLOCK, &BlockSig, &saved);
+	for (int i = 0; i < TLS_LOG_WRITE_TRIES && !claimed; i++)
+	{
+		count = pg_atomic_read_u32(&entry->changecount);
+		if (count % 2 == 0)
+			claimed = pg_atomic_compare_exchange_u32(&entry->changecount, &count, count + 1);
+		if (!claimed)
+			pg_spin_delay();
+	}
+	if (claimed)
+	{
+		/* A writer that wrapped around the ring first keeps the slot. */
+		if (entry->record.seq <= my_record.seq)
+			memcpy(&entry->record, &my_record, sizeof(my_record));
+		if (test_delay > 0)
+			pg_usleep(test_delay * 1000L);
+		pg_write_barrier();
+		pg_atomic_write_u32(&entry->changecount, count + 2);
+	}
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+}
+
+/*
+ * read_entry
+ *		Copy an entry out of the ring into *r; false when a writer was
+ *		copying it in during every try.
+ */
+static bool
+read_entry(TlsLogEntry *entry, TlsLogRecord *r)
+{
+	for (int i = 0; i < TLS_LOG_READ_TRIES; i++)
+	{
+		uint32		before = pg_atomic_read_u32(&entry->changecount);
+
+		if (before % 2 == 0)
+		{
+			pg_read_barrier();
+			memcpy(r, &entry->record, sizeof(TlsLogRecord));
+			pg_read_barrier();
+			if (pg_atomic_read_u32(&entry->changecount) == before)
+				return true;
+		}
+		pg_spin_delay();
+	}
+	return false;
+}
+
+/*
+ * conn_log_at_exit
+ *		before_shmem_exit callback of a backend whose attempt was recorded
+ *		as accepted: if its session never started, it was refused after
+ *		authentication, whether or not emit_log_hook saw the FATAL.
+ */
+static void
+conn_log_at_exit(int code, Datum arg)
+{
+	if (my_record.outcome != TLS_OUTCOME_ACCEPTED || IsNormalProcessingMode())
+		return;
+	my_record.outcome = TLS_OUTCOME_REFUSED;
+	if (my_record.reason[0] == '\0')
+		copy_text(my_record.reason, sizeof(my_record.reason),
+				  "the connection ended after authentication, before the session started");
+	store_my_record(0);
 }
 
 /*
@@ -226,7 +322,12 @@ tls_conn_log_record(Port *port, const TlsConnInfo *info,
 	if (conn_log == NULL)
 		return;
 	fill_my_record(port, info, outcome, reason);
-	store_my_record();
+	store_my_record(0);
+	if (outcome == TLS_OUTCOME_ACCEPTED && !my_exit_callback)
+	{
+		before_shmem_exit(conn_log_at_exit, (Datum) 0);
+		my_exit_callback = true;
+	}
 }
 
 /*
@@ -271,7 +372,7 @@ tls_conn_log_emit_log(ErrorData *edata)
 		}
 		else
 			return;
-		store_my_record();
+		store_my_record(0);
 		return;
 	}
 
@@ -280,15 +381,68 @@ tls_conn_log_emit_log(ErrorData *edata)
 				   info.tls_attempted && !info.tls ?
 				   TLS_OUTCOME_TLS_HANDSHAKE_FAILED : TLS_OUTCOME_REFUSED,
 				   edata->message ? edata->message : "");
-	store_my_record();
+	store_my_record(tls_audit_test_log_write_delay);
+}
+
+/*
+ * append_log_value
+ *		Append ' key="value"' to a log line.  The value may be anything a
+ *		client chose: '"' and '\\' are escaped with a backslash, control
+ *		characters and bytes that are not valid UTF-8 are written as \xNN,
+ *		so that a value can neither end its quotes, nor start a line, nor
+ *		pose as another field.
+ */
+static void
+append_log_value(StringInfo buf, const char *key, const char *value, size_t len)
+{
+	const unsigned char *p = (const unsigned char *) value;
+	const unsigned char *end = p + len;
+
+	appendStringInfo(buf, " %s=\"", key);
+	while (p < end)
+	{
+		int			charlen = pg_utf_mblen(p);
+
+		if (*p == '"' || *p == '\\')
+		{
+			appendStringInfoChar(buf, '\\');
+			appendStringInfoChar(buf, (char) *p++);
+		}
+		else if (*p < 0x20 || *p == 0x7f)
+			appendStringInfo(buf, "\\x%02X", *p++);
+		else if (*p < 0x80)
+			appendStringInfoChar(buf, (char) *p++);
+		else if (charlen <= end - p && pg_utf8_islegal(p, charlen))
+		{
+			appendBinaryStringInfo(buf, (const char *) p, charlen);
+			p += charlen;
+		}
+		else
+			appendStringInfo(buf, "\\x%02X", *p++);
+	}
+	appendStringInfoChar(buf, '"');
+}
+
+static void
+append_log_string(StringInfo buf, const char *key, const char *value)
+{
+	append_log_value(buf, key, value, strlen(value));
+}
+
+static void
+append_log_int(StringInfo buf, const char *key, int value)
+{
+	char		digits[16];
+
+	snprintf(digits, sizeof(digits), "%d", value);
+	append_log_string(buf, key, digits);
 }
 
 /*
  * tls_conn_log_write_line
  *		The pg_tls_audit.log_connections LOG line for a connection that
- *		reached authentication: its outcome and TLS details, as key=value
- *		pairs.  Certificate names are escaped like every other output of
- *		pg_tls_audit, so a peer cannot forge log lines.
+ *		reached authentication: its outcome and TLS details, as key="value"
+ *		pairs, every value quoted and escaped by append_log_value().
  */
 void
 tls_conn_log_write_line(Port *port, const TlsConnInfo *info,
@@ -299,34 +453,38 @@ tls_conn_log_write_line(Port *port, const TlsConnInfo *info,
 	Datum		subject;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "outcome=%s user=%s database=%s",
-					 tls_outcome_name(outcome),
-					 port->user_name ? port->user_name : "",
-					 port->database_name ? port->database_name : "");
+	append_log_string(&buf, "outcome", tls_outcome_name(outcome));
+	append_log_string(&buf, "user", port->user_name ? port->user_name : "");
+	append_log_string(&buf, "database", port->database_name ? port->database_name : "");
 	if (info->client_addr[0] != '\0')
-		appendStringInfo(&buf, " host=%s port=%d", info->client_addr, info->client_port);
+	{
+		append_log_string(&buf, "host", info->client_addr);
+		append_log_int(&buf, "port", info->client_port);
+	}
 	else
-		appendStringInfoString(&buf, " host=[local]");
+		append_log_string(&buf, "host", "[local]");
+	append_log_string(&buf, "ssl", info->tls ? "on" : "off");
 	if (info->tls)
-		appendStringInfo(&buf, " ssl=on protocol=%s cipher=%s bits=%d",
-						 info->protocol, info->cipher, info->cipher_bits);
-	else
-		appendStringInfoString(&buf, " ssl=off");
+	{
+		append_log_string(&buf, "protocol", info->protocol);
+		append_log_string(&buf, "cipher", info->cipher);
+		append_log_int(&buf, "bits", info->cipher_bits);
+	}
 	if (info->sni_len > 0)
-		appendStringInfo(&buf, " sni=%s",
-						 text_to_cstring(tls_text_from_bytes(info->sni, info->sni_len,
-															 TLS_TEXT_ESCAPE_BACKSLASH)));
+		append_log_value(&buf, "sni", info->sni, info->sni_len);
 	subject = tls_der_name_datum(info->subject, info->subject_len, &isnull);
 	if (!isnull)
-		appendStringInfo(&buf, " client_subject=\"%s\"", TextDatumGetCString(subject));
+		append_log_string(&buf, "client_subject", TextDatumGetCString(subject));
 	if (info->serial[0] != '\0')
-		appendStringInfo(&buf, " client_serial=%s", info->serial);
+		append_log_string(&buf, "client_serial", info->serial);
 	if (port->hba != NULL)
-		appendStringInfo(&buf, " hba_line=%d auth_method=%s",
-						 port->hba->linenumber, hba_authname(port->hba->auth_method));
+	{
+		append_log_int(&buf, "hba_line", port->hba->linenumber);
+		append_log_string(&buf, "auth_method", hba_authname(port->hba->auth_method));
+	}
 
 	ereport(LOG,
-			(errmsg_internal("pg_tls_audit connection: %s", buf.data),
+			(errmsg_internal("pg_tls_audit connection:%s", buf.data),
 			 errhidestmt(true)));
 	pfree(buf.data);
 }
@@ -375,10 +533,7 @@ tls_get_connection_log(PG_FUNCTION_ARGS)
 		Datum		values[TLS_GET_LOG_NATTS];
 		bool		nulls[TLS_GET_LOG_NATTS];
 
-		SpinLockAcquire(&entry->mutex);
-		memcpy(&r, &entry->record, sizeof(TlsLogRecord));
-		SpinLockRelease(&entry->mutex);
-		if (r.seq == 0 || r.seq < reset_seq)
+		if (!read_entry(entry, &r) || r.seq == 0 || r.seq < reset_seq)
 			continue;
 
 		memset(nulls, true, sizeof(nulls));

@@ -37,6 +37,11 @@ int			tls_policy_min_protocol = 0;
 char	   *tls_policy_require_client_certificate = NULL;
 char	   *tls_policy_exempt_roles = NULL;
 bool		tls_policy_exempt_local = true;
+int			tls_audit_test_log_write_delay = 0;	/* milliseconds */
+
+/* The connection log's size when pg_tls_audit.connection_log_size is invalid. */
+#define CONNECTION_LOG_SIZE_DEFAULT	1024
+#define CONNECTION_LOG_SIZE_MIN		16
 
 /* pg_tls_audit.min_protocol: the value is OpenSSL's protocol version. */
 static const struct config_enum_entry min_protocol_options[] = {
@@ -60,6 +65,7 @@ static void tls_audit_shmem_request(void);
 static void tls_audit_shmem_startup(void);
 static void tls_audit_client_authentication(Port *port, int status);
 static void tls_audit_emit_log(ErrorData *edata);
+static bool check_connection_log_size(int *newval, void **extra, GucSource source);
 
 /*
  * _PG_init
@@ -154,14 +160,33 @@ _PG_init(void)
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomIntVariable("pg_tls_audit.connection_log_size",
 								"Sets how many recent connection attempts the connection log keeps.",
-								"Each entry takes about 3 kB of shared memory.",
+								"Each entry takes about 3 kB of shared memory. At least 16; "
+								"an invalid value leaves the default, 1024.",
 								&tls_audit_connection_log_size,
-								1024,
-								16,
+								CONNECTION_LOG_SIZE_DEFAULT,
+								0,
 								65536,
 								PGC_POSTMASTER,
 								0,
-								NULL, NULL, NULL);
+								check_connection_log_size, NULL, NULL);
+
+	/*
+	 * A test-only setting, compiled in for the test bed: it stretches the
+	 * connection log's copy of an attempt that ends before authentication,
+	 * for a test to signal the backend in the middle of it.
+	 */
+#ifdef PG_TLS_AUDIT_TEST_HOOKS
+	DefineCustomIntVariable("pg_tls_audit.test_log_write_delay",
+							"Test only: stretches a connection log write before authentication.",
+							NULL,
+							&tls_audit_test_log_write_delay,
+							0,
+							0,
+							60000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+#endif
 
 	MarkGUCPrefixReserved("pg_tls_audit");
 
@@ -178,6 +203,23 @@ _PG_init(void)
 	ClientAuthentication_hook = tls_audit_client_authentication;
 	prev_emit_log_hook = emit_log_hook;
 	emit_log_hook = tls_audit_emit_log;
+
+	tls_policy_register_role_check();
+}
+
+/*
+ * check_connection_log_size
+ *		GUC check hook of pg_tls_audit.connection_log_size: below the
+ *		minimum, say what the server does instead.
+ */
+static bool
+check_connection_log_size(int *newval, void **extra, GucSource source)
+{
+	if (*newval >= CONNECTION_LOG_SIZE_MIN)
+		return true;
+	GUC_check_errdetail("The minimum is %d; at server start, an invalid value leaves the default of %d entries.",
+						CONNECTION_LOG_SIZE_MIN, CONNECTION_LOG_SIZE_DEFAULT);
+	return false;
 }
 
 /*

@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "access/tupdesc.h"
+#include "nodes/pg_list.h"
 #include "libpq/libpq-be.h"
 #include "utils/elog.h"
 #include "utils/guc.h"
@@ -88,6 +89,7 @@ extern int	tls_policy_min_protocol;
 extern char *tls_policy_require_client_certificate;
 extern char *tls_policy_exempt_roles;
 extern bool tls_policy_exempt_local;
+extern int	tls_audit_test_log_write_delay;
 extern bool tls_audit_is_preloaded(void);
 extern void tls_audit_require_preload(void);
 
@@ -112,6 +114,14 @@ extern void tls_conn_log_write_line(Port *port, const TlsConnInfo *info,
 extern const char *tls_outcome_name(TlsConnOutcome outcome);
 
 /* policy.c: the TLS connection policy (ClientAuthentication_hook) */
+typedef struct TlsUnknownRole
+{
+	const char *setting;		/* the GUC that lists it */
+	char	   *name;
+	bool		members_of;		/* listed as "+name" */
+	char	   *folded_match;	/* the name in lower case, when that is a role */
+} TlsUnknownRole;
+
 extern void tls_policy_client_authentication(Port *port, int status);
 extern bool tls_policy_check_role_list(char **newval, void **extra,
 									   GucSource source);
@@ -119,5 +129,8 @@ extern void tls_policy_assign_require_client_certificate(const char *newval,
 														 void *extra);
 extern void tls_policy_assign_exempt_roles(const char *newval, void *extra);
 extern const char *tls_protocol_name(int version);
+extern List *tls_policy_unknown_roles(void);
+extern void tls_policy_register_role_check(void);
+extern PGDLLEXPORT void tls_policy_role_check_main(Datum arg);
 
 #endif							/* PG_TLS_AUDIT_H */

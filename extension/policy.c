@@ -16,6 +16,13 @@
  * that does not exist, or any error while evaluating it), the connection
  * is rejected.  Every decision is recorded in the connection log.
  *
+ * Role lists are read as pg_hba.conf reads its role column: a name matches
+ * exactly as written (case-sensitive, never folded to lower case), a
+ * double-quoted name may hold commas, blanks or a leading "+", and "+name"
+ * stands for the members of role name.  A name that matches no role is
+ * reported by a background worker at every reload (and by tls_audit()),
+ * since a listed role that does not exist protects nobody.
+ * *
  *-------------------------------------------------------------------------
  */
 #include "pg_tls_audit.h"
@@ -24,12 +31,19 @@
 
 #include <openssl/ssl.h>
 
+#include "access/xact.h"
 #include "libpq/auth.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/formatting.h"
 #include "utils/memutils.h"
-#include "utils/varlena.h"
 
 /* A parsed role list setting: names, and "+name" for members of name. */
 typedef struct RoleListEntry
@@ -54,7 +68,8 @@ typedef enum PolicyVerdict
 	POLICY_ACCEPT,
 	POLICY_NO_TLS,
 	POLICY_OLD_PROTOCOL,
-	POLICY_NO_CLIENT_CERTIFICATE
+	POLICY_NO_CLIENT_CERTIFICATE,
+	POLICY_UNDECIDED			/* an error kept the policy from deciding */
 } PolicyVerdict;
 
 /*
@@ -79,66 +94,132 @@ tls_protocol_name(int version)
 }
 
 /*
+ * parse_role_list
+ *		Split a role-list setting into list (which has room for one entry
+ *		per comma, plus one): entries separated by commas, blanks around
+ *		them ignored, each an optional "+" followed by a name written as is
+ *		or double-quoted ("" stands for a quote inside).  False with
+ *		*detail set when the text is not such a list.
+ */
+static bool
+parse_role_list(const char *text, RoleList *list, const char **detail)
+{
+	const char *p = text;
+
+	list->n = 0;
+	while (isspace((unsigned char) *p))
+		p++;
+	if (*p == '\0')
+		return true;
+
+	for (;;)
+	{
+		RoleListEntry *entry = &list->entries[list->n];
+		int			len = 0;
+
+		entry->members_of = (*p == '+');
+		if (entry->members_of)
+			p++;
+		if (*p == '"')
+		{
+			for (p++;; p++)
+			{
+				if (*p == '\0')
+				{
+					*detail = "A quoted role name is not terminated.";
+					return false;
+				}
+				if (*p == '"' && p[1] != '"')
+					break;
+				if (*p == '"')
+					p++;
+				if (len == NAMEDATALEN - 1)
+				{
+					*detail = "A role name is longer than 63 bytes.";
+					return false;
+				}
+				entry->name[len++] = *p;
+			}
+			p++;
+		}
+		else
+		{
+			while (*p != '\0' && *p != ',' && !isspace((unsigned char) *p))
+			{
+				if (*p == '"')
+				{
+					*detail = "A double quote may only start a role name; quote the whole name.";
+					return false;
+				}
+				if (len == NAMEDATALEN - 1)
+				{
+					*detail = "A role name is longer than 63 bytes.";
+					return false;
+				}
+				entry->name[len++] = *p++;
+			}
+		}
+		entry->name[len] = '\0';
+		if (len == 0)
+		{
+			*detail = entry->members_of ?
+				"\"+\" must be followed by a role name." :
+				"The list has an empty entry.";
+			return false;
+		}
+		list->n++;
+
+		while (isspace((unsigned char) *p))
+			p++;
+		if (*p == '\0')
+			return true;
+		if (*p != ',')
+		{
+			*detail = "Role names are separated by commas; a name with blanks must be double-quoted.";
+			return false;
+		}
+		p++;
+		while (isspace((unsigned char) *p))
+			p++;
+	}
+}
+
+/*
  * tls_policy_check_role_list
  *		GUC check hook of pg_tls_audit.require_client_certificate and
- *		pg_tls_audit.exempt_roles: a comma-separated list of role names,
- *		each optionally prefixed by "+".  The parsed list becomes *extra.
+ *		pg_tls_audit.exempt_roles: parse the list (parse_role_list()); the
+ *		parsed list becomes *extra.
  *
  * Whether the roles exist cannot be checked here (the postmaster reads the
- * setting, and has no catalog access); the policy checks it when it needs
- * a role, and rejects the connection when the role is missing.
+ * setting, and has no catalog access): the role check worker reports
+ * unknown names at every reload, and the policy rejects a connection when
+ * a "+role" it needs is missing.
  */
 bool
 tls_policy_check_role_list(char **newval, void **extra, GucSource source)
 {
-	char	   *rawstring = pstrdup(*newval);
-	List	   *elems;
-	ListCell   *lc;
+	int			max_entries = 1;
 	RoleList   *list;
-	int			i = 0;
+	const char *detail = NULL;
 
-	if (!SplitIdentifierString(rawstring, ',', &elems))
-	{
-		GUC_check_errdetail("List syntax is invalid.");
-		pfree(rawstring);
-		list_free(elems);
-		return false;
-	}
+	for (const char *p = *newval; *p; p++)
+		if (*p == ',')
+			max_entries++;
 
 	list = pg_tls_audit_guc_malloc(offsetof(RoleList, entries) +
-								   sizeof(RoleListEntry) * list_length(elems));
+								   sizeof(RoleListEntry) * max_entries);
 	if (list == NULL)
 	{
 		GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
 		GUC_check_errmsg("out of memory");
-		pfree(rawstring);
-		list_free(elems);
 		return false;
 	}
-	list->n = list_length(elems);
-
-	foreach(lc, elems)
+	if (!parse_role_list(*newval, list, &detail))
 	{
-		const char *name = (const char *) lfirst(lc);
-		bool		members_of = (name[0] == '+');
-
-		if (members_of)
-			name++;
-		if (name[0] == '\0')
-		{
-			GUC_check_errdetail("\"+\" must be followed by a role name.");
-			pg_tls_audit_guc_free(list);
-			pfree(rawstring);
-			list_free(elems);
-			return false;
-		}
-		list->entries[i].members_of = members_of;
-		strlcpy(list->entries[i].name, name, NAMEDATALEN);
-		i++;
+		GUC_check_errdetail("%s", detail);
+		pg_tls_audit_guc_free(list);
+		return false;
 	}
-
-	pfree(rawstring);
-	list_free(elems);
 	*extra = list;
 	return true;
 }
@@ -153,6 +234,130 @@ void
 tls_policy_assign_exempt_roles(const char *newval, void *extra)
 {
 	exempt_roles_list = extra ? (const RoleList *) extra : &empty_role_list;
+}
+
+/*
+ * unknown_roles_of
+ *		Append to *result a TlsUnknownRole for each entry of list that names
+ *		no role.  Needs catalog access.
+ */
+static void
+unknown_roles_of(const RoleList *list, const char *setting, List **result)
+{
+	for (int i = 0; i < list->n; i++)
+	{
+		const RoleListEntry *entry = &list->entries[i];
+		TlsUnknownRole *unknown;
+		char	   *folded;
+
+		if (OidIsValid(get_role_oid(entry->name, true)))
+			continue;
+		unknown = palloc0(sizeof(TlsUnknownRole));
+		unknown->setting = setting;
+		unknown->name = pstrdup(entry->name);
+		unknown->members_of = entry->members_of;
+		folded = asc_tolower(entry->name, strlen(entry->name));
+		if (strcmp(folded, entry->name) != 0 && OidIsValid(get_role_oid(folded, true)))
+			unknown->folded_match = folded;
+		*result = lappend(*result, unknown);
+	}
+}
+
+/*
+ * tls_policy_unknown_roles
+ *		The entries of both role lists that name no role, as a List of
+ *		TlsUnknownRole; folded_match is set when the name written in lower
+ *		case is a role (a setting that relied on the case folding of
+ *		pg_tls_audit 1.1).  Needs catalog access.
+ */
+List *
+tls_policy_unknown_roles(void)
+{
+	List	   *result = NIL;
+
+	unknown_roles_of(require_client_certificate_list,
+					 "pg_tls_audit.require_client_certificate", &result);
+	unknown_roles_of(exempt_roles_list, "pg_tls_audit.exempt_roles", &result);
+	return result;
+}
+
+/*
+ * warn_unknown_roles
+ *		One WARNING per listed name that matches no role.
+ */
+static void
+warn_unknown_roles(void)
+{
+	ListCell   *lc;
+
+	StartTransactionCommand();
+	foreach(lc, tls_policy_unknown_roles())
+	{
+		TlsUnknownRole *unknown = lfirst(lc);
+
+		ereport(WARNING,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("role \"%s\" in %s does not exist",
+						unknown->name, unknown->setting),
+				 unknown->members_of ?
+				 errdetail("The entry \"+%s\" stands for the role's members; until the role exists, connections that the entry may concern are rejected.",
+						   unknown->name) :
+				 errdetail("The entry matches no connection: role names match exactly as written, as in pg_hba.conf."),
+				 unknown->folded_match ?
+				 errhint("Role \"%s\" exists; write its name as it is spelled.", unknown->folded_match) :
+				 errhint("Correct %s and reload.", unknown->setting)));
+	}
+	CommitTransactionCommand();
+}
+
+/*
+ * tls_policy_register_role_check
+ *		Register the role check worker (from _PG_init, when preloaded).
+ */
+void
+tls_policy_register_role_check(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_ConsistentState;
+	worker.bgw_restart_time = 60;
+	strlcpy(worker.bgw_library_name, "pg_tls_audit", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "tls_policy_role_check_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "pg_tls_audit role check", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "pg_tls_audit role check", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+}
+
+/*
+ * tls_policy_role_check_main
+ *		The role check worker: at server start and after every reload, warn
+ *		about listed role names that match no role.  Roles are shared
+ *		catalog data, so it connects to no database.
+ */
+void
+tls_policy_role_check_main(Datum arg)
+{
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+
+	warn_unknown_roles();
+	for (;;)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+			warn_unknown_roles();
+		}
+	}
 }
 
 /*
@@ -254,20 +459,51 @@ transport_description(Port *port)
 }
 
 /*
+ * rejection_message
+ *		What the policy says when it rejects a connection with verdict: the
+ *		FATAL's message, which is also the connection log's reason.
+ */
+static char *
+rejection_message(Port *port, PolicyVerdict verdict)
+{
+	switch (verdict)
+	{
+		case POLICY_NO_TLS:
+			return psprintf("connection requires TLS, but the client connected with %s",
+							transport_description(port));
+		case POLICY_OLD_PROTOCOL:
+			return psprintf("connection requires %s or later, but the client negotiated %s",
+							tls_protocol_name(tls_policy_min_protocol),
+							SSL_get_version(port->ssl));
+		case POLICY_NO_CLIENT_CERTIFICATE:
+			return psprintf("connection as role \"%s\" requires a client certificate, but the client %s",
+							port->user_name,
+							port->ssl_in_use ? "presented none" : "did not use TLS");
+		case POLICY_UNDECIDED:
+			return pstrdup("connection rejected because the TLS connection policy could not be evaluated");
+		case POLICY_ACCEPT:
+			break;
+	}
+	elog(ERROR, "no rejection message for verdict %d", (int) verdict);
+	return NULL;
+}
+
+/*
  * reject
- *		End the connection with SQLSTATE 28000, saying what the policy
- *		required and what the client used.
+ *		End the connection with SQLSTATE 28000: message says what the policy
+ *		required and what the client used; why_undecided is the error that
+ *		kept the policy from deciding (POLICY_UNDECIDED only).
  */
 static void
-reject(Port *port, PolicyVerdict verdict)
+reject(Port *port, PolicyVerdict verdict, const char *message,
+	   const char *why_undecided)
 {
 	switch (verdict)
 	{
 		case POLICY_NO_TLS:
 			ereport(FATAL,
 					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-					 errmsg("connection requires TLS, but the client connected with %s",
-							transport_description(port)),
+					 errmsg_internal("%s", message),
 					 errdetail("The server setting pg_tls_audit.require_tls is on, and role \"%s\" is not exempt from it.",
 							   port->user_name),
 					 errhint("Connect with sslmode=verify-full.")));
@@ -275,9 +511,7 @@ reject(Port *port, PolicyVerdict verdict)
 		case POLICY_OLD_PROTOCOL:
 			ereport(FATAL,
 					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-					 errmsg("connection requires %s or later, but the client negotiated %s",
-							tls_protocol_name(tls_policy_min_protocol),
-							SSL_get_version(port->ssl)),
+					 errmsg_internal("%s", message),
 					 errdetail("The server setting pg_tls_audit.min_protocol is %s.",
 							   tls_protocol_name(tls_policy_min_protocol)),
 					 errhint("Upgrade the client's TLS library, or raise its ssl_max_protocol_version.")));
@@ -285,15 +519,21 @@ reject(Port *port, PolicyVerdict verdict)
 		case POLICY_NO_CLIENT_CERTIFICATE:
 			ereport(FATAL,
 					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-					 errmsg("connection as role \"%s\" requires a client certificate, but the client %s",
-							port->user_name,
-							port->ssl_in_use ? "presented none" : "did not use TLS"),
+					 errmsg_internal("%s", message),
 					 errdetail("The server setting pg_tls_audit.require_client_certificate lists the role."),
 					 errhint("Connect over TLS with sslcert and sslkey.")));
 			break;
+		case POLICY_UNDECIDED:
 		case POLICY_ACCEPT:
 			break;
 	}
+	/* Undecided, or a verdict this switch does not know: fail closed. */
+	ereport(FATAL,
+			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+			 errmsg_internal("%s", message),
+			 errdetail_internal("The policy check for role \"%s\" failed: %s.",
+								port->user_name, why_undecided ? why_undecided : "no reason was given"),
+			 errhint("Connections the policy cannot judge are rejected; correct pg_tls_audit.require_client_certificate or pg_tls_audit.exempt_roles and reload.")));
 }
 
 /*
@@ -305,8 +545,10 @@ void
 tls_policy_client_authentication(Port *port, int status)
 {
 	TlsConnInfo info;
-	volatile PolicyVerdict verdict = POLICY_ACCEPT;
-	char	   *volatile undecided = NULL;
+	volatile PolicyVerdict verdict = POLICY_UNDECIDED;
+	volatile bool decided = false;
+	char	   *volatile why_undecided = NULL;
+	char	   *message;
 	MemoryContext oldcontext = CurrentMemoryContext;
 
 	tls_capture_connection(port, &info);
@@ -322,13 +564,16 @@ tls_policy_client_authentication(Port *port, int status)
 	}
 
 	/*
-	 * The connection ends with FATAL right after a caught error, which
-	 * releases whatever the failed evaluation held; nothing in between
+	 * Only a verdict that evaluate_policy() returned counts; any error, with
+	 * or without a message, leaves "decided" false and the connection is
+	 * rejected.  The connection ends with FATAL right after a caught error,
+	 * which releases whatever the failed evaluation held; nothing in between
 	 * depends on it.
 	 */
 	PG_TRY();
 	{
 		verdict = evaluate_policy(port, &info);
+		decided = true;
 	}
 	PG_CATCH();
 	{
@@ -337,11 +582,14 @@ tls_policy_client_authentication(Port *port, int status)
 		MemoryContextSwitchTo(oldcontext);
 		edata = CopyErrorData();
 		FlushErrorState();
-		undecided = edata->message;
+		why_undecided = edata->message;
 	}
 	PG_END_TRY();
 
-	if (undecided == NULL && verdict == POLICY_ACCEPT)
+	if (!decided)
+		verdict = POLICY_UNDECIDED;
+
+	if (verdict == POLICY_ACCEPT)
 	{
 		tls_conn_log_record(port, &info, TLS_OUTCOME_ACCEPTED, NULL);
 		tls_sessions_register(port, &info);
@@ -350,17 +598,9 @@ tls_policy_client_authentication(Port *port, int status)
 		return;
 	}
 
-	/* The reason is the FATAL below, taken by the connection log. */
-	tls_conn_log_record(port, &info, TLS_OUTCOME_REJECTED_BY_POLICY, NULL);
+	message = rejection_message(port, verdict);
+	tls_conn_log_record(port, &info, TLS_OUTCOME_REJECTED_BY_POLICY, message);
 	if (tls_audit_log_connections)
 		tls_conn_log_write_line(port, &info, TLS_OUTCOME_REJECTED_BY_POLICY);
-
-	if (undecided != NULL)
-		ereport(FATAL,
-				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-				 errmsg("connection rejected because the TLS connection policy could not be evaluated"),
-				 errdetail_internal("The policy check for role \"%s\" failed: %s.",
-									port->user_name, undecided),
-				 errhint("Connections the policy cannot judge are rejected; correct pg_tls_audit.require_client_certificate or pg_tls_audit.exempt_roles and reload.")));
-	reject(port, verdict);
+	reject(port, verdict, message, why_undecided);
 }

@@ -198,30 +198,85 @@ tls_name_to_text(const X509_NAME *name)
 /*
  * tls_dotted_oid_is_valid
  *		False when field starts like a dotted OID but is not one: digits
- *		separated by single dots, at least two arcs.  Names are left to
- *		OpenSSL.
+ *		separated by single dots, at least two arcs, no arc with a leading
+ *		zero ("2.5.4.03" is not 2.5.4.3).  Names are left to OpenSSL.
  */
 static bool
 tls_dotted_oid_is_valid(const char *field)
 {
 	int			arcs = 1;
-	bool		in_arc = false;
+	int			arc_len = 0;
+	bool		leading_zero = false;
 
 	if (!isdigit((unsigned char) field[0]))
 		return true;
 	for (const char *p = field; *p; p++)
 	{
 		if (isdigit((unsigned char) *p))
-			in_arc = true;
-		else if (*p == '.' && in_arc)
 		{
-			in_arc = false;
+			if (arc_len == 0)
+				leading_zero = (*p == '0');
+			else if (leading_zero)
+				return false;
+			arc_len++;
+		}
+		else if (*p == '.' && arc_len > 0)
+		{
+			arc_len = 0;
 			arcs++;
 		}
 		else
 			return false;
 	}
-	return in_arc && arcs >= 2;
+	return arc_len > 0 && arcs >= 2;
+}
+
+/*
+ * The OpenSSL objects that are attribute types of a distinguished name:
+ * everything under an arc ending in "." (X.520's id-at, PKCS #9's
+ * emailAddress and the like, RFC 4519's domainComponent and userId, the
+ * CA/Browser Forum's jurisdiction attributes of EV certificates), and the
+ * Russian identifiers of GOST R 34.10 certificates (INN, OGRN, SNILS,
+ * OGRNIP), one by one.
+ */
+static const char *const name_attribute_arcs[] = {
+	"2.5.4.",
+	"1.2.840.113549.1.9.",
+	"0.9.2342.19200300.100.1.",
+	"1.3.6.1.4.1.311.60.2.1.",
+	"1.2.643.3.131.1.1",
+	"1.2.643.100.1",
+	"1.2.643.100.3",
+	"1.2.643.100.5",
+};
+
+/*
+ * tls_is_name_attribute
+ *		Whether obj can be an attribute of a distinguished name: any object
+ *		OpenSSL does not know (a private attribute, given as a dotted OID),
+ *		or a known one under name_attribute_arcs.  A digest or a key
+ *		algorithm ("sha256", "rsaEncryption") is not.
+ */
+static bool
+tls_is_name_attribute(const ASN1_OBJECT *obj)
+{
+	char		oid[128];
+	int			len;
+
+	if (OBJ_obj2nid(obj) == NID_undef)
+		return true;
+	len = OBJ_obj2txt(oid, sizeof(oid), obj, 1);
+	if (len <= 0 || len >= (int) sizeof(oid))
+		return false;
+	for (size_t i = 0; i < lengthof(name_attribute_arcs); i++)
+	{
+		const char *arc = name_attribute_arcs[i];
+		size_t		arc_len = strlen(arc);
+
+		if (arc[arc_len - 1] == '.' ? strncmp(oid, arc, arc_len) == 0 : strcmp(oid, arc) == 0)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -263,6 +318,18 @@ tls_name_field(const X509_NAME *name, const char *field)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown certificate field name \"%s\"", field),
 				 errhint("Names are case-sensitive: use a short name such as \"CN\", a long name such as \"commonName\", or a dotted OID such as \"2.5.4.3\".")));
+	}
+	if (!tls_is_name_attribute(obj))
+	{
+		int			nid = OBJ_obj2nid(obj);
+
+		ASN1_OBJECT_free(obj);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("certificate field name \"%s\" is not an attribute of a distinguished name", field),
+				 errdetail("OpenSSL knows it as \"%s\", which names no subject or issuer field.",
+						   OBJ_nid2ln(nid)),
+				 errhint("Use an attribute name such as \"CN\", \"O\" or \"emailAddress\", or a dotted OID such as \"2.5.4.3\".")));
 	}
 	if (name == NULL)
 	{

@@ -109,6 +109,8 @@ cp "$PGPASSFILE" "$work/pgpass"
 for role in app exempt certrole repl rejected clientcert; do
 	printf '*:*:*:regress_tls_%s:%s\n' "$role" "$password" >>"$work/pgpass"
 done
+# The roles with mixed-case, quoted and non-ASCII names of the role-list tests.
+printf '*:*:*:*:%s\n' "$password" >>"$work/pgpass"
 chmod 600 "$work/pgpass"
 export PGPASSFILE=$work/pgpass
 admin <<EOF
@@ -120,6 +122,12 @@ CREATE ROLE regress_tls_repl LOGIN REPLICATION PASSWORD '$password';
 CREATE ROLE regress_tls_rejected LOGIN PASSWORD '$password';
 CREATE ROLE regress_tls_clientcert LOGIN PASSWORD '$password';
 CREATE ROLE regress_tls_exempt_group;
+CREATE ROLE "regress_Tls_Mixed" LOGIN PASSWORD '$password';
+CREATE ROLE regress_tls_mixed LOGIN PASSWORD '$password';
+CREATE ROLE "regress tls, spaced" LOGIN PASSWORD '$password';
+CREATE ROLE "regress_tls_ümlaut" LOGIN PASSWORD '$password';
+CREATE ROLE "+regress_tls_plus" LOGIN PASSWORD '$password';
+CREATE ROLE "regress_Tls_Group";
 EOF
 ok $? "extension and test roles created in database postgres"
 
@@ -219,7 +227,7 @@ expect_refused "require_tls: plaintext TCP" \
 	"connection requires TLS, but the client connected with no encryption" "$plain user=regress_tls_app"
 expect_entry "require_tls: plaintext TCP" "'regress_tls_app'" \
 	'^rejected_by_policy\|f\|\|scram-sha-256\|connection requires TLS, but the client connected with no encryption$'
-grep -q "pg_tls_audit connection: outcome=rejected_by_policy user=regress_tls_app database=postgres host=.* ssl=off" <<<"$new_log"
+grep -q 'pg_tls_audit connection: outcome="rejected_by_policy" user="regress_tls_app" database="postgres" host=".*" ssl="off"' <<<"$new_log"
 ok $? "require_tls: log_connections line for the rejection"
 expect_accepted "require_tls: verified TLS" "$tls user=regress_tls_app"
 expect_entry "require_tls: verified TLS" "'regress_tls_app'" '^accepted\|t\|TLSv1\.[23]\|scram-sha-256\|$'
@@ -278,6 +286,57 @@ expect_refused "the role is a member now" \
 	"connection as role \"regress_tls_app\" requires a client certificate, but the client presented none" "$tls user=regress_tls_app"
 admin -c "DROP ROLE regress_tls_missing_group"
 reset_conf pg_tls_audit.require_client_certificate ""
+
+# Role lists match names exactly as written, as pg_hba.conf does: case
+# is kept, a double-quoted name may hold blanks and commas or start with
+# "+", non-ASCII names are bytes like any other, and "+name" is a group.
+set_conf pg_tls_audit.require_client_certificate regress_Tls_Mixed regress_Tls_Mixed
+expect_refused "require_client_certificate regress_Tls_Mixed: that role without a certificate" \
+	'connection as role "regress_Tls_Mixed" requires a client certificate, but the client presented none' \
+	"$tls user=regress_Tls_Mixed"
+expect_accepted "require_client_certificate regress_Tls_Mixed: regress_tls_mixed is another role" \
+	"$tls user=regress_tls_mixed"
+quoted_list='"regress tls, spaced", regress_tls_ümlaut, "+regress_tls_plus"'
+set_conf pg_tls_audit.require_client_certificate "$quoted_list" "$quoted_list"
+expect_refused "require_client_certificate: a quoted name with a blank and a comma" \
+	'connection as role "regress tls, spaced" requires a client certificate' "$tls user='regress tls, spaced'"
+expect_refused "require_client_certificate: a non-ASCII name" \
+	'connection as role "regress_tls_ümlaut" requires a client certificate' "$tls user=regress_tls_ümlaut"
+expect_refused 'require_client_certificate: a quoted "+name" is a role name, not a group' \
+	'connection as role "+regress_tls_plus" requires a client certificate' "$tls user=+regress_tls_plus"
+expect_accepted "require_client_certificate: a role the quoted list does not name" "$tls user=regress_tls_app"
+set_conf pg_tls_audit.require_client_certificate +regress_Tls_Group +regress_Tls_Group
+admin -c 'GRANT "regress_Tls_Group" TO regress_tls_app'
+expect_refused "require_client_certificate +regress_Tls_Group: a member" \
+	'connection as role "regress_tls_app" requires a client certificate' "$tls user=regress_tls_app"
+expect_accepted "require_client_certificate +regress_Tls_Group: not a member" "$tls user=regress_tls_mixed"
+admin -c 'REVOKE "regress_Tls_Group" FROM regress_tls_app'
+reset_conf pg_tls_audit.require_client_certificate ""
+
+exempt_list='regress_Tls_Mixed, "regress tls, spaced", regress_tls_ümlaut'
+set_conf pg_tls_audit.exempt_roles "$exempt_list" "$exempt_list"
+expect_accepted "exempt_roles regress_Tls_Mixed: that role in plaintext" "$plain user=regress_Tls_Mixed"
+expect_accepted "exempt_roles: a quoted name in plaintext" "$plain user='regress tls, spaced'"
+expect_accepted "exempt_roles: a non-ASCII name in plaintext" "$plain user=regress_tls_ümlaut"
+expect_refused "exempt_roles regress_Tls_Mixed: regress_tls_mixed is not exempt" \
+	"connection requires TLS" "$plain user=regress_tls_mixed"
+set_conf pg_tls_audit.exempt_roles '+"regress_Tls_Group"' '+"regress_Tls_Group"'
+admin -c 'GRANT "regress_Tls_Group" TO regress_tls_mixed'
+expect_accepted 'exempt_roles +"regress_Tls_Group": a member in plaintext' "$plain user=regress_tls_mixed"
+expect_refused 'exempt_roles +"regress_Tls_Group": not a member' "connection requires TLS" "$plain user=regress_tls_app"
+admin -c 'REVOKE "regress_Tls_Group" FROM regress_tls_mixed'
+reset_conf pg_tls_audit.exempt_roles ""
+
+# A list that does not parse is refused by ALTER SYSTEM, with the reason,
+# and the setting in force stays what it was.
+for bad in 'regress_tls_app regress_tls_mixed' '"regress_tls_unterminated' 'regress_tls_app,,regress_tls_mixed' \
+	'+' 'regress_"tls' "\"regress_tls_app\"x" "$(printf 'r%.0s' $(seq 1 64))"; do
+	admin -c "ALTER SYSTEM SET pg_tls_audit.exempt_roles = '$bad'" >/dev/null 2>"$work/err"
+	rc=$?
+	[ $rc -ne 0 ] && grep -q 'invalid value for parameter "pg_tls_audit.exempt_roles"' "$work/err" &&
+		grep -q '^DETAIL:  ' "$work/err" && [ "$(admin -c 'SHOW pg_tls_audit.exempt_roles')" = "" ]
+	ok $? "exempt_roles '${bad:0:40}' is refused ($(grep '^DETAIL' "$work/err"))"
+done
 
 # Unix sockets cannot carry TLS: exempt by default, rejected without
 # exempt_local (the superuser, exempt by name, keeps its socket access).
@@ -343,6 +402,155 @@ expect_line "authenticated, then an unknown database" 6 \
 expect_line "the reading session" 7 '^postgres\|accepted\|f\|\|trust\|$'
 [ "$(wc -l <"$work/entries")" -eq 7 ] && [ $((after - before)) -eq 7 ]
 ok $? "one entry per attempt, and recorded counts them all ($before -> $after: 6 attempts and the reader)"
+
+# ---------------------------------------------------------------------------
+# 3b. A startup backend ended in the middle of a connection-log write.
+# Before authentication, PostgreSQL's SIGTERM and authentication_timeout
+# handlers _exit(1) at once (a crash restart is only for other deaths), so
+# a write they interrupted while holding a lock would leave it held for
+# good.  The test-only setting pg_tls_audit.test_log_write_delay stretches
+# the write of an attempt refused before authentication (an invalid
+# startup packet); the backend is ended during it, and the server must stay
+# up and the log stay readable within a bounded time.
+
+# startup_children: the postmaster's children that have not set a process
+# title yet (backends before authentication; not autovacuum workers).
+startup_children() {
+	ps -o pid=,args= --ppid "$postmaster_pid" | awk '$2 !~ /^postgres:/ { print $1 }' | sort
+}
+# bad_startup_packet: connect and send a startup packet of length 4, which
+# the server refuses before authentication; keep the socket open.
+bad_startup_packet() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$PGPORT" && printf '\0\0\0\4' >&3 && sleep 8) >/dev/null 2>&1 &
+	background+=($!)
+}
+# log_readable DESCRIPTION: a read of the whole log finishes within 10 s,
+# the postmaster is the same, and nothing crashed or got stuck.
+log_readable() {
+	local rows
+	rows=$(timeout 10 psql -X -At -h "$PG_TLS_PROBE_SOCKET" -d postgres -U postgres \
+		-c "SELECT count(*) FROM tls_connection_log" 2>&1)
+	[[ $rows =~ ^[0-9]+$ ]] && [ "$(head -n 1 "$data/postmaster.pid")" = "$postmaster_pid" ] &&
+		! tail -c +$((mark + 1)) "$log" | grep -qE 'PANIC|stuck spinlock|terminated by signal|was terminated|server process .* exited with exit code [^01]'
+	ok $? "$1: the server is up and the log reads within 10 s (got '$rows')"
+}
+
+if [ "$(admin -c "SELECT count(*) FROM pg_settings WHERE name = 'pg_tls_audit.test_log_write_delay'")" != 1 ]; then
+	ok 1 "signals during a log write: the library was built without PG_TLS_AUDIT_TEST_HOOKS=1 (harness/testbed.sh builds with it)"
+else
+	mark=$(stat -c %s "$log")
+	set_conf pg_tls_audit.test_log_write_delay 3000 3s
+	before=$(startup_children)
+	bad_startup_packet
+	victim=
+	for _ in $(seq 1 100); do
+		victim=$(comm -13 <(echo "$before") <(startup_children) | head -n 1)
+		[ -n "$victim" ] && break
+		sleep 0.02
+	done
+	sleep 0.5
+	[ -n "$victim" ] && kill -TERM "$victim"
+	ok $? "SIGTERM sent to the startup backend $victim inside its log write"
+	log_readable "SIGTERM inside the write"
+	for _ in $(seq 1 100); do
+		[ -d "/proc/$victim" ] || break
+		sleep 0.1
+	done
+	[ ! -d "/proc/$victim" ]
+	ok $? "SIGTERM inside the write: the backend exited once the write was done"
+	log_readable "SIGTERM inside the write, after the backend exited"
+	[ "$(admin -c "SELECT count(*) FROM tls_connection_log WHERE pid = $victim AND outcome = 'refused'
+	               AND reason = 'invalid length of startup packet'")" = 1 ]
+	ok $? "SIGTERM inside the write: the attempt was recorded whole"
+
+	mark=$(stat -c %s "$log")
+	set_conf authentication_timeout 1 1s
+	before=$(startup_children)
+	bad_startup_packet
+	sleep 0.3
+	victim=$(comm -13 <(echo "$before") <(startup_children) | head -n 1)
+	sleep 1.5
+	[ -n "$victim" ] && [ -d "/proc/$victim" ]
+	ok $? "authentication_timeout (1 s) expired while backend $victim was inside its log write"
+	log_readable "authentication_timeout inside the write"
+	sleep 2
+	[ ! -d "/proc/$victim" ]
+	ok $? "authentication_timeout inside the write: the backend exited once the write was done"
+	log_readable "authentication_timeout inside the write, after the backend exited"
+	reset_conf authentication_timeout 1min
+	reset_conf pg_tls_audit.test_log_write_delay 0
+fi
+
+# ---------------------------------------------------------------------------
+# 3c. The outcome of an attempt that authenticated and was then refused does
+# not depend on what log_min_messages lets emit_log_hook see.
+
+for level in default fatal panic; do
+	if [ $level = default ]; then
+		reset_conf log_min_messages warning
+	else
+		set_conf log_min_messages $level $level
+	fi
+	attempt "$tls user=regress_tls_app dbname=regress_tls_no_such_db_$level"
+	entry=$(admin -F '|' -c "SELECT outcome, datname FROM tls_connection_log
+	                         WHERE datname = 'regress_tls_no_such_db_$level' ORDER BY id DESC LIMIT 1")
+	[ $rc -eq 2 ] && [ "$entry" = "refused|regress_tls_no_such_db_$level" ]
+	ok $? "log_min_messages $level: an unknown database after authentication is refused [$entry]"
+	set_conf pg_tls_audit.require_tls on on
+	attempt "$plain user=regress_tls_app application_name=$level"
+	expect_entry "log_min_messages $level: a policy rejection" "'regress_tls_app'" \
+		'^rejected_by_policy\|f\|\|scram-sha-256\|connection requires TLS, but the client connected with no encryption$'
+	reset_conf pg_tls_audit.require_tls off
+done
+reset_conf log_min_messages warning
+
+# ---------------------------------------------------------------------------
+# 3d. log_connections lines: every value quoted and escaped, so that a
+# client-chosen user name, database name or SNI (spaces, "=", quotes,
+# backslashes, newlines, bytes that are not UTF-8) cannot forge a field
+# or a line.
+
+# At most 51 bytes: the server cuts names at 63, and "regress_tls_" is 12.
+evil=$'x client_subject="CN=pg" ssl=on \\ "\nLOG: f \xff\xfe'
+# conninfo_quote VALUE: VALUE as a libpq conninfo single-quoted string.
+conninfo_quote() {
+	local v=${1//\\/\\\\}
+	printf "'%s'" "${v//\'/\\\'}"
+}
+# logged_fields KEY VALUE: the newest pg_tls_audit connection line that
+# the attempt just made logged with KEY="VALUE"; prints its keys, one
+# line, after checking that the line is nothing but key="value" pairs and
+# that each value decodes back to what the client sent.
+logged_fields() {
+	KEY=$1 WANT=$2 perl -e '
+		local $/; my $log = <STDIN>; my $found;
+		for my $line (split /\n/, $log) {
+			next unless $line =~ /pg_tls_audit connection:(.*)$/;
+			my ($rest, @keys, %v) = ($1);
+			while ($rest =~ s/^ ([a-z_]+)="((?:[^"\\]|\\.)*)"//) {
+				my ($k, $raw) = ($1, $2);
+				(my $d = $raw) =~ s/\\(?:x([0-9A-F]{2})|(["\\]))/defined $1 ? chr(hex $1) : $2/ge;
+				push @keys, $k; $v{$k} = $d;
+			}
+			next unless $rest eq "" && defined $v{$ENV{KEY}} && $v{$ENV{KEY}} eq $ENV{WANT};
+			$found = join(",", @keys);
+		}
+		print $found // "none";' <<<"$new_log"
+}
+fields_ok='^outcome,user,database,host,port,ssl,protocol,cipher,bits(,sni)?,hba_line,auth_method$'
+attempt "$tls user=$(conninfo_quote "regress_tls_$evil")"
+keys=$(logged_fields user "regress_tls_$evil")
+grep -qE "$fields_ok" <<<"$keys"
+ok $? "log_connections: a forged user name stays one quoted value [$keys]"
+attempt "$tls user=regress_tls_app dbname=$(conninfo_quote "regress_tls_$evil")"
+keys=$(logged_fields database "regress_tls_$evil")
+grep -qE "$fields_ok" <<<"$keys"
+ok $? "log_connections: a forged database name stays one quoted value [$keys]"
+sni_evil=${evil//:/}
+attempt "host=$(conninfo_quote "localhost $sni_evil") hostaddr=127.0.0.1 dbname=postgres sslmode=require user=regress_tls_app"
+keys=$(logged_fields sni "localhost $sni_evil")
+grep -qE "$fields_ok" <<<"$keys" && grep -q ',sni,' <<<"$keys"
+ok $? "log_connections: a forged SNI stays one quoted value [$keys] (rc=$rc)"
 
 # ---------------------------------------------------------------------------
 # 4. tls_audit(): provoke each check, then clear it.
@@ -582,6 +790,45 @@ set_conf pg_tls_audit.require_tls on on
 expect_finding "require_tls on" policy_off ""
 reset_conf pg_tls_audit.require_tls off
 
+# Listed role names that match no role: a WARNING from the role check
+# worker at the reload, and a tls_audit() finding, until corrected.
+mark=$(stat -c %s "$log")
+unknown_list='Regress_tls_app, +regress_tls_no_group'
+set_conf pg_tls_audit.require_client_certificate "$unknown_list" "$unknown_list"
+for _ in $(seq 1 100); do
+	tail -c +$((mark + 1)) "$log" | grep -q 'role "regress_tls_no_group" in pg_tls_audit.require_client_certificate does not exist' && break
+	sleep 0.05
+done
+tail -c +$((mark + 1)) "$log" >"$work/reload.log"
+grep -q 'WARNING:  role "Regress_tls_app" in pg_tls_audit.require_client_certificate does not exist' "$work/reload.log" &&
+	grep -q 'HINT:  Role "regress_tls_app" exists; write its name as it is spelled.' "$work/reload.log"
+ok $? "a listed name that differs from a role only in case: WARNING at reload, with a hint"
+grep -q 'WARNING:  role "regress_tls_no_group" in pg_tls_audit.require_client_certificate does not exist' "$work/reload.log"
+ok $? "a listed +group that does not exist: WARNING at reload"
+expect_finding "two unknown names in require_client_certificate" policy_unknown_role high,high
+set_conf pg_tls_audit.exempt_roles regress_tls_no_such_role regress_tls_no_such_role
+expect_finding "and one in exempt_roles" policy_unknown_role high,high,medium
+reset_conf pg_tls_audit.exempt_roles ""
+reset_conf pg_tls_audit.require_client_certificate ""
+expect_finding "role lists cleared" policy_unknown_role ""
+
+# pg_tls_audit.connection_log_size below its minimum: a WARNING that says
+# the default is used, and the log has the default capacity.
+# (ALTER SYSTEM refuses the value: it goes into postgresql.conf by hand.)
+mark=$(stat -c %s "$log")
+echo "pg_tls_audit.connection_log_size = 8 # regress_tls_small_log" >>"$data/postgresql.conf"
+restart_server
+ok $? "restarted with pg_tls_audit.connection_log_size = 8"
+tail -c +$((mark + 1)) "$log" | grep -A1 'WARNING:  invalid value for parameter "pg_tls_audit.connection_log_size": 8' |
+	grep -q 'DETAIL:  The minimum is 16; at server start, an invalid value leaves the default of 1024 entries.'
+ok $? "connection_log_size 8: the WARNING says the default of 1024 is used"
+[ "$(admin -c "SELECT capacity FROM tls_connection_log_stats()")" = 1024 ]
+ok $? "connection_log_size 8: the log keeps 1024 entries"
+sed -i '/# regress_tls_small_log$/d' "$data/postgresql.conf"
+restart_server
+ok $? "restarted with pg_tls_audit.connection_log_size = $LOG_SIZE"
+postmaster_pid=$(head -n 1 "$data/postmaster.pid")
+
 # ---------------------------------------------------------------------------
 # 5. The connection storm: TLS with client certificates, the policy on.
 
@@ -615,7 +862,7 @@ ok $? "storm: no backend crashed"
 
 authorized=$(grep -c 'LOG:  connection authorized: ' <<<"$storm_log")
 authorized_storm=$(grep -c 'LOG:  connection authorized: user=tls_client database=postgres application_name=regress_tls_storm' <<<"$storm_log")
-ours=$(grep -c 'pg_tls_audit connection: outcome=accepted ' <<<"$storm_log")
+ours=$(grep -c 'pg_tls_audit connection: outcome="accepted" ' <<<"$storm_log")
 [ $((r1 - r0)) -eq "$authorized" ] && [ "$ours" -eq "$authorized" ]
 ok $? "storm: recorded ($((r1 - r0))) = PostgreSQL's 'connection authorized' lines ($authorized) = pg_tls_audit's lines ($ours)"
 # pgbench -C makes one connection per transaction (and may make one more

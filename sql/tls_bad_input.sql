@@ -25,6 +25,26 @@ SELECT tls_peer_subject_field(repeat('x', 100000));
 SELECT tls_peer_issuer_field(repeat('1.', 1000) || '1');
 \echo :LAST_ERROR_SQLSTATE
 SELECT tls_peer_subject_field('title') IS NULL AS known_but_absent;
+-- A leading zero makes another spelling, not the same OID.
+SELECT tls_peer_subject_field('2.5.4.03');
+\echo :LAST_ERROR_SQLSTATE
+SELECT tls_peer_subject_field('02.5.4.3');
+\echo :LAST_ERROR_SQLSTATE
+-- Objects OpenSSL knows that are not attributes of a name, by name or OID.
+SELECT tls_peer_subject_field('sha256');
+\echo :LAST_ERROR_SQLSTATE
+SELECT tls_peer_issuer_field('rsaEncryption');
+\echo :LAST_ERROR_SQLSTATE
+SELECT tls_peer_subject_field('2.16.840.1.101.3.4.2.1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT tls_peer_subject_field('subjectAltName');
+\echo :LAST_ERROR_SQLSTATE
+-- Attributes outside X.520, a zero arc, and a private OID: valid, absent.
+SELECT tls_peer_subject_field('DC') IS NULL AS dc_absent,
+       tls_peer_subject_field('UID') IS NULL AS uid_absent,
+       tls_peer_subject_field('jurisdictionC') IS NULL AS ev_jurisdiction_absent,
+       tls_peer_subject_field('0.9.2342.19200300.100.1.25') IS NULL AS dc_oid_absent,
+       tls_peer_subject_field('1.3.6.1.4.1.55555.1') IS NULL AS private_oid_absent;
 
 -- The hint, once, in full.
 \set VERBOSITY default
