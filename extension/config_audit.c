@@ -511,12 +511,25 @@ hba_method_severity(const char *method, const char **why)
 }
 
 /*
+ * hba_admits_plaintext
+ *		Whether a pg_hba.conf line of this type can admit a TCP session
+ *		that is neither TLS nor GSSAPI encrypted: not hostssl or hostgssenc
+ *		(nor local, which is not TCP).
+ */
+static bool
+hba_admits_plaintext(const char *type)
+{
+	return strcmp(type, "host") == 0 || strcmp(type, "hostnossl") == 0 ||
+		strcmp(type, "hostnogssenc") == 0;
+}
+
+/*
  * check_hba
- *		pg_hba.conf rules that admit plaintext TCP connections (host and
- *		hostnossl, unless an earlier catch-all "reject" shadows them),
- *		ranked by authentication method, one level lower when they admit
- *		only this host; and rules that check client certificates while no
- *		CRL is configured.  pg_hba_file_rules shows the file as it is now,
+ *		pg_hba.conf rules that admit plaintext TCP connections (host,
+ *		hostnossl and hostnogssenc, unless an earlier catch-all "reject" of
+ *		one of those types shadows them), ranked by authentication method,
+ *		one level lower when they admit only this host; and rules that
+ *		check client certificates while no CRL is configured.  pg_hba_file_rules shows the file as it is now,
  *		which may differ from what the server loaded until its next reload.
  */
 static void
@@ -565,7 +578,7 @@ check_hba(Audit *audit)
 		char	   *method = SPI_getvalue(tuple, desc, 6);
 		char	   *options = SPI_getvalue(tuple, desc, 7);
 		char	   *scope = SPI_getvalue(tuple, desc, 8);
-		bool		plaintext_type = strcmp(type, "host") == 0 || strcmp(type, "hostnossl") == 0;
+		bool		plaintext_type = hba_admits_plaintext(type);
 		bool		v4 = strcmp(scope, "ipv4") == 0 || strcmp(scope, "all4") == 0;
 		bool		v6 = strcmp(scope, "ipv6") == 0 || strcmp(scope, "all6") == 0;
 		bool		shadowed = (ipv4_closed && ipv6_closed) || (v4 && ipv4_closed) || (v6 && ipv6_closed);
