@@ -529,8 +529,9 @@ hba_admits_plaintext(const char *type)
  *		hostnossl and hostnogssenc, unless an earlier catch-all "reject" of
  *		one of those types shadows them), ranked by authentication method,
  *		one level lower when they admit only this host; and rules that
- *		check client certificates while no CRL is configured.  pg_hba_file_rules shows the file as it is now,
- *		which may differ from what the server loaded until its next reload.
+ *		check client certificates while no CRL is configured.
+ *		pg_hba_file_rules shows the file as it is now, which may differ
+ *		from what the server loaded until its next reload.
  */
 static void
 check_hba(Audit *audit)
