@@ -10,6 +10,9 @@
  * is not SECURITY DEFINER: a check that needs a privilege the caller lacks
  * is reported as not checked instead of being run on someone else's
  * authority, so nothing of pg_hba.conf or other sessions leaks to PUBLIC.
+ * Since the caller may be a superuser, the queries call nothing found
+ * through the caller's search_path: every name in them is schema-qualified
+ * and they run with search_path = pg_catalog, pg_temp.
  * Only problems are returned; no row means nothing was found.
  *
  *-------------------------------------------------------------------------
@@ -30,6 +33,7 @@
 #include "storage/fd.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 #define TLS_AUDIT_NATTS			4
 #define WEAK_CIPHERS_SHOWN		8
@@ -507,13 +511,27 @@ hba_method_severity(const char *method, const char **why)
 }
 
 /*
+ * hba_admits_plaintext
+ *		Whether a pg_hba.conf line of this type can admit a TCP session
+ *		that is neither TLS nor GSSAPI encrypted: not hostssl or hostgssenc
+ *		(nor local, which is not TCP).
+ */
+static bool
+hba_admits_plaintext(const char *type)
+{
+	return strcmp(type, "host") == 0 || strcmp(type, "hostnossl") == 0 ||
+		strcmp(type, "hostnogssenc") == 0;
+}
+
+/*
  * check_hba
- *		pg_hba.conf rules that admit plaintext TCP connections (host and
- *		hostnossl, unless an earlier catch-all "reject" shadows them),
- *		ranked by authentication method, one level lower when they admit
- *		only this host; and rules that check client certificates while no
- *		CRL is configured.  pg_hba_file_rules shows the file as it is now,
- *		which may differ from what the server loaded until its next reload.
+ *		pg_hba.conf rules that admit plaintext TCP connections (host,
+ *		hostnossl and hostnogssenc, unless an earlier catch-all "reject" of
+ *		one of those types shadows them), ranked by authentication method,
+ *		one level lower when they admit only this host; and rules that
+ *		check client certificates while no CRL is configured.
+ *		pg_hba_file_rules shows the file as it is now, which may differ
+ *		from what the server loaded until its next reload.
  */
 static void
 check_hba(Audit *audit)
@@ -525,18 +543,24 @@ check_hba(Audit *audit)
 	StringInfoData cert_lines;
 	int			ncert = 0;
 
-	if (SPI_execute("SELECT line_number, type, array_to_string(database, ','), "
-					"       array_to_string(user_name, ','), coalesce(address, ''), auth_method, "
-					"       coalesce(array_to_string(options, ' '), ''), "
-					"       CASE WHEN address IN ('all', 'samehost') THEN address "
-					"            WHEN address ~ '^[0-9.]+$' AND netmask IS NOT NULL THEN "
-					"                 CASE WHEN (address::inet & netmask::inet) <<= '127.0.0.0/8' "
-					"                       AND netmask::inet >= '255.0.0.0'::inet THEN 'loopback' "
-					"                      WHEN netmask = '0.0.0.0' THEN 'all4' ELSE 'ipv4' END "
-					"            WHEN address ~ '^[0-9a-fA-F:]+$' AND netmask IS NOT NULL THEN "
-					"                 CASE WHEN address::inet = '::1' "
-					"                       AND netmask::inet = 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff' THEN 'loopback' "
-					"                      WHEN netmask = '::' THEN 'all6' ELSE 'ipv6' END "
+	if (SPI_execute("SELECT line_number, type, pg_catalog.array_to_string(database, ','), "
+					"       pg_catalog.array_to_string(user_name, ','), coalesce(address, ''), auth_method, "
+					"       coalesce(pg_catalog.array_to_string(options, ' '), ''), "
+					"       CASE WHEN address OPERATOR(pg_catalog.=) "
+					"                 ANY (ARRAY['all', 'samehost']::pg_catalog.text[]) THEN address "
+					"            WHEN address OPERATOR(pg_catalog.~) '^[0-9.]+$' AND netmask IS NOT NULL THEN "
+					"                 CASE WHEN (address::pg_catalog.inet OPERATOR(pg_catalog.&) netmask::pg_catalog.inet) "
+					"                           OPERATOR(pg_catalog.<<=) '127.0.0.0/8'::pg_catalog.inet "
+					"                       AND netmask::pg_catalog.inet OPERATOR(pg_catalog.>=) "
+					"                           '255.0.0.0'::pg_catalog.inet THEN 'loopback' "
+					"                      WHEN netmask OPERATOR(pg_catalog.=) '0.0.0.0' THEN 'all4' "
+					"                      ELSE 'ipv4' END "
+					"            WHEN address OPERATOR(pg_catalog.~) '^[0-9a-fA-F:]+$' AND netmask IS NOT NULL THEN "
+					"                 CASE WHEN address::pg_catalog.inet OPERATOR(pg_catalog.=) '::1'::pg_catalog.inet "
+					"                       AND netmask::pg_catalog.inet OPERATOR(pg_catalog.=) "
+					"                           'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'::pg_catalog.inet THEN 'loopback' "
+					"                      WHEN netmask OPERATOR(pg_catalog.=) '::' THEN 'all6' "
+					"                      ELSE 'ipv6' END "
 					"            ELSE 'other' END "
 					"FROM pg_catalog.pg_hba_file_rules WHERE error IS NULL ORDER BY line_number",
 					true, 0) != SPI_OK_SELECT)
@@ -555,7 +579,7 @@ check_hba(Audit *audit)
 		char	   *method = SPI_getvalue(tuple, desc, 6);
 		char	   *options = SPI_getvalue(tuple, desc, 7);
 		char	   *scope = SPI_getvalue(tuple, desc, 8);
-		bool		plaintext_type = strcmp(type, "host") == 0 || strcmp(type, "hostnossl") == 0;
+		bool		plaintext_type = hba_admits_plaintext(type);
 		bool		v4 = strcmp(scope, "ipv4") == 0 || strcmp(scope, "all4") == 0;
 		bool		v6 = strcmp(scope, "ipv6") == 0 || strcmp(scope, "all6") == 0;
 		bool		shadowed = (ipv4_closed && ipv6_closed) || (v4 && ipv4_closed) || (v6 && ipv6_closed);
@@ -613,7 +637,8 @@ check_md5_passwords(Audit *audit)
 	StringInfoData roles;
 
 	if (SPI_execute("SELECT rolname FROM pg_catalog.pg_authid "
-					"WHERE rolpassword LIKE 'md5%' ORDER BY rolname", true, 0) != SPI_OK_SELECT)
+					"WHERE rolpassword OPERATOR(pg_catalog.~~) 'md5%' ORDER BY rolname",
+					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read pg_authid");
 	if (SPI_processed == 0)
 		return;
@@ -641,12 +666,13 @@ check_sessions(Audit *audit)
 	int64		plain;
 	int64		gss;
 
-	if (SPI_execute("SELECT count(*), count(*) FILTER (WHERE g.encrypted) "
+	if (SPI_execute("SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE g.encrypted) "
 					"FROM pg_catalog.pg_stat_activity a "
-					"JOIN pg_catalog.pg_stat_ssl s ON s.pid = a.pid "
-					"LEFT JOIN pg_catalog.pg_stat_gssapi g ON g.pid = a.pid "
+					"JOIN pg_catalog.pg_stat_ssl s ON s.pid OPERATOR(pg_catalog.=) a.pid "
+					"LEFT JOIN pg_catalog.pg_stat_gssapi g ON g.pid OPERATOR(pg_catalog.=) a.pid "
 					"WHERE a.client_addr IS NOT NULL AND NOT s.ssl "
-					"AND a.backend_type IN ('client backend', 'walsender')",
+					"AND a.backend_type OPERATOR(pg_catalog.=) "
+					"    ANY (ARRAY['client backend', 'walsender']::pg_catalog.text[])",
 					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not read pg_stat_ssl");
 	plain = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -716,6 +742,7 @@ tls_audit(PG_FUNCTION_ARGS)
 	Audit		audit;
 	Oid			user = GetUserId();
 	bool		ssl_on;
+	int			save_nestlevel;
 	ListCell   *lc;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -758,17 +785,28 @@ tls_audit(PG_FUNCTION_ARGS)
 
 	check_policy_roles(&audit);
 
+	/*
+	 * The queries name every function, operator and type with its schema,
+	 * and run with search_path = pg_catalog, pg_temp for whatever a query
+	 * looks up implicitly: nothing that a role with CREATE on a schema of
+	 * the caller's search_path put there may run with the caller's (a
+	 * superuser's) privileges (CVE-2018-1058).  The setting is undone below,
+	 * or by the abort on error.
+	 */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	if (spi_bool("SELECT has_table_privilege('pg_catalog.pg_hba_file_rules', 'SELECT') "
-				 "AND has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE')"))
+	if (spi_bool("SELECT pg_catalog.has_table_privilege('pg_catalog.pg_hba_file_rules', 'SELECT') "
+				 "AND pg_catalog.has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE')"))
 		check_hba(&audit);
 	else
 		not_checked(&audit, "hba_plaintext, clientcert_without_crl",
 					"reading pg_hba_file_rules needs SELECT on it and EXECUTE on pg_hba_file_rules(), which only superusers have by default");
 
-	if (spi_bool("SELECT has_table_privilege('pg_catalog.pg_authid', 'SELECT')"))
+	if (spi_bool("SELECT pg_catalog.has_table_privilege('pg_catalog.pg_authid', 'SELECT')"))
 		check_md5_passwords(&audit);
 	else
 		not_checked(&audit, "md5_passwords",
@@ -781,6 +819,7 @@ tls_audit(PG_FUNCTION_ARGS)
 					"other roles' sessions are visible only to superusers and members of pg_read_all_stats");
 
 	SPI_finish();
+	AtEOXact_GUC(true, save_nestlevel);
 
 	list_sort(audit.findings, compare_findings);
 	foreach(lc, audit.findings)

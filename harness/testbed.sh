@@ -95,6 +95,7 @@ suite expectation-model harness/expectations_test
 suite matrix "$probe" matrix --format tap --pg-config "$PG_CONFIG"
 suite cli bash harness/test_cli.sh "$probe"
 suite preload bash harness/testbed_preload.sh "$probe"
+suite search-path bash harness/test_search_path.sh "$probe"
 suite audit bash harness/test_audit.sh "$probe"
 suite drivers bash harness/test_drivers.sh "$probe" "$PG_CONFIG"
 

@@ -779,6 +779,29 @@ ok $? "hba_plaintext ranked by method, lower for this host only (got '$(hba_seve
 } >"$data/pg_hba.conf"
 [ -z "$(hba_severities)" ]
 ok $? "hba_plaintext: lines after a catch-all hostnossl reject admit no plaintext"
+# Every line type that admits a plaintext TCP session, and those that
+# cannot (hostgssenc: GSSAPI-encrypted only).
+for type in host hostnossl hostnogssenc hostssl hostgssenc; do
+	case $type in
+		hostssl|hostgssenc) want= shown="not reported" ;;
+		*) want=high shown="reported high" ;;
+	esac
+	{
+		cat "$work/pg_hba.conf.orig"
+		echo "$type all all 0.0.0.0/0 md5"
+	} >"$data/pg_hba.conf"
+	parsed=$(admin -c "SELECT count(*) FROM pg_hba_file_rules
+	                   WHERE type = '$type' AND address = '0.0.0.0' AND auth_method = 'md5' AND error IS NULL")
+	[ "$parsed" = 1 ] && [ "$(hba_severities)" = "$want" ]
+	ok $? "hba_plaintext: a $type md5 line open to 0.0.0.0/0 (parsed without error: $parsed) is $shown (got '$(hba_severities)')"
+done
+{
+	cat "$work/pg_hba.conf.orig"
+	echo "hostnogssenc all all all reject"
+	echo "host all all 0.0.0.0/0 trust"
+} >"$data/pg_hba.conf"
+[ -z "$(hba_severities)" ]
+ok $? "hba_plaintext: lines after a catch-all hostnogssenc reject admit no plaintext (got '$(hba_severities)')"
 cat "$work/pg_hba.conf.orig" >"$data/pg_hba.conf"
 [ -z "$(hba_severities)" ]
 ok $? "hba_plaintext cleared with the file restored"
