@@ -154,6 +154,7 @@ int
 ptp_report_failure(void)
 {
 	size_t		len;
+	char	   *redacted;
 
 	if (failure[0] == '\0')
 		strlcpy(failure, "failed for an unknown reason", sizeof(failure));
@@ -166,7 +167,9 @@ ptp_report_failure(void)
 	while (len > 0 && failure[len - 1] == ' ')
 		failure[--len] = '\0';
 
-	fprintf(stderr, "%s: %s\n", PTP_PROGNAME, failure);
+	redacted = ptp_redact(failure);
+	fprintf(stderr, "%s: %s\n", PTP_PROGNAME, redacted);
+	free(redacted);
 	return PTP_EXIT_ERROR;
 }
 
@@ -179,17 +182,20 @@ ptp_usage_error(const char *subcommand, const char *fmt,...)
 {
 	va_list		args;
 	char		message[512];
+	char	   *redacted;
 
 	va_start(args, fmt);
 	vsnprintf(message, sizeof(message), fmt, args);
 	va_end(args);
 
+	redacted = ptp_redact(message);
 	if (subcommand != NULL)
 		fprintf(stderr, "%s: %s (try \"%s %s --help\")\n",
-				PTP_PROGNAME, message, PTP_PROGNAME, subcommand);
+				PTP_PROGNAME, redacted, PTP_PROGNAME, subcommand);
 	else
 		fprintf(stderr, "%s: %s (try \"%s --help\")\n",
-				PTP_PROGNAME, message, PTP_PROGNAME);
+				PTP_PROGNAME, redacted, PTP_PROGNAME);
+	free(redacted);
 	return PTP_EXIT_ERROR;
 }
 
