@@ -691,7 +691,7 @@ cannot_connect(Audit *a, const ConnectTrace *trace, const char *msg)
 {
 	static const char *const tls_words[] = {
 		"SSL", "certificate", "does not match host name", "no encryption", "channel binding",
-		"sslrootcert", "private key",
+		"sslrootcert", "private key", "could not find digest for NID", "signature algorithm",
 	};
 	Oracle	   *cb = &a->oracles[ORACLE_CHANNEL_BINDING];
 	bool		tls;

@@ -220,6 +220,24 @@ else
 fi
 
 # A hostile search path in the target cannot answer for pg_stat_ssl.
+# An interceptor whose certificate is signed with Ed25519: tls-server-end-point has no hash for it.
+openssl req -x509 -newkey ed25519 -nodes -subj '/CN=pg_tls_probe Ed25519 CA' -days 2 \
+	-keyout "$work/ed_ca.key" -out "$work/ed_ca.crt" -addext 'basicConstraints=critical,CA:TRUE' 2>/dev/null
+openssl req -new -newkey ed25519 -nodes -subj /CN=localhost -keyout "$work/ed.key" -out "$work/ed.csr" 2>/dev/null
+openssl x509 -req -in "$work/ed.csr" -CA "$work/ed_ca.crt" -CAkey "$work/ed_ca.key" -CAcreateserial \
+	-CAserial "$work/ed.srl" -days 2 -extfile "$work/mitm.ext" -out "$work/ed.crt" 2>/dev/null
+"$tool" proxy intercept --upstream "127.0.0.1:$port1" --cert "$work/ed.crt" --key "$work/ed.key" >"$work/ed.port" &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q '^port ' "$work/ed.port" && break; sleep 0.05; done
+port_ed=$(sed -n 's/^port //p' "$work/ed.port")
+audit ed25519 1 --format json "$base port=$port_ed sslmode=verify-full sslrootcert=$work/ed_ca.crt channel_binding=disable"
+json "$work/ed25519.out" 'assert (a["direct"], a["verdict"], a["path"]) == ("tls-verified", "unconfirmed", "unconfirmed"), a
+assert "cannot be bound" in a["oracles"]["channel-binding"]["detail"], a'
+ok $? "path-ed25519: a certificate signed with Ed25519 cannot be bound: UNCONFIRMED, never confirmed"
+audit ed25519-prefer 1 "$base port=$port_ed sslmode=verify-full sslrootcert=$work/ed_ca.crt"
+grep -q '^  verdict: FAIL: the configuration cannot connect' "$work/ed25519-prefer.out"
+ok $? "path-ed25519-prefer: libpq's default channel binding failing on it is a finding, not could not run"
+
 sql c1 postgres "CREATE ROLE regress_evil LOGIN PASSWORD '$secret'; CREATE SCHEMA evil AUTHORIZATION regress_evil;
 	CREATE VIEW evil.pg_stat_ssl AS SELECT pg_catalog.pg_backend_pid() AS pid, false AS ssl;
 	GRANT USAGE ON SCHEMA evil TO PUBLIC; GRANT SELECT ON evil.pg_stat_ssl TO PUBLIC;
