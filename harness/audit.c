@@ -917,8 +917,12 @@ judge(Audit *a)
 
 	initPQExpBuffer(&why);
 	initPQExpBuffer(&accepted);
-	if (a->cannot_connect != NULL && a->path != PATH_INTERCEPTED)
-		appendPQExpBufferStr(&why, "the configuration cannot connect (see the direct connection)");
+	if (a->cannot_connect != NULL)
+	{
+		/* an interception, named below, is why it could not connect */
+		if (a->path != PATH_INTERCEPTED)
+			appendPQExpBufferStr(&why, "the configuration cannot connect (see the direct connection)");
+	}
 	else if (a->direct != OUTCOME_TLS_VERIFIED)
 		appendPQExpBuffer(&why, "the direct connection is %s, not tls-verified", outcome_names[a->direct]);
 	if (a->path == PATH_INTERCEPTED)
