@@ -20,6 +20,8 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -379,6 +381,153 @@ ptp_quiet_notices(PGconn *conn)
 {
 	if (conn != NULL)
 		PQsetNoticeProcessor(conn, ignore_notice, NULL);
+}
+
+static int64
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * wait_socket
+ *		Waits until conn's socket is ready for reading (or writing) or the
+ *		deadline passes.  False on timeout.
+ */
+static bool
+wait_socket(PGconn *conn, bool for_write, int64 deadline)
+{
+	for (;;)
+	{
+		struct pollfd pfd = {PQsocket(conn), for_write ? POLLOUT : POLLIN, 0};
+		int64		left = deadline - now_ms();
+		int			rc;
+
+		if (left <= 0)
+			return false;
+		if (pfd.fd < 0)
+			return true;		/* let libpq report the broken connection */
+		rc = poll(&pfd, 1, (int) Min(left, INT_MAX));
+		if (rc > 0 || (rc < 0 && errno != EINTR))
+			return true;
+	}
+}
+
+/*
+ * ptp_connect_bounded
+ *		PQconnectStartParams driven by PQconnectPoll, given up after
+ *		timeout_ms whatever connect_timeout says: libpq's own timeout has a
+ *		floor of 2 s, applies per address and can be 0 (no limit).  Fills
+ *		*trace; the connection is returned even when it failed or ran out of
+ *		time (then PQstatus is not CONNECTION_OK), NULL only without memory.
+ */
+PGconn *
+ptp_connect_bounded(const char *const *keys, const char *const *vals, int expand_dbname,
+					int timeout_ms, ConnectTrace *trace)
+{
+	int64		deadline = now_ms() + timeout_ms;
+	PGconn	   *conn = PQconnectStartParams(keys, vals, expand_dbname);
+	PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
+
+	memset(trace, 0, sizeof(*trace));
+	if (conn == NULL)
+		return NULL;
+	ptp_quiet_notices(conn);
+	trace->stage = PQstatus(conn);
+	if (PQstatus(conn) == CONNECTION_BAD)
+		return conn;
+	trace->started = true;
+	for (;;)
+	{
+		ConnStatusType status = PQstatus(conn);
+
+		/* Past CONNECTION_STARTED, a server answered on this address. */
+		if (status != CONNECTION_STARTED && status != CONNECTION_NEEDED &&
+			status != CONNECTION_BAD && status != CONNECTION_OK)
+		{
+			const char *host = PQhost(conn);
+			const char *addr = PQhostaddr(conn);
+			const char *port = PQport(conn);
+
+			trace->reached = true;
+			strlcpy(trace->host, host ? host : "", sizeof(trace->host));
+			strlcpy(trace->hostaddr, addr ? addr : "", sizeof(trace->hostaddr));
+			strlcpy(trace->port, port ? port : "", sizeof(trace->port));
+		}
+		if (status != CONNECTION_BAD && status != CONNECTION_OK)
+			trace->stage = status;
+		if (poll_status == PGRES_POLLING_OK || poll_status == PGRES_POLLING_FAILED)
+			break;
+		if (!wait_socket(conn, poll_status == PGRES_POLLING_WRITING, deadline))
+		{
+			trace->timed_out = true;
+			break;
+		}
+		poll_status = PQconnectPoll(conn);
+	}
+	return conn;
+}
+
+static void *
+cancel_thread(void *arg)
+{
+	char		errbuf[256];
+
+	(void) PQcancel(arg, errbuf, sizeof(errbuf));
+	PQfreeCancel(arg);
+	return NULL;
+}
+
+/*
+ * ptp_exec_bounded
+ *		One query, its result given up after timeout_ms: the query is then
+ *		cancelled (from a thread of its own, since PQcancel blocks on a
+ *		server that does not answer) and NULL returned with *timed_out set;
+ *		the caller closes the connection.  Otherwise the last result (that
+ *		of the last statement, or of the one that failed; NULL when the
+ *		query could not be sent).
+ */
+PGresult *
+ptp_exec_bounded(PGconn *conn, const char *query, int timeout_ms, bool *timed_out)
+{
+	int64		deadline = now_ms() + timeout_ms;
+	PGresult   *last = NULL;
+	PGresult   *res;
+
+	*timed_out = false;
+	if (!PQsendQuery(conn, query))
+		return NULL;
+	for (;;)
+	{
+		while (PQisBusy(conn))
+		{
+			if (!wait_socket(conn, false, deadline))
+			{
+				PGcancel   *cancel = PQgetCancel(conn);
+				pthread_t	thread;
+				pthread_attr_t attr;
+
+				*timed_out = true;
+				PQclear(last);
+				pthread_attr_init(&attr);
+				pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+				if (cancel != NULL && pthread_create(&thread, &attr, cancel_thread, cancel) != 0)
+					PQfreeCancel(cancel);
+				pthread_attr_destroy(&attr);
+				return NULL;
+			}
+			if (!PQconsumeInput(conn))
+				break;
+		}
+		res = PQgetResult(conn);
+		if (res == NULL)
+			return last;
+		PQclear(last);
+		last = res;
+	}
 }
 
 /*

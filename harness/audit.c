@@ -11,9 +11,25 @@
  * server the direct connection reached, while host stays, so libpq checks
  * the certificate against the name the user wrote.
  *
- * Secrets never appear in any output: the connection string is shown
- * without password or sslpassword, and every message printed is scrubbed
- * of the password in use.
+ * The verdict needs three things: the direct connection tls-verified,
+ * its path confirmed and every attack refused.  The path is confirmed when
+ * the certificate the client received is the one the server serves, by
+ * one of three oracles: SCRAM channel binding (one extra connection with
+ * channel_binding=require: the server's tls-server-end-point hash must
+ * match what the client saw), a certificate the user pinned, or the
+ * server's own view through pg_tls_audit (weak: it travels inside the
+ * session it vouches for).  None applicable is UNCONFIRMED, never PASS.
+ *
+ * A configuration whose own TLS settings stop it from connecting is a
+ * finding, and the attacks still run; only an unreachable server, a string
+ * that does not parse and failed authentication are "could not run".
+ * Every connection and query ends within --timeout, whatever the string's
+ * connect_timeout says (ptp_connect_bounded, ptp_exec_bounded).
+ *
+ * Secrets never appear in any output: every line printed goes through the
+ * redactor (harness/redact.c), which knows the password and sslpassword
+ * of the string, the one libpq took from .pgpass or PGPASSWORD, and, for a
+ * string that does not parse, whatever in it looks like one.
  *
  * harness/audit.c
  *
@@ -22,6 +38,7 @@
 #include "postgres_fe.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -30,7 +47,9 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/x509v3.h>
+#include <pwd.h>
 
 #include "libpq-fe.h"
 #include "matrix.h"
@@ -40,7 +59,6 @@
 
 #define DEFAULT_TIMEOUT		10
 #define MISMATCH_HOST		"pg-tls-probe-wrong-name.invalid"
-#define MAX_SECRETS			4
 
 /* One attack of the audit: a proxy, or the direct hostname-mismatch probe. */
 typedef struct AttackSpec
@@ -72,14 +90,58 @@ typedef struct AttackResult
 	char	   *detail;
 } AttackResult;
 
+/* What the path of the direct connection is (DESIGN.md, "The path"). */
+typedef enum PathVerdict
+{
+	PATH_UNCONFIRMED,
+	PATH_CONFIRMED,
+	PATH_INTERCEPTED
+} PathVerdict;
+
+static const char *const path_names[] = {"unconfirmed", "confirmed", "intercepted"};
+
+/* The three ways to confirm the path, strongest first. */
+typedef enum OracleKind
+{
+	ORACLE_CHANNEL_BINDING,
+	ORACLE_PIN,
+	ORACLE_SERVER_VIEW,
+	ORACLE_COUNT
+} OracleKind;
+
+static const struct
+{
+	const char *id;				/* JSON */
+	const char *label;			/* table */
+	const char *strength;
+} oracle_info[ORACLE_COUNT] = {
+	{"channel-binding", "SCRAM channel binding", "strong"},
+	{"pin", "the pinned certificate", "strong"},
+	{"server-view", "the server's view (pg_tls_audit)", "weak"},
+};
+
+typedef struct Oracle
+{
+	bool		applies;		/* false: n/a; else verdict (unconfirmed: tried, inconclusive) */
+	PathVerdict verdict;
+	char	   *detail;
+} Oracle;
+
+typedef enum Verdict
+{
+	VERDICT_PASS,
+	VERDICT_FAIL,
+	VERDICT_UNCONFIRMED
+} Verdict;
+
 typedef struct Audit
 {
-	char	   *display;		/* the connection string, secrets redacted */
-	char	   *secrets[MAX_SECRETS];
+	char	   *display;		/* the connection string as libpq parsed it */
 	PQExpBufferData notes;
 	bool		could_not_run;
-	char	   *error;
-	/* the direct connection */
+	char	   *error;			/* why it could not run */
+	char	   *cannot_connect; /* a finding: the direct connection failed, and why */
+	/* the direct connection, or the server it reached */
 	char	   *host;
 	char	   *hostaddr;
 	char	   *port;
@@ -88,10 +150,14 @@ typedef struct Audit
 	char	   *cipher;
 	PQExpBufferData chain;
 	char	   *server_view;
-	bool		intercepted;
 	X509	   *leaf;
+	char	   *fingerprint;	/* of leaf as the client received it */
+	Oracle		oracles[ORACLE_COUNT];
+	PathVerdict path;
+	int			path_by;		/* the deciding OracleKind, -1 for none */
 	AttackResult results[lengthof(attacks)];
-	bool		pass;
+	Verdict		verdict;
+	char	   *verdict_text;
 } Audit;
 
 typedef struct AuditOptions
@@ -101,92 +167,23 @@ typedef struct AuditOptions
 	int			jobs;
 	const char *fleet;
 	const char *psql;			/* --engine psql: attacks made by psql processes */
+	char	   *pin;			/* --server-fingerprint or --server-cert, as AB:CD:... */
 } AuditOptions;
 
-/*
- * scrub
- *		msg with every secret of a replaced by asterisks, malloc'd.
- */
-static char *
-scrub(const Audit *a, const char *msg)
-{
-	char	   *out = ptp_strdup(msg ? msg : "");
-
-	for (int i = 0; i < MAX_SECRETS; i++)
-	{
-		const char *secret = a->secrets[i];
-		char	   *hit;
-
-		if (secret == NULL || strlen(secret) < 1)
-			continue;
-		while ((hit = strstr(out, secret)) != NULL)
-		{
-			char	   *next = ptp_psprintf("%.*s********%s", (int) (hit - out), out, hit + strlen(secret));
-
-			free(out);
-			out = next;
-		}
-	}
-	for (char *p = out; *p; p++)
-		if (*p == '\n' || *p == '\t')
-			*p = ' ';
-	for (size_t len = strlen(out); len > 0 && out[len - 1] == ' '; len--)
-		out[len - 1] = '\0';
-	return out;
-}
+/* Appends one note; the separator goes between notes, never after. */
+static void
+add_note(Audit *a, const char *fmt,...) pg_attribute_printf(2, 3);
 
 static void
-add_secret(Audit *a, const char *secret)
+add_note(Audit *a, const char *fmt,...)
 {
-	if (secret == NULL || secret[0] == '\0')
-		return;
-	for (int i = 0; i < MAX_SECRETS; i++)
-	{
-		if (a->secrets[i] != NULL && strcmp(a->secrets[i], secret) == 0)
-			return;
-		if (a->secrets[i] == NULL)
-		{
-			a->secrets[i] = ptp_strdup(secret);
-			return;
-		}
-	}
-}
+	va_list		args;
+	char		note[1024];
 
-/*
- * describe_conninfo
- *		The options the user gave, as keyword=value, secrets replaced;
- *		collects the secrets.  False (with a->error set) when libpq cannot
- *		parse it.
- */
-static bool
-describe_conninfo(Audit *a, const char *conninfo, PQconninfoOption **parsed)
-{
-	char	   *err = NULL;
-	PQExpBufferData buf;
-
-	*parsed = PQconninfoParse(conninfo, &err);
-	if (*parsed == NULL)
-	{
-		/* libpq's message may quote the string; nothing of it is trusted */
-		a->error = ptp_psprintf("invalid connection string: %s", err ? err : "out of memory");
-		PQfreemem(err);
-		return false;
-	}
-	initPQExpBuffer(&buf);
-	for (PQconninfoOption *o = *parsed; o->keyword != NULL; o++)
-	{
-		bool		secret = strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0;
-
-		if (o->val == NULL)
-			continue;
-		if (secret)
-			add_secret(a, o->val);
-		appendPQExpBuffer(&buf, "%s%s=%s", buf.len ? " " : "", o->keyword,
-						  secret ? "********" : o->val);
-	}
-	a->display = ptp_strdup(buf.len ? buf.data : "(from the environment)");
-	termPQExpBuffer(&buf);
-	return true;
+	va_start(args, fmt);
+	vsnprintf(note, sizeof(note), fmt, args);
+	va_end(args);
+	appendPQExpBuffer(&a->notes, "%s%s", a->notes.len ? "; " : "", note);
 }
 
 static const char *
@@ -196,6 +193,65 @@ option(const PQconninfoOption *opts, const char *keyword)
 		if (strcmp(opts->keyword, keyword) == 0)
 			return opts->val;
 	return NULL;
+}
+
+static bool
+is_uri(const char *conninfo)
+{
+	return strncmp(conninfo, "postgresql://", 13) == 0 || strncmp(conninfo, "postgres://", 11) == 0;
+}
+
+/*
+ * describe_conninfo
+ *		The options the user gave, as keyword=value, secrets masked; the
+ *		secrets registered with the redactor.  False (with a->error set)
+ *		when libpq cannot parse it, or parses a URI into something else than
+ *		was written: libpq 15 ends the user information at the first "@",
+ *		so the rest of a password holding "@" (or "/") becomes the host.
+ *		Neither message quotes the string.
+ */
+static bool
+describe_conninfo(Audit *a, const char *conninfo, PQconninfoOption **parsed)
+{
+	char	   *err = NULL;
+	PQExpBufferData buf;
+	const char *host;
+
+	ptp_secrets_guess(conninfo);
+	*parsed = PQconninfoParse(conninfo, &err);
+	if (*parsed == NULL)
+	{
+		char	   *msg = ptp_redact_parse_error(err ? err : "out of memory");
+
+		a->error = ptp_psprintf("invalid connection string (not shown: it may hold a password): %s", msg);
+		free(msg);
+		PQfreemem(err);
+		return false;
+	}
+	ptp_secret_add(option(*parsed, "password"));
+	ptp_secret_add(option(*parsed, "sslpassword"));
+	host = option(*parsed, "host");
+	if (is_uri(conninfo) &&
+		((host && strchr(host, '@')) || (option(*parsed, "port") && strchr(option(*parsed, "port"), '@')) ||
+		 (option(*parsed, "dbname") && strchr(option(*parsed, "dbname"), '@'))))
+	{
+		a->error = ptp_strdup("invalid connection string (not shown: it may hold a password): the URI's "
+							  "user information ends early, at an \"@\" or \"/\" of the password; "
+							  "write them percent-encoded (%40, %2F)");
+		return false;
+	}
+	initPQExpBuffer(&buf);
+	for (PQconninfoOption *o = *parsed; o->keyword != NULL; o++)
+	{
+		bool		secret = strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0;
+
+		if (o->val != NULL)
+			appendPQExpBuffer(&buf, "%s%s=%s", buf.len ? " " : "", o->keyword,
+							  secret ? "********" : o->val);
+	}
+	a->display = ptp_strdup(buf.len ? buf.data : "(from the environment)");
+	termPQExpBuffer(&buf);
+	return true;
 }
 
 /*
@@ -214,53 +270,90 @@ explain_limits(Audit *a, const PQconninfoOption *given, int libpq)
 		rootcert = getenv("PGSSLROOTCERT");
 	if (mode == NULL)
 		mode = getenv("PGSSLMODE");
-	appendPQExpBuffer(&a->notes, "libpq %d; ", libpq);
+	add_note(a, "libpq %d", libpq);
 
 	if (rootcert && strcmp(rootcert, "system") == 0 && libpq < 16)
-		appendPQExpBuffer(&a->notes, "libpq %d reads sslrootcert=system as a file named \"system\" "
-						  "(the system store needs libpq 16 or later); ", libpq);
+		add_note(a, "libpq %d reads sslrootcert=system as a file named \"system\" in the working directory "
+				 "(the system store needs libpq 16 or later)", libpq);
 	if (mode == NULL || strcmp(mode, "prefer") == 0)
-		appendPQExpBufferStr(&a->notes, "sslmode is prefer (libpq's default when none is set): "
-							 "TLS is tried, and plaintext accepted when it fails; ");
+		add_note(a, "sslmode is prefer (libpq's default when none is set): "
+				 "TLS is tried, and plaintext accepted when it fails");
 	if ((mode != NULL && strcmp(mode, "require") == 0) && (rootcert == NULL || rootcert[0] == '\0'))
-		appendPQExpBufferStr(&a->notes, "sslmode=require verifies nothing unless a root certificate file exists; ");
+		add_note(a, "sslmode=require verifies nothing unless a root certificate file exists");
 	if (mode != NULL && strcmp(mode, "verify-ca") == 0)
-		appendPQExpBufferStr(&a->notes, "sslmode=verify-ca checks the chain but not the host name; ");
+		add_note(a, "sslmode=verify-ca checks the chain but not the host name");
+}
+
+/*
+ * libpq_home
+ *		The directory libpq looks in for ~/.postgresql: $HOME, else the
+ *		passwd entry of the effective user.  malloc'd, NULL for none.
+ */
+static char *
+libpq_home(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (home != NULL && home[0] != '\0')
+		return ptp_strdup(home);
+	pw = getpwuid(geteuid());
+	return pw != NULL && pw->pw_dir != NULL ? ptp_strdup(pw->pw_dir) : NULL;
 }
 
 /*
  * trust_store
- *		The store libpq verified against, from the effective settings:
- *		sslrootcert (or ~/.postgresql/root.crt), "system" as OpenSSL's
- *		default paths, plus sslcrl.  NULL when there is none.
+ *		The store the client's libpq verified against, built the way libpq
+ *		builds it: sslrootcert, else ~/.postgresql/root.crt, loaded only
+ *		when the file exists; "system" is OpenSSL's default store from
+ *		libpq 16 on, and before that a file named "system" in the working
+ *		directory.  With a root file, sslcrl and sslcrldir (else
+ *		~/.postgresql/root.crl) are checked for the whole chain when they
+ *		load; a missing CRL is no CRL, as for libpq.  NULL when libpq had
+ *		no trust anchor (it verified nothing).
  */
 static X509_STORE *
-trust_store(const PQconninfoOption *effective)
+trust_store(const PQconninfoOption *effective, int libpq)
 {
 	const char *rootcert = option(effective, "sslrootcert");
 	const char *crl = option(effective, "sslcrl");
+	const char *crldir = option(effective, "sslcrldir");
+	char	   *home = libpq_home();
 	char	   *path = NULL;
+	char	   *default_crl = NULL;
 	X509_STORE *store = X509_STORE_new();
+	struct stat st;
 	bool		ok;
 
 	if (store == NULL)
+	{
+		free(home);
 		return NULL;
-	if (rootcert != NULL && strcmp(rootcert, "system") == 0)
+	}
+	if (rootcert != NULL && strcmp(rootcert, "system") == 0 && libpq >= 16)
 		ok = X509_STORE_set_default_paths(store) == 1;
 	else
 	{
-		struct stat st;
-
 		if (rootcert != NULL && rootcert[0] != '\0')
 			path = ptp_strdup(rootcert);
-		else if (getenv("HOME") != NULL)
-			path = ptp_psprintf("%s/.postgresql/root.crt", getenv("HOME"));
+		else if (home != NULL)
+			path = ptp_psprintf("%s/.postgresql/root.crt", home);
 		ok = path != NULL && stat(path, &st) == 0 && X509_STORE_load_file(store, path) == 1;
+		if (ok)
+		{
+			if (crl != NULL && crl[0] == '\0')
+				crl = NULL;
+			if (crldir != NULL && crldir[0] == '\0')
+				crldir = NULL;
+			if (crl == NULL && crldir == NULL && home != NULL)
+				crl = default_crl = ptp_psprintf("%s/.postgresql/root.crl", home);
+			if ((crl != NULL || crldir != NULL) && X509_STORE_load_locations(store, crl, crldir) == 1)
+				ok = X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL) == 1;
+		}
 	}
-	if (ok && crl != NULL && crl[0] != '\0')
-		ok = X509_STORE_load_file(store, crl) == 1 &&
-			X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL) == 1;
 	free(path);
+	free(default_crl);
+	free(home);
 	ERR_clear_error();
 	if (!ok)
 	{
@@ -336,72 +429,14 @@ describe_chain(Audit *a, SSL *ssl)
 }
 
 /*
- * server_view
- *		What the server says it served this session, from pg_tls_audit when
- *		installed there, else pg_stat_ssl.
- */
-static void
-server_view(Audit *a, PGconn *conn, const char *client_fp)
-{
-	PGresult   *res = PQexec(conn, "SELECT quote_ident(n.nspname) FROM pg_extension e "
-								"JOIN pg_namespace n ON n.oid = e.extnamespace "
-								"WHERE e.extname = 'pg_tls_audit'");
-	char	   *query;
-	char	   *served = NULL;
-	bool		ssl = false;
-
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		query = ptp_psprintf("SELECT s.ssl, c.sha256_fingerprint FROM %s.tls_session() s "
-							 "LEFT JOIN %s.tls_server_certificate() c ON true",
-							 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 0));
-	else
-		query = NULL;
-	PQclear(res);
-
-	res = PQexec(conn, query ? query : "SELECT ssl, NULL FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-	{
-		char	   *msg = scrub(a, PQerrorMessage(conn));
-
-		a->server_view = ptp_psprintf("could not be read: %s", msg);
-		free(msg);
-	}
-	else
-	{
-		ssl = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-		if (!PQgetisnull(res, 0, 1))
-			served = ptp_strdup(PQgetvalue(res, 0, 1));
-		if (ssl != (client_fp != NULL))
-		{
-			a->intercepted = true;
-			a->server_view = ptp_psprintf("the server says this session %s TLS, the client saw the opposite (interception)",
-										  ssl ? "uses" : "does not use");
-		}
-		else if (query == NULL)
-			a->server_view = ptp_psprintf("pg_stat_ssl: TLS %s; the server's certificate could not be cross-checked "
-										  "(pg_tls_audit is not installed in this database)", ssl ? "on" : "off");
-		else if (client_fp != NULL && (served == NULL || strcmp(served, client_fp) != 0))
-		{
-			a->intercepted = true;
-			a->server_view = ptp_psprintf("the server serves certificate %s, the client received %s (interception)",
-										  served ? served : "(none)", client_fp);
-		}
-		else
-			a->server_view = ptp_psprintf("tls_server_certificate(): %s", client_fp ?
-										  "the certificate the client received is the one the server serves" :
-										  "no TLS on either side");
-	}
-	PQclear(res);
-	free(query);
-	free(served);
-}
-
-/*
  * connect_with
- *		PQconnectdbParams on the user's string with overrides.
+ *		The user's connection string with overrides, connected within the
+ *		deadline; the password libpq ended up with (string, PGPASSWORD or
+ *		.pgpass) is registered with the redactor.
  */
 static PGconn *
-connect_with(const char *conninfo, const char *const *keys, const char *const *vals, int n)
+connect_with(const char *conninfo, const char *const *keys, const char *const *vals, int n,
+			 const AuditOptions *opts, ConnectTrace *trace)
 {
 	const char *k[16];
 	const char *v[16];
@@ -416,9 +451,273 @@ connect_with(const char *conninfo, const char *const *keys, const char *const *v
 		v[m++] = vals[i];
 	}
 	k[m] = v[m] = NULL;
-	conn = PQconnectdbParams(k, v, 1);
-	ptp_quiet_notices(conn);
+	conn = ptp_connect_bounded(k, v, 1, opts->timeout * 1000, trace);
+	if (conn != NULL)
+		ptp_secret_add(PQpass(conn));
 	return conn;
+}
+
+/* libpq's message (or the deadline's), malloc'd, redacted, on one line. */
+static char *
+connection_error(PGconn *conn, const ConnectTrace *trace, const AuditOptions *opts)
+{
+	if (conn == NULL)
+		return ptp_strdup("out of memory");
+	if (trace->timed_out)
+		return ptp_psprintf("no answer within %d s (--timeout)%s", opts->timeout,
+							trace->reached ? " from a server that accepted the connection" : "");
+	return ptp_redact(PQerrorMessage(conn));
+}
+
+/*
+ * query_view
+ *		One query of the server's view, within the deadline.  NULL with
+ *		*why set (malloc'd) when it did not return one row.
+ */
+static PGresult *
+query_view(PGconn *conn, const char *query, const AuditOptions *opts, char **why)
+{
+	bool		timed_out;
+	PGresult   *res = ptp_exec_bounded(conn, query, opts->timeout * 1000, &timed_out);
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		return res;
+	*why = timed_out ? ptp_psprintf("no answer within %d s (--timeout)", opts->timeout) :
+		ptp_redact(PQerrorMessage(conn));
+	PQclear(res);
+	return NULL;
+}
+
+/*
+ * server_view
+ *		What the server says it served this session, from pg_tls_audit when
+ *		installed there, else pg_stat_ssl: the weak oracle.  Every name is
+ *		schema-qualified and the search path is pg_catalog alone, so that
+ *		the target's objects cannot answer in the catalog's place.
+ */
+static void
+server_view(Audit *a, PGconn *conn, const AuditOptions *opts)
+{
+	Oracle	   *o = &a->oracles[ORACLE_SERVER_VIEW];
+	PGresult   *res;
+	char	   *query = NULL;
+	char	   *why = NULL;
+	bool		ssl;
+
+	res = query_view(conn, "SET search_path = pg_catalog; "
+					 "SELECT (SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
+					 "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
+					 "WHERE e.extname OPERATOR(pg_catalog.=) 'pg_tls_audit')", opts, &why);
+	if (res != NULL && !PQgetisnull(res, 0, 0))
+		query = ptp_psprintf("SELECT s.ssl, c.sha256_fingerprint FROM %s.tls_session() s "
+							 "LEFT JOIN %s.tls_server_certificate() c ON true",
+							 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 0));
+	PQclear(res);
+	res = why ? NULL : query_view(conn, query ? query :
+								  "SELECT ssl, NULL FROM pg_catalog.pg_stat_ssl "
+								  "WHERE pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()",
+								  opts, &why);
+	if (res == NULL)
+	{
+		a->server_view = ptp_psprintf("could not be read: %s", why);
+		o->detail = ptp_psprintf("the server's view could not be read: %s", why);
+		free(why);
+		free(query);
+		return;
+	}
+	ssl = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	if (ssl != (a->fingerprint != NULL))
+	{
+		o->applies = true;
+		o->verdict = PATH_INTERCEPTED;
+		o->detail = ptp_psprintf("the server says this session %s TLS, the client saw the opposite",
+								 ssl ? "uses" : "does not use");
+	}
+	else if (query == NULL)
+		o->detail = ptp_psprintf("pg_tls_audit is not installed in this database, and pg_stat_ssl "
+								 "(TLS %s) cannot show the server's certificate", ssl ? "on" : "off");
+	else if (a->fingerprint == NULL)
+		o->detail = ptp_strdup("no TLS on either side: no certificate to compare");
+	else if (PQgetisnull(res, 0, 1) || strcmp(PQgetvalue(res, 0, 1), a->fingerprint) != 0)
+	{
+		o->applies = true;
+		o->verdict = PATH_INTERCEPTED;
+		o->detail = ptp_psprintf("the server serves certificate %s, the client received %s",
+								 PQgetisnull(res, 0, 1) ? "(none)" : PQgetvalue(res, 0, 1), a->fingerprint);
+	}
+	else
+	{
+		o->applies = true;
+		o->verdict = PATH_CONFIRMED;
+		o->detail = ptp_strdup("tls_server_certificate() is the certificate the client received "
+							   "(a row inside the session: an active attacker could rewrite it)");
+	}
+	a->server_view = ptp_psprintf("%s: TLS %s", query ? "tls_session()" : "pg_stat_ssl", ssl ? "on" : "off");
+	PQclear(res);
+	free(query);
+}
+
+/*
+ * channel_binding
+ *		The strong oracle without an extension: one more connection, to the
+ *		address and port the direct one reached, with channel_binding=require.
+ *		Its success proves that the server's tls-server-end-point hash is
+ *		the hash of the certificate this client received; a failed check, or
+ *		the server's complaint that the client was told of no -PLUS, means a
+ *		middlebox re-terminated TLS.  -PLUS not offered over TLS is at best
+ *		unconfirmed: a PostgreSQL server always offers it there.
+ */
+static void
+channel_binding(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
+{
+	Oracle	   *o = &a->oracles[ORACLE_CHANNEL_BINDING];
+	int			md = NID_undef;
+	char		app[64];
+	const char *keys[] = {"host", "hostaddr", "port", "channel_binding", "application_name"};
+	const char *vals[] = {a->host, a->hostaddr, a->port, "require", app};
+	ConnectTrace trace;
+	PGconn	   *conn;
+	char	   *msg;
+
+	if (!OBJ_find_sigid_algs(X509_get_signature_nid(a->leaf), &md, NULL) || md == NID_undef)
+	{
+		o->applies = true;
+		o->detail = ptp_psprintf("the server's certificate is signed with %s, for which tls-server-end-point "
+								 "defines no hash: it cannot be bound",
+								 OBJ_nid2sn(X509_get_signature_nid(a->leaf)));
+		return;
+	}
+	snprintf(app, sizeof(app), "pg_tls_probe audit %d channel binding", index);
+	conn = connect_with(conninfo, keys, vals, lengthof(keys), opts, &trace);
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+	{
+		SSL		   *ssl = PQsslStruct(conn, "OpenSSL");
+		char	   *fp = ssl ? ptp_fingerprint(SSL_get0_peer_certificate(ssl)) : NULL;
+
+		if (fp != NULL && strcmp(fp, a->fingerprint) == 0)
+		{
+			o->applies = true;
+			o->verdict = PATH_CONFIRMED;
+			o->detail = ptp_strdup("the server's SCRAM proof covered the certificate the client received "
+								   "(tls-server-end-point)");
+		}
+		else
+		{
+			o->applies = true;
+			o->detail = ptp_strdup("the channel-binding connection received another certificate "
+								   "than the direct one");
+		}
+		free(fp);
+		PQfinish(conn);
+		return;
+	}
+	msg = connection_error(conn, &trace, opts);
+	if (strstr(msg, "SCRAM channel binding check failed") || strstr(msg, "SCRAM channel binding negotiation error"))
+	{
+		o->applies = true;
+		o->verdict = PATH_INTERCEPTED;
+		o->detail = ptp_psprintf("the server's tls-server-end-point does not match the certificate the client "
+								 "received: a middlebox re-terminated TLS (%s)", msg);
+	}
+	else if (strstr(msg, "did not offer an authentication method that supports channel binding"))
+	{
+		o->applies = true;
+		o->detail = ptp_strdup("SCRAM was offered without SCRAM-SHA-256-PLUS over TLS; a PostgreSQL server "
+							   "always offers it there, so a middlebox may have taken it away "
+							   "(or this is a pooler, not the server)");
+	}
+	else if (strstr(msg, "without channel binding") || strstr(msg, "not supported by server's authentication request"))
+		o->detail = ptp_strdup("the role does not authenticate with SCRAM (cert, trust, password, md5...): "
+							   "nothing to bind");
+	else
+	{
+		o->applies = true;
+		o->detail = ptp_psprintf("the channel-binding connection failed: %s", msg);
+	}
+	free(msg);
+	PQfinish(conn);
+}
+
+/* The strong oracle of a certificate the user gave out of band. */
+static void
+pinned(Audit *a, const AuditOptions *opts)
+{
+	Oracle	   *o = &a->oracles[ORACLE_PIN];
+
+	if (opts->pin == NULL)
+		o->detail = ptp_strdup("no --server-fingerprint or --server-cert given");
+	else if (a->fingerprint == NULL)
+		o->detail = ptp_strdup("the client received no certificate to compare");
+	else
+	{
+		o->applies = true;
+		o->verdict = strcmp(opts->pin, a->fingerprint) == 0 ? PATH_CONFIRMED : PATH_INTERCEPTED;
+		o->detail = o->verdict == PATH_CONFIRMED ?
+			ptp_strdup("the client received the pinned certificate") :
+			ptp_psprintf("the client received %s, not the pinned %s", a->fingerprint, opts->pin);
+	}
+}
+
+/*
+ * decide_path
+ *		Any oracle that saw interception decides (the strongest first);
+ *		else the strongest that confirmed; else unconfirmed.
+ */
+static void
+decide_path(Audit *a)
+{
+	a->path = PATH_UNCONFIRMED;
+	a->path_by = -1;
+	for (int want = PATH_INTERCEPTED; want >= PATH_CONFIRMED && a->path_by < 0; want--)
+		for (int i = 0; i < ORACLE_COUNT && a->path_by < 0; i++)
+			if (a->oracles[i].applies && a->oracles[i].verdict == (PathVerdict) want)
+			{
+				a->path = (PathVerdict) want;
+				a->path_by = i;
+			}
+}
+
+/*
+ * cannot_connect
+ *		Why the direct connection failed, when that is a finding about the
+ *		configuration (its TLS settings, or a detected interception) rather
+ *		than a reason the audit could not run: true with a->cannot_connect
+ *		set.  TLS failures happen while libpq negotiates SSL, or are named
+ *		so by libpq; "no encryption" is the server refusing a client that
+ *		would not use TLS.
+ */
+static bool
+cannot_connect(Audit *a, const ConnectTrace *trace, const char *msg)
+{
+	static const char *const tls_words[] = {
+		"SSL", "certificate", "does not match host name", "no encryption", "channel binding",
+		"sslrootcert", "private key", "could not find digest for NID", "signature algorithm",
+	};
+	Oracle	   *cb = &a->oracles[ORACLE_CHANNEL_BINDING];
+	bool		tls;
+
+	if (!trace->reached || trace->timed_out)
+		return false;
+	if (strstr(msg, "SCRAM channel binding check failed") || strstr(msg, "SCRAM channel binding negotiation error"))
+	{
+		cb->applies = true;
+		cb->verdict = PATH_INTERCEPTED;
+		cb->detail = ptp_psprintf("the server rejected the client's channel binding: a middlebox "
+								  "re-terminated TLS (%s)", msg);
+		a->cannot_connect = ptp_psprintf("intercepted: %s", msg);
+		return true;
+	}
+	if (strstr(msg, "no pg_hba.conf entry"))
+		tls = strstr(msg, "no encryption") != NULL;
+	else if (strstr(msg, "authentication failed") || strstr(msg, "no password supplied"))
+		tls = false;
+	else
+		tls = trace->stage == CONNECTION_SSL_STARTUP;
+	for (size_t i = 0; i < lengthof(tls_words) && !tls && !strstr(msg, "authentication failed"); i++)
+		tls = strstr(msg, tls_words[i]) != NULL;
+	if (tls)
+		a->cannot_connect = ptp_strdup(msg);
+	return tls;
 }
 
 /*
@@ -465,7 +764,7 @@ psql_attempt(const char *psql, const char *conninfo, const char *const *okeys,
  */
 static void
 run_attack(Audit *a, const AttackSpec *spec, AttackResult *r, const char *conninfo,
-		   const char *password, const AuditOptions *opts, X509_STORE *store, int libpq, int index)
+		   const AuditOptions *opts, X509_STORE *store, int libpq, int index)
 {
 	ProxyOptions po = {0};
 	Proxy	   *proxy = NULL;
@@ -474,19 +773,18 @@ run_attack(Audit *a, const AttackSpec *spec, AttackResult *r, const char *connin
 	EVP_PKEY   *key = NULL;
 	int			port = 0;
 	char		port_text[16],
-				timeout[16],
 				app[64];
 	const char *keys[6];
 	const char *vals[6];
 	int			n = 0;
 	PGconn	   *conn;
+	ConnectTrace trace;
 
 	if (spec->min_libpq > libpq)
 	{
 		r->skipped = ptp_psprintf("needs libpq %d (this is libpq %d)", spec->min_libpq, libpq);
 		return;
 	}
-	snprintf(timeout, sizeof(timeout), "%d", opts->timeout);
 	snprintf(app, sizeof(app), "pg_tls_probe audit %d", index);
 	if (spec->kind != ATTACK_NONE)
 	{
@@ -520,10 +818,7 @@ run_attack(Audit *a, const AttackSpec *spec, AttackResult *r, const char *connin
 		keys[n] = "hostaddr", vals[n++] = a->hostaddr;
 		keys[n] = "port", vals[n++] = a->port;
 	}
-	if (password != NULL && password[0] != '\0')
-		keys[n] = "password", vals[n++] = password;
 	keys[n] = "application_name", vals[n++] = app;
-	keys[n] = "connect_timeout", vals[n++] = timeout;
 
 	if (opts->psql != NULL)
 	{
@@ -542,7 +837,7 @@ run_attack(Audit *a, const AttackSpec *spec, AttackResult *r, const char *connin
 		r->detail = ptp_strdup("made by psql (not classified)");
 		goto done;
 	}
-	conn = connect_with(conninfo, keys, vals, n);
+	conn = connect_with(conninfo, keys, vals, n, opts, &trace);
 	r->ran = true;
 	if (PQstatus(conn) != CONNECTION_OK)
 		r->outcome = OUTCOME_REFUSED;
@@ -562,13 +857,14 @@ run_attack(Audit *a, const AttackSpec *spec, AttackResult *r, const char *connin
 	else
 	{
 		r->accepted = r->outcome != OUTCOME_REFUSED;
-		r->detail = ptp_strdup(r->accepted ?
-							   "libpq accepted the server's certificate for a name it does not carry" :
-							   "the other name was refused");
+		r->detail = ptp_strdup(r->outcome == OUTCOME_REFUSED ? "the other name was refused" :
+							   r->outcome == OUTCOME_PLAINTEXT ?
+							   "libpq connected under another name in plaintext: no certificate was checked" :
+							   "libpq accepted the server's certificate for a name it does not carry");
 	}
 	if (r->outcome == OUTCOME_REFUSED)
 	{
-		char	   *msg = scrub(a, PQerrorMessage(conn));
+		char	   *msg = connection_error(conn, &trace, opts);
 		char	   *d = ptp_psprintf("%s; libpq said: %s", r->detail, msg);
 
 		free(r->detail);
@@ -610,6 +906,56 @@ placeholder_victim(const char *host)
 }
 
 /*
+ * judge
+ *		The overall verdict and the sentence that names what failed.
+ */
+static void
+judge(Audit *a)
+{
+	PQExpBufferData why;
+	PQExpBufferData accepted;
+
+	initPQExpBuffer(&why);
+	initPQExpBuffer(&accepted);
+	if (a->cannot_connect != NULL)
+	{
+		/* an interception, named below, is why it could not connect */
+		if (a->path != PATH_INTERCEPTED)
+			appendPQExpBufferStr(&why, "the configuration cannot connect (see the direct connection)");
+	}
+	else if (a->direct != OUTCOME_TLS_VERIFIED)
+		appendPQExpBuffer(&why, "the direct connection is %s, not tls-verified", outcome_names[a->direct]);
+	if (a->path == PATH_INTERCEPTED)
+		appendPQExpBuffer(&why, "%sthe path is intercepted (by %s)", why.len ? "; " : "",
+						  oracle_info[a->path_by].label);
+	for (size_t i = 0; i < lengthof(attacks); i++)
+		if (a->results[i].ran && a->results[i].accepted)
+			appendPQExpBuffer(&accepted, "%s%s", accepted.len ? ", " : "", attacks[i].name);
+	if (accepted.len)
+		appendPQExpBuffer(&why, "%sattacks accepted: %s", why.len ? "; " : "", accepted.data);
+
+	if (why.len)
+	{
+		a->verdict = VERDICT_FAIL;
+		a->verdict_text = ptp_strdup(why.data);
+	}
+	else if (a->path != PATH_CONFIRMED)
+	{
+		a->verdict = VERDICT_UNCONFIRMED;
+		a->verdict_text = ptp_strdup("tls-verified and every attack refused, but nothing confirmed that "
+									 "the certificate the client received is the one the server serves");
+	}
+	else
+	{
+		a->verdict = VERDICT_PASS;
+		a->verdict_text = ptp_psprintf("tls-verified, the path confirmed by %s (%s), every attack refused",
+									   oracle_info[a->path_by].label, oracle_info[a->path_by].strength);
+	}
+	termPQExpBuffer(&why);
+	termPQExpBuffer(&accepted);
+}
+
+/*
  * audit_one
  *		Audits one connection string into a.
  */
@@ -621,15 +967,14 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 	PQconninfoOption *effective = NULL;
 	X509_STORE *store = NULL;
 	PGconn	   *conn = NULL;
-	char		timeout[16];
+	ConnectTrace trace;
 	char		app[64];
-	const char *keys[2];
-	const char *vals[2];
-	char	   *password = NULL;
-	char	   *client_fp = NULL;
+	const char *keys[1];
+	const char *vals[1];
 
 	initPQExpBuffer(&a->notes);
 	initPQExpBuffer(&a->chain);
+	a->path_by = -1;
 	if (!describe_conninfo(a, conninfo, &parsed))
 	{
 		a->could_not_run = true;
@@ -637,53 +982,77 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 	}
 
 	explain_limits(a, parsed, libpq);
-	snprintf(timeout, sizeof(timeout), "%d", opts->timeout);
 	snprintf(app, sizeof(app), "pg_tls_probe audit %d", index);
 	keys[0] = "application_name", vals[0] = app;
-	keys[1] = "connect_timeout", vals[1] = option(parsed, "connect_timeout") ? option(parsed, "connect_timeout") : timeout;
-	conn = connect_with(conninfo, keys, vals, 2);
-	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+	conn = connect_with(conninfo, keys, vals, 1, opts, &trace);
+	if (conn == NULL)
 	{
-		char	   *msg = scrub(a, conn ? PQerrorMessage(conn) : "out of memory");
-
 		a->could_not_run = true;
-		a->error = ptp_psprintf("could not connect directly: %s", msg);
-		free(msg);
+		a->error = ptp_strdup("out of memory");
 		goto done;
 	}
 	effective = PQconninfo(conn);
-	password = PQpass(conn) ? ptp_strdup(PQpass(conn)) : NULL;
-	add_secret(a, password);
-	add_secret(a, option(effective, "sslpassword"));
-	a->host = ptp_strdup(PQhost(conn));
-	a->hostaddr = ptp_strdup(PQhostaddr(conn) ? PQhostaddr(conn) : "");
-	a->port = ptp_strdup(PQport(conn));
+	ptp_secret_add(option(effective, "sslpassword"));
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		char	   *msg = connection_error(conn, &trace, opts);
 
-	if (!PQsslInUse(conn))
-		a->direct = OUTCOME_PLAINTEXT;
+		if (!trace.started)
+			a->error = ptp_psprintf("invalid connection string: %s", msg);
+		else if (!cannot_connect(a, &trace, msg))
+			a->error = ptp_psprintf("could not connect directly: %s", msg);
+		free(msg);
+		if (a->error != NULL)
+		{
+			a->could_not_run = true;
+			goto done;
+		}
+		a->direct = OUTCOME_REFUSED;
+		a->host = ptp_strdup(trace.host);
+		a->hostaddr = ptp_strdup(trace.hostaddr);
+		a->port = ptp_strdup(trace.port);
+		store = trust_store(effective, libpq);
+	}
 	else
 	{
-		SSL		   *ssl = PQsslStruct(conn, "OpenSSL");
+		a->host = ptp_strdup(PQhost(conn));
+		a->hostaddr = ptp_strdup(PQhostaddr(conn) ? PQhostaddr(conn) : "");
+		a->port = ptp_strdup(PQport(conn));
+		if (!PQsslInUse(conn))
+			a->direct = OUTCOME_PLAINTEXT;
+		else
+		{
+			SSL		   *ssl = PQsslStruct(conn, "OpenSSL");
 
-		store = trust_store(effective);
-		a->protocol = ptp_strdup(PQsslAttribute(conn, "protocol"));
-		a->cipher = ptp_strdup(PQsslAttribute(conn, "cipher"));
-		a->direct = ptp_classify_tls(ssl, store, a->host);
-		a->leaf = X509_dup(SSL_get0_peer_certificate(ssl));
-		client_fp = ptp_fingerprint(a->leaf);
-		describe_chain(a, ssl);
+			store = trust_store(effective, libpq);
+			a->protocol = ptp_strdup(PQsslAttribute(conn, "protocol"));
+			a->cipher = ptp_strdup(PQsslAttribute(conn, "cipher"));
+			a->direct = ptp_classify_tls(ssl, store, a->host);
+			a->leaf = X509_dup(SSL_get0_peer_certificate(ssl));
+			a->fingerprint = ptp_fingerprint(a->leaf);
+			describe_chain(a, ssl);
+		}
+		server_view(a, conn, opts);
+		PQfinish(conn);
+		conn = NULL;
+		pinned(a, opts);
+		if (a->leaf != NULL)
+			channel_binding(a, conninfo, opts, index);
+		else
+			a->oracles[ORACLE_CHANNEL_BINDING].detail = ptp_strdup("no TLS: nothing to bind");
 	}
-	server_view(a, conn, client_fp);
-	PQfinish(conn);
-	conn = NULL;
+	for (int i = 0; i < ORACLE_COUNT; i++)
+		if (a->oracles[i].detail == NULL)
+			a->oracles[i].detail = ptp_strdup("the direct connection failed");
+	decide_path(a);
 
 	if (a->host[0] == '/' || a->hostaddr[0] == '\0')
-		appendPQExpBufferStr(&a->notes, "the connection uses a Unix socket: there is no network to attack; ");
+		add_note(a, "the connection uses a Unix socket: there is no network to attack");
 	else
 	{
 		for (size_t i = 0; i < lengthof(attacks); i++)
 		{
-			/* forgeries copy the server's certificate, or the host name without TLS */
+			/* forgeries copy the server's certificate, or the host name without one */
 			if (attacks[i].forgery != NULL && a->leaf == NULL)
 				a->leaf = placeholder_victim(a->host);
 			if (attacks[i].forgery != NULL && a->leaf == NULL)
@@ -691,14 +1060,10 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 				a->results[i].skipped = ptp_strdup("could not mint a forged certificate");
 				continue;
 			}
-			run_attack(a, &attacks[i], &a->results[i], conninfo, password, opts, store, libpq, index * 100 + (int) i);
+			run_attack(a, &attacks[i], &a->results[i], conninfo, opts, store, libpq, index * 100 + (int) i);
 		}
 	}
-
-	a->pass = a->direct == OUTCOME_TLS_VERIFIED && !a->intercepted;
-	for (size_t i = 0; i < lengthof(attacks); i++)
-		if (a->results[i].ran && a->results[i].accepted)
-			a->pass = false;
+	judge(a);
 
 done:
 	if (conn)
@@ -706,104 +1071,165 @@ done:
 	PQconninfoFree(parsed);
 	PQconninfoFree(effective);
 	X509_STORE_free(store);
-	if (password)
-	{
-		explicit_bzero(password, strlen(password));
-		free(password);
-	}
-	free(client_fp);
 }
+
+/* Prints one line of the report, redacted. */
+static void
+emit(FILE *out, const char *fmt,...) pg_attribute_printf(2, 3);
+
+static void
+emit(FILE *out, const char *fmt,...)
+{
+	va_list		args;
+	char	   *line;
+	char	   *redacted;
+	int			len;
+
+	va_start(args, fmt);
+	len = vsnprintf(NULL, 0, fmt, args);
+	va_end(args);
+	line = ptp_malloc0(len + 1);
+	va_start(args, fmt);
+	vsnprintf(line, len + 1, fmt, args);
+	va_end(args);
+	redacted = ptp_redact(line);
+	fprintf(out, "%s\n", redacted);
+	free(redacted);
+	free(line);
+}
+
+/* A JSON string member, redacted: ", "name": value". */
+static void
+json_member(FILE *out, const char *name, const char *value)
+{
+	char	   *redacted = value ? ptp_redact(value) : NULL;
+
+	fprintf(out, ", \"%s\": ", name);
+	ptp_json_string(out, redacted);
+	free(redacted);
+}
+
+static const char *const verdict_names[] = {"PASS", "FAIL", "UNCONFIRMED"};
+static const char *const path_marks[] = {"----", "pass", "FAIL"};
+
+#define PATH_HINT "confirm the path with SCRAM channel binding (a role that authenticates with " \
+	"scram-sha-256), a pinned certificate (--server-fingerprint SHA256 or --server-cert FILE), " \
+	"or pg_tls_audit installed in the target database"
 
 static void
 print_text(FILE *out, const Audit *a)
 {
-	fprintf(out, "audit of: %s\n", a->display ? a->display : "(unparsable connection string)");
+	emit(out, "audit of: %s", a->display ? a->display : "(a connection string that does not parse)");
 	if (a->notes.len)
-		fprintf(out, "  notes: %s\n", a->notes.data);
+		emit(out, "  notes: %s", a->notes.data);
 	if (a->error)
 	{
-		fprintf(out, "  could not run: %s\n", a->error);
+		emit(out, "  could not run: %s", a->error);
 		return;
 	}
-	fprintf(out, "  direct connection to %s (%s) port %s: %s", a->host, a->hostaddr, a->port,
-			outcome_names[a->direct]);
-	if (a->protocol)
-		fprintf(out, ", %s %s", a->protocol, a->cipher);
-	fputc('\n', out);
+	emit(out, "  direct connection to %s (%s) port %s: %s%s%s%s%s%s", a->host, a->hostaddr, a->port,
+		 outcome_names[a->direct], a->protocol ? ", " : "", a->protocol ? a->protocol : "",
+		 a->cipher ? " " : "", a->cipher ? a->cipher : "",
+		 a->cannot_connect ? (a->path == PATH_INTERCEPTED ? "" : ": the configuration cannot connect: ") : "");
+	if (a->cannot_connect)
+		emit(out, "    %s", a->cannot_connect);
 	if (a->chain.len)
 	{
-		fprintf(out, "  certificate chain:\n");
+		emit(out, "  certificate chain:");
 		for (const char *line = a->chain.data; *line;)
 		{
 			const char *end = strchr(line, '\n');
 
-			fprintf(out, "    %.*s\n", (int) (end ? end - line : (long) strlen(line)), line);
+			emit(out, "    %.*s", (int) (end ? end - line : (long) strlen(line)), line);
 			line = end ? end + 1 : line + strlen(line);
 		}
 	}
-	fprintf(out, "  server's view: %s\n", a->server_view ? a->server_view : "(none)");
-	fprintf(out, "  attacks:\n");
+	if (a->server_view)
+		emit(out, "  server's view: %s", a->server_view);
+	if (a->path_by >= 0)
+		emit(out, "  path: %s  %s by %s (%s)", path_marks[a->path], path_names[a->path],
+			 oracle_info[a->path_by].label, oracle_info[a->path_by].strength);
+	else
+		emit(out, "  path: %s  unconfirmed: no oracle could confirm it", path_marks[a->path]);
+	for (int i = 0; i < ORACLE_COUNT; i++)
+		emit(out, "    %-34s %s: %s", oracle_info[i].label,
+			 a->oracles[i].applies ? path_names[a->oracles[i].verdict] : "n/a", a->oracles[i].detail);
+	emit(out, "  attacks:");
 	for (size_t i = 0; i < lengthof(attacks); i++)
 	{
 		const AttackResult *r = &a->results[i];
 
 		if (r->skipped)
-			fprintf(out, "    %-20s n/a   %s\n", attacks[i].name, r->skipped);
+			emit(out, "    %-20s n/a   %s", attacks[i].name, r->skipped);
 		else if (r->ran)
-			fprintf(out, "    %-20s %s  %s: %s\n", attacks[i].name, r->accepted ? "FAIL" : "pass",
-					outcome_names[r->outcome], r->detail);
+			emit(out, "    %-20s %s  %s: %s", attacks[i].name, r->accepted ? "FAIL" : "pass",
+				 outcome_names[r->outcome], r->detail);
 	}
-	fprintf(out, "  verdict: %s\n", a->pass ? "PASS: the direct connection is tls-verified and every attack was refused" :
-			"FAIL: see the lines marked FAIL above, the direct connection's class and the server's view");
+	emit(out, "  verdict: %s: %s", verdict_names[a->verdict], a->verdict_text);
+	if (a->verdict == VERDICT_UNCONFIRMED)
+		emit(out, "  hint: %s", PATH_HINT);
 }
 
 static void
 print_json(FILE *out, const Audit *a)
 {
+	char	   *display = a->display ? ptp_redact(a->display) : NULL;
+
 	fputs("{\"connection\": ", out);
-	ptp_json_string(out, a->display);
-	fputs(", \"error\": ", out);
-	ptp_json_string(out, a->error);
-	fputs(", \"notes\": ", out);
-	ptp_json_string(out, a->notes.len ? a->notes.data : NULL);
+	ptp_json_string(out, display);
+	free(display);
+	json_member(out, "error", a->error);
+	json_member(out, "notes", a->notes.len ? a->notes.data : NULL);
 	if (!a->could_not_run)
 	{
-		fputs(", \"host\": ", out);
-		ptp_json_string(out, a->host);
-		fputs(", \"hostaddr\": ", out);
-		ptp_json_string(out, a->hostaddr);
-		fputs(", \"port\": ", out);
-		ptp_json_string(out, a->port);
-		fprintf(out, ", \"direct\": \"%s\", \"protocol\": ", outcome_names[a->direct]);
-		ptp_json_string(out, a->protocol);
-		fputs(", \"cipher\": ", out);
-		ptp_json_string(out, a->cipher);
-		fputs(", \"chain\": ", out);
-		ptp_json_string(out, a->chain.len ? a->chain.data : NULL);
-		fputs(", \"server_view\": ", out);
-		ptp_json_string(out, a->server_view);
-		fprintf(out, ", \"interception\": %s, \"attacks\": [", a->intercepted ? "true" : "false");
+		json_member(out, "host", a->host);
+		json_member(out, "hostaddr", a->hostaddr);
+		json_member(out, "port", a->port);
+		fprintf(out, ", \"direct\": \"%s\"", outcome_names[a->direct]);
+		json_member(out, "cannot_connect", a->cannot_connect);
+		json_member(out, "protocol", a->protocol);
+		json_member(out, "cipher", a->cipher);
+		json_member(out, "chain", a->chain.len ? a->chain.data : NULL);
+		json_member(out, "server_view", a->server_view);
+		fprintf(out, ", \"path\": \"%s\", \"by\": ", path_names[a->path]);
+		ptp_json_string(out, a->path_by >= 0 ? oracle_info[a->path_by].id : NULL);
+		fputs(", \"strength\": ", out);
+		ptp_json_string(out, a->path_by >= 0 ? oracle_info[a->path_by].strength : NULL);
+		fputs(", \"oracles\": {", out);
+		for (int i = 0; i < ORACLE_COUNT; i++)
+		{
+			char	   *detail = ptp_redact(a->oracles[i].detail);
+
+			fprintf(out, "%s\"%s\": {\"result\": \"%s\", \"detail\": ", i ? ", " : "", oracle_info[i].id,
+					a->oracles[i].applies ? path_names[a->oracles[i].verdict] : "n/a");
+			ptp_json_string(out, detail);
+			fputc('}', out);
+			free(detail);
+		}
+		fprintf(out, "}, \"interception\": %s, \"attacks\": [", a->path == PATH_INTERCEPTED ? "true" : "false");
 		for (size_t i = 0; i < lengthof(attacks); i++)
 		{
 			const AttackResult *r = &a->results[i];
 
-			fprintf(out, "%s{\"attack\": \"%s\", ", i ? ", " : "", attacks[i].name);
+			fprintf(out, "%s{\"attack\": \"%s\"", i ? ", " : "", attacks[i].name);
 			if (r->skipped || !r->ran)
 			{
-				fputs("\"ran\": false, \"why\": ", out);
-				ptp_json_string(out, r->skipped);
+				fputs(", \"ran\": false", out);
+				json_member(out, "why", r->skipped);
 			}
 			else
 			{
-				fprintf(out, "\"ran\": true, \"observed\": \"%s\", \"accepted\": %s, \"detail\": ",
+				fprintf(out, ", \"ran\": true, \"observed\": \"%s\", \"accepted\": %s",
 						outcome_names[r->outcome], r->accepted ? "true" : "false");
-				ptp_json_string(out, r->detail);
+				json_member(out, "detail", r->detail);
 			}
 			fputc('}', out);
 		}
 		fputc(']', out);
+		json_member(out, "why", a->verdict_text);
 	}
-	fprintf(out, ", \"verdict\": \"%s\"}\n", a->could_not_run ? "could not run" : a->pass ? "pass" : "fail");
+	fprintf(out, ", \"verdict\": \"%s\"}\n", a->could_not_run ? "could not run" :
+			a->verdict == VERDICT_PASS ? "pass" : a->verdict == VERDICT_FAIL ? "fail" : "unconfirmed");
 }
 
 typedef struct FleetQueue
@@ -837,24 +1263,71 @@ fleet_worker(void *arg)
 static void
 audit_usage(void)
 {
-	printf("Audit a connection string against its real server: connect directly, then through\n");
-	printf("attacker proxies (strip, forged certificates, injected bytes, an error before TLS,\n");
-	printf("direct TLS) and under another host name; one verdict per attack.\n\n");
+	printf("Audit a connection string against its real server: connect directly, confirm the\n");
+	printf("path to the server, then connect through attacker proxies (strip, forged\n");
+	printf("certificates, injected bytes, an error before TLS, direct TLS) and under another\n");
+	printf("host name; one verdict per attack.\n\n");
 	printf("Usage:\n  %s audit [OPTION]... CONNINFO\n  %s audit [OPTION]... --fleet FILE\n\n",
 		   PTP_PROGNAME, PTP_PROGNAME);
 	printf("CONNINFO is a keyword=value string or a postgresql:// URI, as libpq takes it; PG*\n");
 	printf("variables, service files and .pgpass apply as they would for the client.\n\n");
 	printf("Options:\n");
-	printf("  --format table|json  output format (default: table)\n");
-	printf("  --fleet FILE         audit every connection string in FILE (one per line;\n");
-	printf("                       blank lines and lines starting with # are skipped)\n");
-	printf("  --jobs N             fleet audits run at once (default: number of CPUs)\n");
-	printf("  --timeout SECS       per-connection timeout (default %d)\n", DEFAULT_TIMEOUT);
-	printf("  --engine libpq|psql  psql: make the attacks' connections with psql processes\n");
-	printf("                       (the benchmark's reference; verdicts are not classified)\n");
-	printf("  -h, --help           show this help, then exit\n\n");
-	printf("Exit status: 0 the direct connection is tls-verified and every attack was refused,\n");
-	printf("1 otherwise, 2 could not run.  Passwords never appear in the output.\n");
+	printf("  --format table|json        output format (default: table)\n");
+	printf("  --fleet FILE               audit every connection string in FILE (one per line;\n");
+	printf("                             blank lines and lines starting with # are skipped)\n");
+	printf("  --jobs N                   fleet audits run at once (default: number of CPUs)\n");
+	printf("  --timeout SECS             hard deadline of every connection and query, whatever\n");
+	printf("                             the string's connect_timeout says (default %d)\n", DEFAULT_TIMEOUT);
+	printf("  --server-fingerprint SHA256  the server certificate's SHA-256 fingerprint, as\n");
+	printf("                             \"openssl x509 -fingerprint -sha256\" prints it\n");
+	printf("  --server-cert FILE         the server's certificate (PEM), given out of band\n");
+	printf("  --engine libpq|psql        psql: make the attacks' connections with psql processes\n");
+	printf("                             (the benchmark's reference; verdicts are not classified)\n");
+	printf("  -h, --help                 show this help, then exit\n\n");
+	printf("The path: the certificate the client received must be the one the server serves.\n");
+	printf("It is confirmed, or found intercepted, by SCRAM channel binding (one extra\n");
+	printf("connection with channel_binding=require; strong), a pinned certificate (strong),\n");
+	printf("or the server's own view through pg_tls_audit in the target database (weak: it\n");
+	printf("travels inside the session).  When none applies it is unconfirmed.\n\n");
+	printf("Verdicts and exit status:\n");
+	printf("  0  PASS         the direct connection is tls-verified, its path confirmed, and\n");
+	printf("                  every attack was refused\n");
+	printf("  1  FAIL         anything else: a weaker class, an intercepted path, an accepted\n");
+	printf("                  attack, or a configuration whose TLS settings stop it connecting\n");
+	printf("  1  UNCONFIRMED  all of PASS but the path, which nothing could confirm\n");
+	printf("  2  could not run: the server cannot be reached, the string does not parse, or\n");
+	printf("                  authentication failed with the string's own credentials\n");
+	printf("Passwords never appear in the output.\n");
+}
+
+/*
+ * normalize_fingerprint
+ *		A SHA-256 fingerprint as AB:CD:... (malloc'd) from what openssl
+ *		prints ("sha256 Fingerprint=ab:cd:..."), with or without colons;
+ *		NULL when it is not one.
+ */
+static char *
+normalize_fingerprint(const char *text)
+{
+	const char *eq = strchr(text, '=');
+	char		hex[65];
+	int			n = 0;
+	char	   *out;
+
+	for (const char *p = eq ? eq + 1 : text; *p; p++)
+	{
+		if (*p == ':' || *p == ' ' || *p == '\n')
+			continue;
+		if (!isxdigit((unsigned char) *p) || n == 64)
+			return NULL;
+		hex[n++] = (char) toupper((unsigned char) *p);
+	}
+	if (n != 64)
+		return NULL;
+	out = ptp_malloc0(32 * 3);
+	for (int i = 0; i < 32; i++)
+		snprintf(out + i * 3, 4, i < 31 ? "%c%c:" : "%c%c", hex[2 * i], hex[2 * i + 1]);
+	return out;
 }
 
 /*
@@ -915,9 +1388,11 @@ ptp_audit_main(int argc, char **argv)
 		{"jobs", required_argument, NULL, 3},
 		{"timeout", required_argument, NULL, 4},
 		{"engine", required_argument, NULL, 5},
+		{"server-fingerprint", required_argument, NULL, 6},
+		{"server-cert", required_argument, NULL, 7},
 		{NULL, 0, NULL, 0}
 	};
-	AuditOptions opts = {false, DEFAULT_TIMEOUT, 0, NULL, NULL};
+	AuditOptions opts = {false, DEFAULT_TIMEOUT, 0, NULL, NULL, NULL};
 	char	   *psql = NULL;
 	long		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	char	  **lines;
@@ -925,6 +1400,7 @@ ptp_audit_main(int argc, char **argv)
 	Audit	   *audits;
 	int			c;
 	int			failed = 0,
+				unconfirmed = 0,
 				broken = 0;
 
 	opts.jobs = cpus > 0 ? (int) Min(cpus, 32) : 2;
@@ -963,6 +1439,18 @@ ptp_audit_main(int argc, char **argv)
 				}
 				else if (strcmp(optarg, "libpq") != 0)
 					return ptp_usage_error("audit", "invalid --engine \"%s\" (libpq or psql)", optarg);
+				break;
+			case 6:
+			case 7:
+				if (opts.pin != NULL)
+					return ptp_usage_error("audit", "give one --server-fingerprint or --server-cert");
+				opts.pin = c == 6 ? normalize_fingerprint(optarg) : ptp_file_fingerprint(optarg);
+				if (opts.pin == NULL && c == 6)
+					return ptp_usage_error("audit", "invalid --server-fingerprint \"%s\" (a SHA-256 "
+										   "fingerprint: 32 hexadecimal bytes)", optarg);
+				if (opts.pin == NULL)
+					return ptp_usage_error("audit", "could not read a certificate from --server-cert \"%s\"",
+										   optarg);
 				break;
 			case ':':
 				return ptp_usage_error("audit", "option \"%s\" requires an argument", argv[optind - 1]);
@@ -1020,13 +1508,14 @@ ptp_audit_main(int argc, char **argv)
 		else if (opts.fleet == NULL)
 			print_text(stdout, a);
 		broken += a->could_not_run;
-		failed += !a->could_not_run && !a->pass;
+		failed += !a->could_not_run && a->verdict == VERDICT_FAIL;
+		unconfirmed += !a->could_not_run && a->verdict == VERDICT_UNCONFIRMED;
 	}
 	if (opts.json && n > 1)
 		fputs("]\n", stdout);
 	if (!opts.json && opts.fleet != NULL)
 	{
-		printf("%-6s %-18s %-8s %s\n", "#", "direct", "attacks", "connection (verdict)");
+		emit(stdout, "%-6s %-18s %-11s %-8s %s", "#", "direct", "path", "attacks", "connection (verdict)");
 		for (int i = 0; i < n; i++)
 		{
 			Audit	   *a = &audits[i];
@@ -1036,17 +1525,18 @@ ptp_audit_main(int argc, char **argv)
 			for (size_t k = 0; k < lengthof(attacks); k++)
 				accepted += a->results[k].ran && a->results[k].accepted;
 			count = ptp_psprintf("%d/%d", accepted, (int) lengthof(attacks));
-
-			printf("%-6d %-18s %-8s %s (%s)\n", i + 1,
-				   a->could_not_run ? "-" : outcome_names[a->direct],
-				   a->could_not_run ? "-" : count,
-				   a->display ? a->display : "(unparsable)",
-				   a->could_not_run ? a->error : a->pass ? "pass" : "FAIL");
+			emit(stdout, "%-6d %-18s %-11s %-8s %s (%s)", i + 1,
+				 a->could_not_run ? "-" : outcome_names[a->direct],
+				 a->could_not_run ? "-" : path_names[a->path],
+				 a->could_not_run ? "-" : count,
+				 a->display ? a->display : "(a connection string that does not parse)",
+				 a->could_not_run ? a->error : verdict_names[a->verdict]);
 			free(count);
 		}
-		printf("fleet: %d audited, %d pass, %d fail, %d could not run\n", n - broken, n - broken - failed, failed, broken);
+		emit(stdout, "fleet: %d audited, %d pass, %d fail, %d unconfirmed, %d could not run",
+			 n - broken, n - broken - failed - unconfirmed, failed, unconfirmed, broken);
 	}
 	if (n == 1 && broken == 1)
-		fprintf(stderr, "%s: %s\n", PTP_PROGNAME, audits[0].error ? audits[0].error : "could not run");
-	return failed > 0 ? PTP_EXIT_DEVIATION : broken > 0 ? PTP_EXIT_ERROR : PTP_EXIT_OK;
+		emit(stderr, "%s: %s", PTP_PROGNAME, audits[0].error ? audits[0].error : "could not run");
+	return failed + unconfirmed > 0 ? PTP_EXIT_DEVIATION : broken > 0 ? PTP_EXIT_ERROR : PTP_EXIT_OK;
 }

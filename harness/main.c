@@ -16,6 +16,7 @@
 #include <openssl/err.h>
 
 #include "pg_tls_probe.h"
+#include "proxy.h"
 
 typedef struct PtpSubcommand
 {
@@ -29,6 +30,7 @@ static const PtpSubcommand subcommands[] = {
 	{"cluster", ptp_cluster_main, "start or stop a throwaway TLS PostgreSQL cluster"},
 	{"matrix", ptp_matrix_main, "every sslmode against every kind of server certificate"},
 	{"audit", ptp_audit_main, "a connection string against its real server and every attack"},
+	{"proxy", ptp_proxy_main, "an attacker proxy in front of a server, for tests (intercept)"},
 	{"drivers", ptp_drivers_main, "each client's recommended TLS setting against bad servers and attackers"},
 };
 
@@ -152,6 +154,7 @@ int
 ptp_report_failure(void)
 {
 	size_t		len;
+	char	   *redacted;
 
 	if (failure[0] == '\0')
 		strlcpy(failure, "failed for an unknown reason", sizeof(failure));
@@ -164,7 +167,9 @@ ptp_report_failure(void)
 	while (len > 0 && failure[len - 1] == ' ')
 		failure[--len] = '\0';
 
-	fprintf(stderr, "%s: %s\n", PTP_PROGNAME, failure);
+	redacted = ptp_redact(failure);
+	fprintf(stderr, "%s: %s\n", PTP_PROGNAME, redacted);
+	free(redacted);
 	return PTP_EXIT_ERROR;
 }
 
@@ -177,17 +182,20 @@ ptp_usage_error(const char *subcommand, const char *fmt,...)
 {
 	va_list		args;
 	char		message[512];
+	char	   *redacted;
 
 	va_start(args, fmt);
 	vsnprintf(message, sizeof(message), fmt, args);
 	va_end(args);
 
+	redacted = ptp_redact(message);
 	if (subcommand != NULL)
 		fprintf(stderr, "%s: %s (try \"%s %s --help\")\n",
-				PTP_PROGNAME, message, PTP_PROGNAME, subcommand);
+				PTP_PROGNAME, redacted, PTP_PROGNAME, subcommand);
 	else
 		fprintf(stderr, "%s: %s (try \"%s --help\")\n",
-				PTP_PROGNAME, message, PTP_PROGNAME);
+				PTP_PROGNAME, redacted, PTP_PROGNAME);
+	free(redacted);
 	return PTP_EXIT_ERROR;
 }
 

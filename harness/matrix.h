@@ -210,6 +210,27 @@ extern Outcome ptp_classify_tls(SSL *ssl, struct x509_store_st *store, const cha
 extern void ptp_attempt(const AttemptContext *ctx, Case *c);
 extern char *ptp_find_psql(const char *pg_config);
 extern void ptp_quiet_notices(PGconn *conn);
+
+/*
+ * What a bounded connection (ptp_connect_bounded) went through: the last
+ * server it reached over the network, how far it got there, and whether it
+ * ran out of time.
+ */
+typedef struct ConnectTrace
+{
+	bool		started;		/* libpq accepted the options */
+	bool		reached;		/* a server answered the TCP connection */
+	char		host[256];
+	char		hostaddr[64];
+	char		port[16];
+	ConnStatusType stage;		/* the last step before it ended */
+	bool		timed_out;
+} ConnectTrace;
+
+extern PGconn *ptp_connect_bounded(const char *const *keys, const char *const *vals,
+								   int expand_dbname, int timeout_ms, ConnectTrace *trace);
+extern PGresult *ptp_exec_bounded(PGconn *conn, const char *query, int timeout_ms,
+								  bool *timed_out);
 extern bool ptp_run_psql(const char *psql, const char *const *keys, const char *const *vals,
 						 const char *query);
 

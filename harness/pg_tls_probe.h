@@ -82,6 +82,12 @@ extern char *ptp_strdup(const char *s);
 extern char *ptp_psprintf(const char *fmt,...) pg_attribute_printf(1, 2);
 extern void *ptp_malloc0(size_t size);
 
+/* redact.c: the one redactor of everything the program prints */
+extern void ptp_secret_add(const char *secret);
+extern void ptp_secrets_guess(const char *raw_conninfo);
+extern char *ptp_redact(const char *text);
+extern char *ptp_redact_parse_error(const char *libpq_message);
+
 /* pki.c: the certificate factory */
 
 typedef enum PtpKeyType

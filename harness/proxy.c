@@ -9,7 +9,10 @@
  * on a certificate it was given (self-signed, from an attacker CA, a valid
  * one for another name); inject answers S followed by plaintext bytes;
  * error answers with an ErrorResponse; direct completes a TLS handshake
- * that the client starts without asking.  Towards the upstream the proxy
+ * that the client starts without asking.  Given a certificate from a CA the
+ * client trusts, forge is a TLS-terminating interceptor ("pg_tls_probe
+ * proxy intercept", for tests of the audit), which may also take
+ * SCRAM-SHA-256-PLUS out of the mechanisms offered.  Towards the upstream the proxy
  * always speaks what it accepts (TLS when offered), so a client that falls
  * for the trick gets a working session and no attack can pass merely
  * because the upstream refused the relayed one.
@@ -29,16 +32,19 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 
 #include "pg_tls_probe.h"
 #include "proxy.h"
@@ -318,7 +324,9 @@ track(Conn *c, Tracker *t, const unsigned char *buf, int n, bool from_server)
  * is over, to take SCRAM-SHA-256-PLUS out of the mechanisms offered: the
  * upstream offers it because its side is TLS, and a libpq that sees it on a
  * connection without TLS gives up.  A real attacker does the same, so the
- * client that accepted the strip gets a working session.
+ * client that accepted the strip gets a working session.  A TLS-terminating
+ * interceptor (strip_channel_binding) takes it away from a TLS client, so
+ * that a client that asks for channel binding has nothing to bind to.
  */
 typedef struct Rewriter
 {
@@ -386,19 +394,19 @@ rewrite_to_client(Conn *c, Rewriter *r, const unsigned char *buf, int n)
 			out[2] = ((olen - 1) >> 16) & 0xff;
 			out[3] = ((olen - 1) >> 8) & 0xff;
 			out[4] = (olen - 1) & 0xff;
-			if (!write_all(c->fd, NULL, out, olen))
+			if (!write_all(c->fd, c->ssl, out, olen))
 				return false;
 		}
 		else
 		{
 			if (m[0] == 'R' && mlen >= 9 && be32(m + 5) == 0)
 				r->active = false;
-			if (!write_all(c->fd, NULL, m, mlen))
+			if (!write_all(c->fd, c->ssl, m, mlen))
 				return false;
 		}
 		used += mlen;
 	}
-	if (!r->active && r->len > used && !write_all(c->fd, NULL, r->pending + used, r->len - used))
+	if (!r->active && r->len > used && !write_all(c->fd, c->ssl, r->pending + used, r->len - used))
 		return false;
 	if (!r->active)
 		used = r->len;
@@ -506,8 +514,11 @@ relay(Conn *c, const unsigned char *startup, int len)
 		return;
 	if (!write_all(c->up_fd, c->up_ssl, startup, len))
 		return;
-	/* A plaintext client behind a TLS upstream must not be offered -PLUS. */
-	rewrite.active = c->ssl == NULL && c->up_ssl != NULL;
+	/*
+	 * A plaintext client behind a TLS upstream must not be offered -PLUS;
+	 * an interceptor may take it away from a TLS client too.
+	 */
+	rewrite.active = c->up_ssl != NULL && (c->ssl == NULL || p->opts.strip_channel_binding);
 
 	pump(c, &rewrite);
 	free(rewrite.pending);
@@ -956,4 +967,131 @@ done:
 	}
 	EVP_PKEY_free(ca_key);
 	return ok;
+}
+
+static void
+proxy_usage(void)
+{
+	printf("Run an attacker proxy in front of a server until SIGTERM or SIGINT, for tests.\n\n");
+	printf("Usage:\n  %s proxy intercept --upstream ADDR:PORT --cert FILE --key FILE [OPTION]...\n\n",
+		   PTP_PROGNAME);
+	printf("intercept terminates TLS on the certificate chain in FILE (leaf first; give it a\n");
+	printf("certificate from a CA the client trusts) and re-encrypts towards the upstream.\n");
+	printf("It listens on 127.0.0.1 and prints \"port N\" once it is ready.\n\n");
+	printf("Options:\n");
+	printf("  --upstream ADDR:PORT     the real server (numeric address)\n");
+	printf("  --cert FILE, --key FILE  what the proxy presents\n");
+	printf("  --strip-channel-binding  take SCRAM-SHA-256-PLUS out of the mechanisms offered\n");
+	printf("  --timeout SECS           every socket operation (default 30)\n");
+	printf("  -h, --help               show this help, then exit\n");
+}
+
+/*
+ * ptp_proxy_main
+ *		Entry point of "pg_tls_probe proxy".  Returns the exit code.
+ */
+int
+ptp_proxy_main(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"upstream", required_argument, NULL, 1},
+		{"cert", required_argument, NULL, 2},
+		{"key", required_argument, NULL, 3},
+		{"strip-channel-binding", no_argument, NULL, 4},
+		{"timeout", required_argument, NULL, 5},
+		{NULL, 0, NULL, 0}
+	};
+	ProxyOptions po = {0};
+	const char *upstream = NULL,
+			   *cert_file = NULL,
+			   *key_file = NULL;
+	char	   *addr = NULL;
+	char	   *colon;
+	int			timeout = 30;
+	int			port;
+	int			c;
+	int			sig;
+	BIO		   *bio;
+	Proxy	   *proxy;
+	sigset_t	stop;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'h':
+				proxy_usage();
+				return PTP_EXIT_OK;
+			case 1:
+				upstream = optarg;
+				break;
+			case 2:
+				cert_file = optarg;
+				break;
+			case 3:
+				key_file = optarg;
+				break;
+			case 4:
+				po.strip_channel_binding = true;
+				break;
+			case 5:
+				if (!ptp_parse_int(optarg, 1, 3600, &timeout))
+					return ptp_usage_error("proxy", "invalid --timeout \"%s\" (seconds, 1 to 3600)", optarg);
+				break;
+			case ':':
+				return ptp_usage_error("proxy", "option \"%s\" requires an argument", argv[optind - 1]);
+			default:
+				return ptp_usage_error("proxy", "unrecognized option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc || strcmp(argv[optind], "intercept") != 0 || optind + 1 != argc)
+		return ptp_usage_error("proxy", "give one kind of proxy: intercept");
+	if (upstream == NULL || cert_file == NULL || key_file == NULL)
+		return ptp_usage_error("proxy", "intercept needs --upstream, --cert and --key");
+	addr = ptp_strdup(upstream);
+	colon = strrchr(addr, ':');
+	if (colon == NULL || !ptp_parse_int(colon + 1, 1, 65535, &po.upstream_port))
+	{
+		free(addr);
+		return ptp_usage_error("proxy", "invalid --upstream \"%s\" (ADDR:PORT)", upstream);
+	}
+	*colon = '\0';
+	po.kind = ATTACK_FORGE;
+	po.upstream_addr = addr;
+	po.timeout_ms = timeout * 1000;
+	if ((bio = BIO_new_file(cert_file, "r")) != NULL)
+	{
+		po.cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		po.chain = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	if ((bio = BIO_new_file(key_file, "r")) != NULL)
+	{
+		po.key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	ERR_clear_error();
+	if (po.cert == NULL || po.key == NULL)
+		ptp_fail("could not read the certificate \"%s\" and the key \"%s\"", cert_file, key_file);
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	proxy = ptp_has_failed() ? NULL : ptp_proxy_start(&po, &port);
+	if (proxy != NULL)
+	{
+		printf("port %d\n", port);
+		fflush(stdout);
+		(void) sigwait(&stop, &sig);
+		ptp_proxy_stop(proxy);
+	}
+	X509_free(po.cert);
+	X509_free(po.chain);
+	EVP_PKEY_free(po.key);
+	free(addr);
+	return proxy != NULL ? PTP_EXIT_OK : ptp_report_failure();
 }

@@ -36,6 +36,7 @@ typedef struct ProxyOptions
 	EVP_PKEY   *key;
 	X509	   *chain;			/* an intermediate to send after cert, or NULL */
 	int			timeout_ms;		/* every socket operation */
+	bool		strip_channel_binding;	/* drop SCRAM-SHA-256-PLUS for TLS clients too */
 } ProxyOptions;
 
 /* What an attacker got from the connections of one client (by application_name). */
@@ -57,6 +58,7 @@ extern Proxy *ptp_proxy_start(const ProxyOptions *opts, int *port);
 extern void ptp_proxy_capture(Proxy *proxy, const char *application_name, ProxyCapture *out);
 extern void ptp_proxy_stop(Proxy *proxy);
 extern char *ptp_proxy_describe(const ProxyCapture *cap);
+extern int	ptp_proxy_main(int argc, char **argv);
 extern bool ptp_mint_forgery(X509 *victim, bool self_signed, X509 **cert_out,
 							 EVP_PKEY **key_out, X509 **ca_out);
 
