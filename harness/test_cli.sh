@@ -10,6 +10,9 @@ probe=${1:-$(dirname "$0")/pg_tls_probe}
 work=$(mktemp -d /tmp/pg_tls_probe-cli.XXXXXX)
 chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
+# The matrix's test beds go under $work, so that this test sees, and
+# signals, only servers it started.
+export TMPDIR=$work
 
 . "$(dirname "$0")/tap.sh"
 
@@ -25,8 +28,8 @@ expect_error() {
 
 # Nothing of ours may survive a run: no server, no work directory.
 nothing_left() {
-	! pgrep -f "postgres -D /tmp/pg_tls_probe-matrix" >/dev/null &&
-		[ -z "$(ls -d /tmp/pg_tls_probe-matrix-* 2>/dev/null)" ]
+	! pgrep -f "postgres -D $work/pg_tls_probe-matrix" >/dev/null &&
+		[ -z "$(ls -d "$work"/pg_tls_probe-matrix-* 2>/dev/null)" ]
 }
 
 version=$(sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" "$(dirname "$0")/../pg_tls_audit.control")
@@ -84,7 +87,7 @@ ok $? "matrix --list prints the pruning rules"
 matrix=$!
 pid=""
 for _ in $(seq 1 300); do
-	pidfile=$(ls /tmp/pg_tls_probe-matrix-*/cluster/data/postmaster.pid 2>/dev/null | head -n 1)
+	pidfile=$(ls "$work"/pg_tls_probe-matrix-*/cluster/data/postmaster.pid 2>/dev/null | head -n 1)
 	if [ -n "$pidfile" ] && grep -q ready "$pidfile" 2>/dev/null; then
 		pid=$(head -n 1 "$pidfile")
 		break

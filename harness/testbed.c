@@ -320,7 +320,8 @@ library_installed(const char *pg_config)
 bool
 ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int timeout)
 {
-	char	   *template = ptp_psprintf("/tmp/pg_tls_probe-%s-XXXXXX", name);
+	const char *tmpdir = getenv("TMPDIR");
+	char	   *template;
 	char	   *conf[4];
 	int			n_conf = 0;
 	PtpClusterOptions copts = {0};
@@ -329,12 +330,16 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 	char	   *query;
 	bool		ok;
 
+	/* Under $TMPDIR when set (it must be reachable by the server's user). */
+	if (tmpdir == NULL || tmpdir[0] != '/')
+		tmpdir = "/tmp";
+	template = ptp_psprintf("%s/pg_tls_probe-%s-XXXXXX", tmpdir, name);
 	memset(tb, 0, sizeof(*tb));
 	tb->pg_config = pg_config;
 	tb->timeout = timeout;
 	if (mkdtemp(template) == NULL || chmod(template, 0755) != 0)
 	{
-		ptp_fail("could not create a work directory under /tmp: %s", strerror(errno));
+		ptp_fail("could not create a work directory under %s: %s", tmpdir, strerror(errno));
 		free(template);
 		return false;
 	}

@@ -413,10 +413,12 @@ ok $? "one entry per attempt, and recorded counts them all ($before -> $after: 6
 # startup packet); the backend is ended during it, and the server must stay
 # up and the log stay readable within a bounded time.
 
-# startup_children: the postmaster's children that have not set a process
-# title yet (backends before authentication; not autovacuum workers).
+# startup_children: the postmaster's children that can be a backend
+# before authentication (not the autovacuum or other workers it may start
+# meanwhile), one pid a line.
 startup_children() {
-	ps -o pid=,args= --ppid "$postmaster_pid" | awk '$2 !~ /^postgres:/ { print $1 }' | sort
+	ps -o pid=,args= --ppid "$postmaster_pid" |
+		awk '$0 !~ /autovacuum|worker|launcher|checkpointer|writer|archiver|logger/ { print $1 }' | sort
 }
 # bad_startup_packet: connect and send a startup packet of length 4, which
 # the server refuses before authentication; keep the socket open.
