@@ -385,20 +385,19 @@ tls_conn_log_emit_log(ErrorData *edata)
 }
 
 /*
- * append_log_value
- *		Append ' key="value"' to a log line.  The value may be anything a
- *		client chose: '"' and '\\' are escaped with a backslash, control
- *		characters and bytes that are not valid UTF-8 are written as \xNN,
- *		so that a value can neither end its quotes, nor start a line, nor
- *		pose as another field.
+ * tls_append_escaped
+ *		Append len bytes that a client chose to a message or log line:
+ *		'"' and '\\' are escaped with a backslash, control characters and
+ *		bytes that are not valid UTF-8 are written as \xNN, so that inside
+ *		double quotes the text can neither end its quotes, nor start a
+ *		line, nor pose as another field.
  */
-static void
-append_log_value(StringInfo buf, const char *key, const char *value, size_t len)
+void
+tls_append_escaped(StringInfo buf, const char *value, size_t len)
 {
 	const unsigned char *p = (const unsigned char *) value;
 	const unsigned char *end = p + len;
 
-	appendStringInfo(buf, " %s=\"", key);
 	while (p < end)
 	{
 		int			charlen = pg_utf_mblen(p);
@@ -420,6 +419,32 @@ append_log_value(StringInfo buf, const char *key, const char *value, size_t len)
 		else
 			appendStringInfo(buf, "\\x%02X", *p++);
 	}
+}
+
+/*
+ * tls_escaped
+ *		A client-chosen string escaped by tls_append_escaped(), palloc'd.
+ */
+char *
+tls_escaped(const char *value)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	tls_append_escaped(&buf, value, strlen(value));
+	return buf.data;
+}
+
+/*
+ * append_log_value
+ *		Append ' key="value"' to a log line, the value escaped by
+ *		tls_append_escaped().
+ */
+static void
+append_log_value(StringInfo buf, const char *key, const char *value, size_t len)
+{
+	appendStringInfo(buf, " %s=\"", key);
+	tls_append_escaped(buf, value, len);
 	appendStringInfoChar(buf, '"');
 }
 

@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "access/tupdesc.h"
+#include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 #include "libpq/libpq-be.h"
 #include "utils/elog.h"
@@ -112,6 +113,8 @@ extern void tls_conn_log_emit_log(ErrorData *edata);
 extern void tls_conn_log_write_line(Port *port, const TlsConnInfo *info,
 									TlsConnOutcome outcome);
 extern const char *tls_outcome_name(TlsConnOutcome outcome);
+extern void tls_append_escaped(StringInfo buf, const char *value, size_t len);
+extern char *tls_escaped(const char *value);
 
 /* policy.c: the TLS connection policy (ClientAuthentication_hook) */
 typedef struct TlsUnknownRole

@@ -477,7 +477,7 @@ rejection_message(Port *port, PolicyVerdict verdict)
 							SSL_get_version(port->ssl));
 		case POLICY_NO_CLIENT_CERTIFICATE:
 			return psprintf("connection as role \"%s\" requires a client certificate, but the client %s",
-							port->user_name,
+							tls_escaped(port->user_name),
 							port->ssl_in_use ? "presented none" : "did not use TLS");
 		case POLICY_UNDECIDED:
 			return pstrdup("connection rejected because the TLS connection policy could not be evaluated");
@@ -505,7 +505,7 @@ reject(Port *port, PolicyVerdict verdict, const char *message,
 					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 					 errmsg_internal("%s", message),
 					 errdetail("The server setting pg_tls_audit.require_tls is on, and role \"%s\" is not exempt from it.",
-							   port->user_name),
+							   tls_escaped(port->user_name)),
 					 errhint("Connect with sslmode=verify-full.")));
 			break;
 		case POLICY_OLD_PROTOCOL:
@@ -532,7 +532,8 @@ reject(Port *port, PolicyVerdict verdict, const char *message,
 			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 			 errmsg_internal("%s", message),
 			 errdetail_internal("The policy check for role \"%s\" failed: %s.",
-								port->user_name, why_undecided ? why_undecided : "no reason was given"),
+								tls_escaped(port->user_name),
+								why_undecided ? tls_escaped(why_undecided) : "no reason was given"),
 			 errhint("Connections the policy cannot judge are rejected; correct pg_tls_audit.require_client_certificate or pg_tls_audit.exempt_roles and reload.")));
 }
 

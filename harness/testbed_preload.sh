@@ -553,6 +553,15 @@ attempt "host=$(conninfo_quote "localhost $sni_evil") hostaddr=127.0.0.1 dbname=
 keys=$(logged_fields sni "localhost $sni_evil")
 grep -qE "$fields_ok" <<<"$keys" && grep -q ',sni,' <<<"$keys"
 ok $? "log_connections: a forged SNI stays one quoted value [$keys] (rc=$rc)"
+# The policy's own messages quote role names escaped, too.
+nl_role=$'regress_tls_nl\nDETAIL:  forged'
+admin -c "CREATE ROLE \"$nl_role\" LOGIN PASSWORD '$password'"
+set_conf pg_tls_audit.require_tls on on
+attempt "$plain user=$(conninfo_quote "$nl_role")"
+grep -qF 'The server setting pg_tls_audit.require_tls is on, and role "regress_tls_nl\x0ADETAIL:  forged" is not exempt from it.' <<<"$new_log"
+ok $? "policy messages: a newline in a role name is written as \\x0A (rc=$rc)"
+reset_conf pg_tls_audit.require_tls off
+admin -c "DROP ROLE \"$nl_role\""
 
 # ---------------------------------------------------------------------------
 # 4. tls_audit(): provoke each check, then clear it.
