@@ -405,6 +405,19 @@ ptp_report_list(FILE *out, const Case *cases, int n_cases)
 	fprintf(out, "Pruning rules:\n");
 	for (int i = 0; pruning_rules[i] != NULL; i++)
 		fprintf(out, "  %s\n", pruning_rules[i]);
+	fprintf(out, "\nCategories of PostgreSQL's src/test/ssl/t/001_ssltests.pl and the cases covering them:\n");
+	for (const SuiteCategory *cat = ssl_suite_categories; cat->name != NULL; cat++)
+	{
+		int			count = 0;
+
+		for (int i = 0; i < n_cases; i++)
+			count += ptp_case_matches(&cases[i], cat->filter);
+		fprintf(out, "  %s: %d case%s", cat->name, count, count == 1 ? "" : "s");
+		for (int i = 0, shown = 0; i < n_cases; i++)
+			if (ptp_case_matches(&cases[i], cat->filter) && shown++ < 12)
+				fprintf(out, "%s%d", shown == 1 ? " (" : " ", cases[i].id);
+		fprintf(out, "%s\n", count > 12 ? " ...)" : count > 0 ? ")" : "");
+	}
 	fprintf(out, "\n%d cases:\n", n_cases);
 	for (int i = 0; i < n_cases; i++)
 	{
