@@ -116,7 +116,7 @@ static const ModelRule model[] = {
 
 	/* Options libpq rejects before connecting, whatever the sslmode. */
 	{"tls-version-invalid", 0, 0, 0, ANY, 0, ANY, 0, ANY, ANY, 0, 0,
-		OUTCOME_REFUSED, 0, "invalid ssl_min_protocol_version value",
+		OUTCOME_REFUSED, 0, "ssl_min_protocol_version",
 	"libpq docs, ssl_min_protocol_version: valid values are TLSv1, TLSv1.1, TLSv1.2 and TLSv1.3 (001_ssltests.pl: invalid SSL protocol minimum bound)",
 	0, false, 0, V(INVALID), ANY},
 	{"tls-range-invalid", 0, 0, 0, ANY, 0, ANY, 0, ANY, ANY, 0, 0,
@@ -242,9 +242,6 @@ static const ModelRule model[] = {
 	{"client-cert-other-user", TLS_MODES, 0, 0, YES, H(CLIENT_CERT), ANY, C(OTHER_USER), ANY, ANY, 0, 0,
 		OUTCOME_REFUSED, 0, "authentication failed for user",
 	"pg_hba.conf docs, clientcert=verify-full: the certificate's CN must also match the user name (001_ssltests.pl: auth_option clientcert=verify-full fails with mismatching username)", 0, false, 0, 0, ANY},
-	{"certmode-require-unrequested", TLS_MODES, 0, 0, YES, H(ANY) | H(HOSTSSL_ONLY), ANY, C(CERTMODE_REQUIRE), ANY, ANY, 16, 0,
-		OUTCOME_REFUSED, 0, "server did not request an SSL client certificate",
-	"libpq docs, sslcertmode=require: the connection fails if the server does not ask for a client certificate (001_ssltests.pl: sslcertmode=require)", 0, false, 0, 0, ANY},
 
 	/* The TLS session stands; its class is what the client can prove. */
 	{"tls-verified", TLS_MODES, T(OK), N(MATCH), YES, 0, ANY, 0, ANY, ANY, 0, 0,

@@ -265,7 +265,8 @@ matrix_usage(void)
 	printf("it against libpq's documented behaviour.\n\n");
 	printf("Usage:\n  %s matrix [OPTION]...\n\n", PTP_PROGNAME);
 	printf("Options:\n");
-	printf("  --format table|json|tap  output format (default: table)\n");
+	printf("  --format table|json|tap  output format (default: table, a grid of outcomes)\n");
+	printf("  --details                table: every case on a line of its own instead of the grid\n");
 	printf("  --filter PATTERN         only cases whose label contains PATTERN (or matches it, with * ? [)\n");
 	printf("  --jobs N                 parallel connections (default: number of CPUs)\n");
 	printf("  --keep                   leave the server and PKI in place for inspection\n");
@@ -446,7 +447,7 @@ ptp_matrix_main(int argc, char **argv)
 	enum
 	{
 		OPT_FORMAT = 1000, OPT_FILTER, OPT_JOBS, OPT_KEEP, OPT_TIMEOUT,
-		OPT_PG_CONFIG, OPT_LIST, OPT_MODEL, OPT_ENGINE, OPT_TIMING
+		OPT_PG_CONFIG, OPT_LIST, OPT_MODEL, OPT_ENGINE, OPT_TIMING, OPT_DETAILS
 	};
 	static const struct option long_options[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -460,6 +461,7 @@ ptp_matrix_main(int argc, char **argv)
 		{"model", no_argument, NULL, OPT_MODEL},
 		{"engine", required_argument, NULL, OPT_ENGINE},
 		{"timing", no_argument, NULL, OPT_TIMING},
+		{"details", no_argument, NULL, OPT_DETAILS},
 		{NULL, 0, NULL, 0}
 	};
 	MatrixOptions opts = {FORMAT_TABLE, NULL, 0, false, DEFAULT_TIMEOUT, NULL, false, false, false, false};
@@ -472,6 +474,7 @@ ptp_matrix_main(int argc, char **argv)
 	int			n_all,
 				n = 0;
 	int			c;
+	bool		details = false;
 	long		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	opts.jobs = cpus > 0 ? (int) Min(cpus, 64) : 2;
@@ -519,6 +522,9 @@ ptp_matrix_main(int argc, char **argv)
 			case OPT_TIMING:
 				opts.timing = true;
 				break;
+			case OPT_DETAILS:
+				details = true;
+				break;
 			case OPT_ENGINE:
 				if (strcmp(optarg, "psql") == 0)
 					opts.psql = true;
@@ -535,6 +541,10 @@ ptp_matrix_main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return ptp_usage_error("matrix", "unexpected argument \"%s\"", argv[optind]);
+	if (details && opts.format != FORMAT_TABLE)
+		return ptp_usage_error("matrix", "--details is for --format table");
+	if (details)
+		opts.format = FORMAT_DETAILS;
 
 	if (opts.model)
 	{
@@ -603,8 +613,11 @@ ptp_matrix_main(int argc, char **argv)
 	{
 		int			deviations = judge(cases, n, libpq_major);
 
+		const char *no_color = getenv("NO_COLOR");
+
 		ptp_report(stdout, opts.format, cases, n, libpq_major, server_view,
-				   opts.format == FORMAT_TABLE && isatty(STDOUT_FILENO));
+				   (opts.format == FORMAT_TABLE || opts.format == FORMAT_DETAILS) &&
+				   isatty(STDOUT_FILENO) && (no_color == NULL || no_color[0] == '\0'));
 		return deviations > 0 ? PTP_EXIT_DEVIATION : PTP_EXIT_OK;
 	}
 }

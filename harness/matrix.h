@@ -332,7 +332,8 @@ extern bool ptp_testbed_stop(Testbed *tb, AttemptContext *ctx, bool keep);
 /* report.c */
 typedef enum ReportFormat
 {
-	FORMAT_TABLE,
+	FORMAT_TABLE,				/* the grids */
+	FORMAT_DETAILS,				/* the per-case table */
 	FORMAT_JSON,
 	FORMAT_TAP
 } ReportFormat;
