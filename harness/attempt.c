@@ -138,6 +138,12 @@ ptp_attempt_stores(AttemptContext *ctx)
 			case ANCHOR_BUNDLE:
 				file = PTP_BUNDLE_CRT;
 				break;
+			case ANCHOR_BUNDLE_REVERSED:
+				file = MATRIX_BUNDLE_REVERSED_CRT;
+				break;
+			case ANCHOR_INTERMEDIATE_ONLY:
+				file = PTP_INTERMEDIATE_CA_CRT;
+				break;
 			default:
 				/* the right CA, whether named, in HOME or as "system" */
 				file = PTP_ROOT_CA_CRT;
@@ -471,6 +477,22 @@ ptp_connect_bounded(const char *const *keys, const char *const *vals, int expand
 	return conn;
 }
 
+/*
+ * ptp_connect_quiet
+ *		PQconnectdbParams with the notice processor in place from the start:
+ *		a FATAL the server sends right after ReadyForQuery (a postmaster that
+ *		died) is parsed inside the connection call, as a notice, and would
+ *		otherwise reach stderr as a line of its own.  Given up after
+ *		timeout_s.  NULL only without memory.
+ */
+PGconn *
+ptp_connect_quiet(const char *const *keys, const char *const *vals, int timeout_s)
+{
+	ConnectTrace trace;
+
+	return ptp_connect_bounded(keys, vals, 0, timeout_s * 1000, &trace);
+}
+
 static void *
 cancel_thread(void *arg)
 {
@@ -541,7 +563,7 @@ ptp_attempt(const AttemptContext *ctx, Case *c)
 	const ClientConfig *cfg = &c->config;
 	const char *keys[MAX_PARAMS];
 	const char *vals[MAX_PARAMS];
-	char	   *owned[6];
+	char	   *owned[8];
 	int			n = 0,
 				n_owned = 0;
 	char		port[16];
@@ -550,6 +572,7 @@ ptp_attempt(const AttemptContext *ctx, Case *c)
 	struct timespec t0,
 				t1;
 	PGconn	   *conn;
+	X509_STORE *store;
 
 #define PARAM(k, v) (keys[n] = (k), vals[n] = (v), n++)
 #define PKI_FILE(name) (owned[n_owned] = ptp_psprintf("%s/%s", ctx->pkidir, (name)), owned[n_owned++])
@@ -569,8 +592,9 @@ ptp_attempt(const AttemptContext *ctx, Case *c)
 		PARAM("password", ctx->password);
 	}
 	else
-		PARAM("user", PTP_CLIENT_CN);
-	PARAM("sslmode", mode_names[cfg->mode]);
+		PARAM("user", cfg->ccert == CCERT_OTHER_USER ? "postgres" : PTP_CLIENT_CN);
+	if (!cfg->mode_unset)
+		PARAM("sslmode", mode_names[cfg->mode]);
 	switch (cfg->anchor)
 	{
 		case ANCHOR_RIGHT:
@@ -582,7 +606,15 @@ ptp_attempt(const AttemptContext *ctx, Case *c)
 		case ANCHOR_BUNDLE:
 			PARAM("sslrootcert", PKI_FILE(PTP_BUNDLE_CRT));
 			break;
+		case ANCHOR_BUNDLE_REVERSED:
+			PARAM("sslrootcert", PKI_FILE(MATRIX_BUNDLE_REVERSED_CRT));
+			break;
+		case ANCHOR_INTERMEDIATE_ONLY:
+			PARAM("sslrootcert", PKI_FILE(PTP_INTERMEDIATE_CA_CRT));
+			break;
 		case ANCHOR_SYSTEM:
+		case ANCHOR_SYSTEM_FILE:
+			/* before libpq 16: the file "system" in the working directory */
 			PARAM("sslrootcert", "system");
 			break;
 		default:
@@ -593,16 +625,58 @@ ptp_attempt(const AttemptContext *ctx, Case *c)
 		PARAM("sslcrl", PKI_FILE(PTP_CRL_FILE));
 	else if (cfg->crl == CRL_DIR)
 		PARAM("sslcrldir", PKI_FILE(PTP_CRL_DIR));
-	if (cfg->ccert == CCERT_GOOD)
+	else if (cfg->crl == CRL_OTHER_CA)
+		PARAM("sslcrl", PKI_FILE(MATRIX_CRL_OTHER_CA));
+	else if (cfg->crl == CRL_MISSING)
+		PARAM("sslcrl", PKI_FILE(MATRIX_CRL_MISSING));
+	switch (cfg->ccert)
 	{
-		PARAM("sslcert", PKI_FILE(PTP_CLIENT_CRT));
-		PARAM("sslkey", PKI_FILE(PTP_CLIENT_KEY));
+		case CCERT_NONE:
+			break;
+		case CCERT_REVOKED:
+			PARAM("sslcert", PKI_FILE(PTP_CLIENT_REVOKED_CRT));
+			PARAM("sslkey", PKI_FILE(PTP_CLIENT_REVOKED_KEY));
+			break;
+		case CCERT_UTF8_REVOKED:
+			PARAM("sslcert", PKI_FILE(MATRIX_CLIENT_UTF8_CRT));
+			PARAM("sslkey", PKI_FILE(MATRIX_CLIENT_UTF8_KEY));
+			break;
+		case CCERT_UNTRUSTED:
+			PARAM("sslcert", PKI_FILE(MATRIX_CLIENT_UNTRUSTED_CRT));
+			PARAM("sslkey", PKI_FILE(MATRIX_CLIENT_UNTRUSTED_KEY));
+			break;
+		case CCERT_NO_INTERMEDIATE:
+			PARAM("sslcert", PKI_FILE(MATRIX_CLIENT_LEAF_CRT));
+			PARAM("sslkey", PKI_FILE(PTP_CLIENT_KEY));
+			break;
+		case CCERT_DER_KEY:
+			PARAM("sslcert", PKI_FILE(PTP_CLIENT_CRT));
+			PARAM("sslkey", PKI_FILE(MATRIX_CLIENT_DER_KEY));
+			break;
+		case CCERT_ENCRYPTED:
+		case CCERT_ENCRYPTED_WRONG:
+			PARAM("sslcert", PKI_FILE(PTP_CLIENT_CRT));
+			PARAM("sslkey", PKI_FILE(MATRIX_CLIENT_ENCRYPTED_KEY));
+			PARAM("sslpassword", cfg->ccert == CCERT_ENCRYPTED ? MATRIX_KEY_PASSPHRASE : "wrong-password");
+			break;
+		case CCERT_KEY_WORLD_READABLE:
+			PARAM("sslcert", PKI_FILE(PTP_CLIENT_CRT));
+			PARAM("sslkey", PKI_FILE(MATRIX_CLIENT_WORLD_KEY));
+			break;
+		default:
+			/* good, other-user and the sslcertmode ones: the good certificate */
+			PARAM("sslcert", PKI_FILE(PTP_CLIENT_CRT));
+			PARAM("sslkey", PKI_FILE(PTP_CLIENT_KEY));
+			break;
 	}
-	else if (cfg->ccert == CCERT_REVOKED)
-	{
-		PARAM("sslcert", PKI_FILE(PTP_CLIENT_REVOKED_CRT));
-		PARAM("sslkey", PKI_FILE(PTP_CLIENT_REVOKED_KEY));
-	}
+	if (cfg->ccert == CCERT_CERTMODE_DISABLE || cfg->ccert == CCERT_CERTMODE_REQUIRE)
+		PARAM("sslcertmode", cfg->ccert == CCERT_CERTMODE_DISABLE ? "disable" : "require");
+	if (cfg->tls == TLS_MIN_13 || cfg->tls == TLS_INVERTED)
+		PARAM("ssl_min_protocol_version", "TLSv1.3");
+	else if (cfg->tls == TLS_INVALID)
+		PARAM("ssl_min_protocol_version", "TLSv1.9");
+	if (cfg->tls == TLS_MAX_12 || cfg->tls == TLS_INVERTED)
+		PARAM("ssl_max_protocol_version", "TLSv1.2");
 	PARAM("channel_binding", cfg->channel_binding ? "require" : "disable");
 	if (cfg->direct)
 		PARAM("sslnegotiation", "direct");
@@ -625,9 +699,14 @@ ptp_attempt(const AttemptContext *ctx, Case *c)
 		return;
 	}
 
+	/*
+	 * The case's anchor, as the client has it: before libpq 16,
+	 * sslrootcert=system without a file "system" is none.
+	 */
+	store = cfg->anchor == ANCHOR_SYSTEM && ctx->libpq_major < 16 ? NULL :
+		ctx->stores[cfg->anchor][cfg->crl == CRL_FILE || cfg->crl == CRL_DIR];
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	conn = PQconnectdbParams(keys, vals, 0);
-	ptp_quiet_notices(conn);
+	conn = ptp_connect_quiet(keys, vals, ctx->timeout);
 	c->seen.ran = true;
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 	{
@@ -643,9 +722,7 @@ ptp_attempt(const AttemptContext *ctx, Case *c)
 
 		c->seen.protocol = protocol ? ptp_strdup(protocol) : NULL;
 		c->seen.fingerprint = ssl ? ptp_fingerprint(SSL_get0_peer_certificate(ssl)) : NULL;
-		c->seen.outcome = ssl ?
-			ptp_classify_tls(ssl, ctx->stores[cfg->anchor][cfg->crl != CRL_NONE], s->host) :
-			OUTCOME_TLS_UNVERIFIED;
+		c->seen.outcome = ssl ? ptp_classify_tls(ssl, store, s->host) : OUTCOME_TLS_UNVERIFIED;
 	}
 	if (c->seen.outcome != OUTCOME_REFUSED)
 		server_view(ctx, c, conn);

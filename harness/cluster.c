@@ -1243,7 +1243,7 @@ create_client_role(const Cluster *c, int timeout)
 	values[6] = PTP_PROGNAME;
 	values[7] = NULL;
 
-	conn = PQconnectdbParams(keywords, values, 0);
+	conn = ptp_connect_quiet(keywords, values, timeout);
 	if (conn == NULL)
 		ptp_fail("could not connect over \"%s\": out of memory", socket_dir);
 	else if (PQstatus(conn) != CONNECTION_OK)

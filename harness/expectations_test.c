@@ -35,9 +35,9 @@ typedef struct Golden
 
 /* Servers, by the properties the model reads. */
 #define ATTACKER(ssl, chain, name, attack) \
-	{"golden", "", NULL, NULL, "localhost", "127.0.0.1", ssl, HBA_ANY, chain, name, attack, NULL}
+	{"golden", "", NULL, NULL, "localhost", "127.0.0.1", ssl, HBA_ANY, chain, name, attack, NULL, NULL, START_OK, false, false}
 #define SERVER(ssl, hba, chain, name) \
-	{"golden", "", NULL, NULL, "localhost", NULL, ssl, hba, chain, name, ATTACK_NONE, NULL}
+	{"golden", "", NULL, NULL, "localhost", NULL, ssl, hba, chain, name, ATTACK_NONE, NULL, NULL, START_OK, false, false}
 #define GOOD		SERVER(true, HBA_ANY, CHAIN_TRUSTED, NAME_MATCH)
 #define STRIP		ATTACKER(false, CHAIN_TRUSTED, NAME_MATCH, ATTACK_STRIP)
 #define FORGE		ATTACKER(true, CHAIN_ATTACKER, NAME_MATCH, ATTACK_FORGE)
@@ -50,13 +50,20 @@ typedef struct Golden
 #define CLIENTCERT	SERVER(true, HBA_CLIENT_CERT, CHAIN_TRUSTED, NAME_MATCH)
 #define CHAIN(c)	SERVER(true, HBA_ANY, c, NAME_MATCH)
 #define NAMES(n)	SERVER(true, HBA_ANY, CHAIN_TRUSTED, n)
+#define CLIENTCERT_CA	SERVER(true, HBA_CLIENT_CERT_CA, CHAIN_TRUSTED, NAME_MATCH)
+#define WONT_START(why) \
+	{"golden", "", NULL, NULL, "localhost", NULL, true, HBA_ANY, CHAIN_TRUSTED, NAME_MATCH, ATTACK_NONE, NULL, NULL, why, false, false}
+#define TLS12_SERVER \
+	{"golden", "", NULL, NULL, "localhost", NULL, true, HBA_ANY, CHAIN_TRUSTED, NAME_MATCH, ATTACK_NONE, NULL, NULL, START_OK, true, true}
 
 /* Clients: sslmode, anchor, then the rarer options. */
-#define CLIENT(mode, anchor)	{MODE_##mode, ANCHOR_##anchor, false, CCERT_NONE, CRL_NONE, false}
-#define CB(mode, anchor)		{MODE_##mode, ANCHOR_##anchor, true, CCERT_NONE, CRL_NONE, false}
-#define CCERT(mode, cc)			{MODE_##mode, ANCHOR_RIGHT, false, CCERT_##cc, CRL_NONE, false}
-#define CRL(mode, k)			{MODE_##mode, ANCHOR_RIGHT, false, CCERT_NONE, CRL_##k, false}
-#define DIRECT(mode)			{MODE_##mode, ANCHOR_RIGHT, false, CCERT_NONE, CRL_NONE, true}
+#define CLIENT(mode, anchor)	{MODE_##mode, ANCHOR_##anchor, false, CCERT_NONE, CRL_NONE, false, false, TLS_DEFAULT}
+#define CB(mode, anchor)		{MODE_##mode, ANCHOR_##anchor, true, CCERT_NONE, CRL_NONE, false, false, TLS_DEFAULT}
+#define CCERT(mode, cc)			{MODE_##mode, ANCHOR_RIGHT, false, CCERT_##cc, CRL_NONE, false, false, TLS_DEFAULT}
+#define CRL(mode, k)			{MODE_##mode, ANCHOR_RIGHT, false, CCERT_NONE, CRL_##k, false, false, TLS_DEFAULT}
+#define TLS(mode, v)			{MODE_##mode, ANCHOR_RIGHT, false, CCERT_NONE, CRL_NONE, false, false, TLS_##v}
+#define UNSET(anchor)			{MODE_PREFER, ANCHOR_##anchor, false, CCERT_NONE, CRL_NONE, false, true, TLS_DEFAULT}
+#define DIRECT(mode)			{MODE_##mode, ANCHOR_RIGHT, false, CCERT_NONE, CRL_NONE, true, false, TLS_DEFAULT}
 
 static const Golden goldens[] = {
 	/* sslmode table: disable, allow */
@@ -93,6 +100,21 @@ static const Golden goldens[] = {
 	{"revoked, CRL directory", CHAIN(CHAIN_REVOKED), CRL(VERIFY_CA, DIR), 15, OUTCOME_REFUSED, "certificate verify failed", 0, false},
 	{"not revoked, CRL file", GOOD, CRL(VERIFY_FULL, FILE), 15, OUTCOME_TLS_VERIFIED, NULL, 0, false},
 
+	{"the CRL of another CA fails the chain", GOOD, CRL(VERIFY_CA, OTHER_CA), 15, OUTCOME_REFUSED, "certificate verify failed", 0, false},
+	{"a CRL path that does not exist is no CRL", CHAIN(CHAIN_REVOKED), CRL(VERIFY_FULL, MISSING), 15, OUTCOME_TLS_VERIFIED, NULL, 0, false},
+
+	/* server start failures */
+	{"a wrong passphrase: the server does not start", WONT_START(START_BAD_PASSPHRASE), CLIENT(DISABLE, NONE), 15, OUTCOME_REFUSED, "could not load private key file", 0, false},
+	{"inverted TLS bounds: the server does not start", WONT_START(START_INVERTED_BOUNDS), CLIENT(DISABLE, NONE), 15, OUTCOME_REFUSED, "could not set SSL protocol version range", 0, false},
+
+	/* client TLS bounds */
+	{"an invalid ssl_min_protocol_version fails even for disable", GOOD, TLS(DISABLE, INVALID), 15, OUTCOME_REFUSED, "ssl_min_protocol_version", 0, false},
+	{"an inverted client range fails", GOOD, TLS(VERIFY_FULL, INVERTED), 15, OUTCOME_REFUSED, "invalid SSL protocol version range", 0, false},
+	{"TLS 1.3 minimum against a TLS 1.2 server fails", TLS12_SERVER, TLS(VERIFY_FULL, MIN_13), 15, OUTCOME_REFUSED, "SSL error", 0, false},
+	{"TLS 1.3 minimum against a TLS 1.2 server: prefer retries in plaintext", TLS12_SERVER, TLS(PREFER, MIN_13), 15, OUTCOME_PLAINTEXT, NULL, 0, false},
+	{"TLS 1.2 maximum against a TLS 1.2 server verifies", TLS12_SERVER, TLS(VERIFY_FULL, MAX_12), 15, OUTCOME_TLS_VERIFIED, NULL, 0, false},
+	{"TLS 1.3 minimum against a TLS 1.3 server verifies", GOOD, TLS(VERIFY_FULL, MIN_13), 15, OUTCOME_TLS_VERIFIED, NULL, 0, false},
+
 	/* host names, verify-full only */
 	{"hostname mismatch", NAMES(NAME_MISMATCH), CLIENT(VERIFY_FULL, RIGHT), 15, OUTCOME_REFUSED, "does not match host name", 0, false},
 	{"hostname mismatch passes verify-ca", NAMES(NAME_MISMATCH), CLIENT(VERIFY_CA, RIGHT), 15, OUTCOME_TLS_CHAIN_VERIFIED, NULL, 0, false},
@@ -105,12 +127,31 @@ static const Golden goldens[] = {
 	{"prefer cannot escape a required client certificate", CLIENTCERT, CCERT(PREFER, NONE), 15, OUTCOME_REFUSED, "valid client certificate", 0, false},
 	{"a revoked client certificate", CLIENTCERT, CCERT(VERIFY_FULL, REVOKED), 15, OUTCOME_REFUSED, "certificate revoked", 0, false},
 	{"a good client certificate", CLIENTCERT, CCERT(VERIFY_FULL, GOOD), 15, OUTCOME_TLS_VERIFIED, NULL, 0, false},
+	{"a client key in DER", CLIENTCERT, CCERT(VERIFY_FULL, DER_KEY), 15, OUTCOME_TLS_VERIFIED, NULL, 0, false},
+	{"an encrypted client key, the right sslpassword", CLIENTCERT, CCERT(VERIFY_FULL, ENCRYPTED), 15, OUTCOME_TLS_VERIFIED, NULL, 0, false},
+	{"an encrypted client key, a wrong sslpassword", CLIENTCERT, CCERT(VERIFY_FULL, ENCRYPTED_WRONG), 15, OUTCOME_REFUSED, "could not load private key file", 0, false},
+	{"a world-readable client key", CLIENTCERT, CCERT(VERIFY_FULL, KEY_WORLD_READABLE), 15, OUTCOME_REFUSED, "has group or world access", 0, false},
+	{"a client certificate without its intermediate", CLIENTCERT, CCERT(VERIFY_FULL, NO_INTERMEDIATE), 15, OUTCOME_REFUSED, "unknown ca", 0, false},
+	{"a client certificate from an untrusted issuer", CLIENTCERT, CCERT(REQUIRE, UNTRUSTED), 15, OUTCOME_REFUSED, "unknown ca", 0, false},
+	{"a client certificate for another user (verify-full)", CLIENTCERT, CCERT(VERIFY_FULL, OTHER_USER), 15, OUTCOME_REFUSED, "authentication failed for user", 0, false},
+	{"a client certificate for another user (verify-ca)", CLIENTCERT_CA, CCERT(VERIFY_FULL, OTHER_USER), 15, OUTCOME_TLS_VERIFIED, NULL, 0, false},
+	{"a revoked client certificate with a UTF-8 subject", CLIENTCERT, CCERT(VERIFY_FULL, UTF8_REVOKED), 15, OUTCOME_REFUSED, "certificate revoked", 0, false},
+	{"sslcertmode needs libpq 16", CLIENTCERT, CCERT(VERIFY_FULL, CERTMODE_DISABLE), 15, OUTCOME_REFUSED, NULL, 16, false},
+	{"sslcertmode=disable sends no certificate", CLIENTCERT, CCERT(VERIFY_FULL, CERTMODE_DISABLE), 16, OUTCOME_REFUSED, "valid client certificate", 0, false},
+	{"sslcertmode=require: a server with ssl_ca_file always asks", GOOD, CCERT(VERIFY_FULL, CERTMODE_REQUIRE), 16, OUTCOME_TLS_VERIFIED, NULL, 0, false},
+	{"sslcertmode=require where one is asked for", CLIENTCERT, CCERT(VERIFY_FULL, CERTMODE_REQUIRE), 17, OUTCOME_TLS_VERIFIED, NULL, 0, false},
 
 	/* channel binding over TLS */
 	{"channel binding over verified TLS", GOOD, CB(VERIFY_FULL, RIGHT), 15, OUTCOME_TLS_VERIFIED, NULL, 0, false},
 
 	/* libpq versions */
-	{"sslrootcert=system needs libpq 16", GOOD, CLIENT(VERIFY_FULL, SYSTEM), 15, OUTCOME_REFUSED, NULL, 16, false},
+	{"libpq 15: sslrootcert=system is a missing file \"system\" for verify-full", GOOD, CLIENT(VERIFY_FULL, SYSTEM), 15, OUTCOME_REFUSED, "root certificate file", 0, false},
+	{"libpq 15: sslrootcert=system is no anchor for require", GOOD, CLIENT(REQUIRE, SYSTEM), 15, OUTCOME_TLS_UNVERIFIED, NULL, 0, false},
+	{"libpq 15: a file \"system\" is a root file like any", GOOD, CLIENT(VERIFY_FULL, SYSTEM_FILE), 15, OUTCOME_TLS_VERIFIED, NULL, 0, false},
+	{"libpq 16: no sslmode with sslrootcert=system is verify-full", NAMES(NAME_MISMATCH), UNSET(SYSTEM), 16, OUTCOME_REFUSED, "does not match host name", 0, false},
+	{"libpq 15: no sslmode is prefer", CHAIN(CHAIN_UNTRUSTED_CA), UNSET(RIGHT), 15, OUTCOME_PLAINTEXT, NULL, 0, false},
+	{"a root file with only the intermediate fails", GOOD, CLIENT(VERIFY_CA, INTERMEDIATE_ONLY), 15, OUTCOME_REFUSED, "certificate verify failed", 0, false},
+	{"a two-CA bundle in the other order verifies", GOOD, CLIENT(VERIFY_FULL, BUNDLE_REVERSED), 15, OUTCOME_TLS_VERIFIED, NULL, 0, false},
 	{"sslrootcert=system verifies on libpq 16", GOOD, CLIENT(VERIFY_FULL, SYSTEM), 16, OUTCOME_TLS_VERIFIED, NULL, 0, false},
 	{"sslrootcert=system refuses a weaker sslmode", GOOD, CLIENT(REQUIRE, SYSTEM), 17, OUTCOME_REFUSED, "weak sslmode", 0, false},
 	{"sslnegotiation=direct needs libpq 17", GOOD, DIRECT(REQUIRE), 16, OUTCOME_REFUSED, NULL, 17, false},

@@ -18,6 +18,7 @@
  */
 #include "postgres_fe.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -153,24 +154,46 @@ make_dir(const char *path, mode_t mode)
  *		the right root CA.  Returns false with a failure recorded.
  */
 static bool
-make_homes(const char *workdir, const char *pkidir, char **empty_home, char **root_home)
+make_homes(const char *workdir, const char *pkidir, char **empty_home, char **root_home,
+		   char **system_dir)
 {
 	char	   *dotdir;
 	char	   *src;
 	char	   *dst;
+	char	   *system_file;
 	bool		ok;
 
 	*empty_home = ptp_psprintf("%s/home-empty", workdir);
 	*root_home = ptp_psprintf("%s/home-root-crt", workdir);
+	*system_dir = ptp_psprintf("%s/cwd-system-file", workdir);
 	dotdir = ptp_psprintf("%s/.postgresql", *root_home);
 	src = ptp_psprintf("%s/%s", pkidir, PTP_ROOT_CA_CRT);
 	dst = ptp_psprintf("%s/root.crt", dotdir);
+	system_file = ptp_psprintf("%s/system", *system_dir);
 	ok = make_dir(*empty_home, 0700) && make_dir(*root_home, 0700) && make_dir(dotdir, 0700) &&
-		ptp_copy_file(src, dst, 0644, NULL);
+		ptp_copy_file(src, dst, 0644, NULL) && make_dir(*system_dir, 0700) &&
+		ptp_copy_file(src, system_file, 0644, NULL);
 	free(dotdir);
 	free(src);
 	free(dst);
+	free(system_file);
 	return ok;
+}
+
+/*
+ * case_group
+ *		Which process-wide setting a case needs: 1 HOME with
+ *		~/.postgresql/root.crt, 2 a working directory holding a file
+ *		"system", 0 neither (an empty HOME and working directory).
+ */
+static int
+case_group(const Case *c)
+{
+	if (c->config.anchor == ANCHOR_HOME)
+		return 1;
+	if (c->config.anchor == ANCHOR_SYSTEM_FILE)
+		return 2;
+	return 0;
 }
 
 /*
@@ -242,7 +265,8 @@ matrix_usage(void)
 	printf("it against libpq's documented behaviour.\n\n");
 	printf("Usage:\n  %s matrix [OPTION]...\n\n", PTP_PROGNAME);
 	printf("Options:\n");
-	printf("  --format table|json|tap  output format (default: table)\n");
+	printf("  --format table|json|tap  output format (default: table, a grid of outcomes)\n");
+	printf("  --details                table: every case on a line of its own instead of the grid\n");
 	printf("  --filter PATTERN         only cases whose label contains PATTERN (or matches it, with * ? [)\n");
 	printf("  --jobs N                 parallel connections (default: number of CPUs)\n");
 	printf("  --keep                   leave the server and PKI in place for inspection\n");
@@ -269,7 +293,9 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 {
 	Testbed		tb;
 	char	   *empty_home = NULL,
-			   *root_home = NULL;
+			   *root_home = NULL,
+			   *system_dir = NULL;
+	int			cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	bool		ok = false;
 	PGconn	   *conn;
 	Case	  **group = ptp_malloc0(n * sizeof(Case *));
@@ -281,7 +307,7 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 	int			n_ran = 0;
 
 	if (!ptp_testbed_start(&tb, "matrix", opts->pg_config, 60) ||
-		!make_homes(tb.workdir, tb.pkidir, &empty_home, &root_home))
+		!make_homes(tb.workdir, tb.pkidir, &empty_home, &root_home, &system_dir))
 		goto done;
 	ctx->pkidir = tb.pkidir;
 	ctx->port = tb.info.port;
@@ -331,23 +357,31 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 
 		for (int i = 0; i < n; i++)
 			any |= cases[i].scenario == s && cases[i].expect.needs_libpq == 0;
-		if (!any)
+		if (!any || s->start_failure != START_OK)
 			continue;
 		if (!ptp_testbed_scenario(&tb, s, ctx))
 			goto done;
 
-		/* Cases reading ~/.postgresql/root.crt need their own HOME. */
-		for (int home_group = 0; home_group < 2; home_group++)
+		/*
+		 * Cases reading ~/.postgresql/root.crt need their own HOME, those
+		 * reading ./system their own working directory.
+		 */
+		for (int g = 0; g < 3; g++)
 		{
 			int			k = 0;
 
 			for (int i = 0; i < n; i++)
 				if (cases[i].scenario == s && cases[i].expect.needs_libpq == 0 &&
-					(cases[i].config.anchor == ANCHOR_HOME) == (home_group == 1))
+					case_group(&cases[i]) == g)
 					group[k++] = &cases[i];
 			if (k == 0)
 				continue;
-			setenv("HOME", home_group == 1 ? root_home : empty_home, 1);
+			setenv("HOME", g == 1 ? root_home : empty_home, 1);
+			if (chdir(g == 2 ? system_dir : empty_home) != 0)
+			{
+				ptp_fail("could not change directory: %s", strerror(errno));
+				goto done;
+			}
 			t_group = now_seconds();
 			run_group(ctx, group, k, opts->jobs);
 			t_connect += now_seconds() - t_group;
@@ -361,9 +395,35 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 		ptp_testbed_end_scenario(&tb, ctx);
 	}
 	t_cases = now_seconds() - t_cases_start;
-	ok = ptp_testbed_alive(&tb);
+	if (!ptp_testbed_alive(&tb))
+		goto done;
+
+	/* Last, the servers that must not start: this stops the test server. */
+	for (int i = 0; i < n; i++)
+	{
+		Case	   *c = &cases[i];
+		char	   *fatal;
+
+		if (c->scenario->start_failure == START_OK)
+			continue;
+		if (!ptp_testbed_start_failure(&tb, c->scenario, &fatal))
+			goto done;
+		c->seen.ran = true;
+		c->seen.outcome = fatal != NULL ? OUTCOME_REFUSED : OUTCOME_TLS_UNVERIFIED;
+		c->seen.error = fatal != NULL ? fatal : ptp_strdup("the server started");
+	}
+	ok = true;
 
 done:
+	if (cwd >= 0)
+	{
+		if (fchdir(cwd) != 0 && ok)
+		{
+			ptp_fail("could not return to the working directory: %s", strerror(errno));
+			ok = false;
+		}
+		close(cwd);
+	}
 	if (!ptp_testbed_stop(&tb, ctx, opts->keep))
 		ok = false;
 	if (ok && opts->timing)
@@ -372,6 +432,7 @@ done:
 				t_cases - t_connect, now_seconds() - t_start - (t_cases_start - t_start) - t_cases);
 	free(empty_home);
 	free(root_home);
+	free(system_dir);
 	free(group);
 	return ok;
 }
@@ -386,7 +447,7 @@ ptp_matrix_main(int argc, char **argv)
 	enum
 	{
 		OPT_FORMAT = 1000, OPT_FILTER, OPT_JOBS, OPT_KEEP, OPT_TIMEOUT,
-		OPT_PG_CONFIG, OPT_LIST, OPT_MODEL, OPT_ENGINE, OPT_TIMING
+		OPT_PG_CONFIG, OPT_LIST, OPT_MODEL, OPT_ENGINE, OPT_TIMING, OPT_DETAILS
 	};
 	static const struct option long_options[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -400,6 +461,7 @@ ptp_matrix_main(int argc, char **argv)
 		{"model", no_argument, NULL, OPT_MODEL},
 		{"engine", required_argument, NULL, OPT_ENGINE},
 		{"timing", no_argument, NULL, OPT_TIMING},
+		{"details", no_argument, NULL, OPT_DETAILS},
 		{NULL, 0, NULL, 0}
 	};
 	MatrixOptions opts = {FORMAT_TABLE, NULL, 0, false, DEFAULT_TIMEOUT, NULL, false, false, false, false};
@@ -412,6 +474,7 @@ ptp_matrix_main(int argc, char **argv)
 	int			n_all,
 				n = 0;
 	int			c;
+	bool		details = false;
 	long		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	opts.jobs = cpus > 0 ? (int) Min(cpus, 64) : 2;
@@ -459,6 +522,9 @@ ptp_matrix_main(int argc, char **argv)
 			case OPT_TIMING:
 				opts.timing = true;
 				break;
+			case OPT_DETAILS:
+				details = true;
+				break;
 			case OPT_ENGINE:
 				if (strcmp(optarg, "psql") == 0)
 					opts.psql = true;
@@ -475,6 +541,10 @@ ptp_matrix_main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return ptp_usage_error("matrix", "unexpected argument \"%s\"", argv[optind]);
+	if (details && opts.format != FORMAT_TABLE)
+		return ptp_usage_error("matrix", "--details is for --format table");
+	if (details)
+		opts.format = FORMAT_DETAILS;
 
 	if (opts.model)
 	{
@@ -543,8 +613,11 @@ ptp_matrix_main(int argc, char **argv)
 	{
 		int			deviations = judge(cases, n, libpq_major);
 
+		const char *no_color = getenv("NO_COLOR");
+
 		ptp_report(stdout, opts.format, cases, n, libpq_major, server_view,
-				   opts.format == FORMAT_TABLE && isatty(STDOUT_FILENO));
+				   (opts.format == FORMAT_TABLE || opts.format == FORMAT_DETAILS) &&
+				   isatty(STDOUT_FILENO) && (no_color == NULL || no_color[0] == '\0'));
 		return deviations > 0 ? PTP_EXIT_DEVIATION : PTP_EXIT_OK;
 	}
 }

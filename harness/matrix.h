@@ -18,6 +18,22 @@
 #include "pg_tls_probe.h"
 #include "proxy.h"
 
+/* Files the matrix adds to the fixture PKI (scenarios.c). */
+#define MATRIX_BUNDLE_REVERSED_CRT	"bundle_reversed.crt"	/* root CA + untrusted CA */
+#define MATRIX_CRL_OTHER_CA			"crl_other_ca.crl"	/* the untrusted CA's CRL only */
+#define MATRIX_CRL_MISSING			"no_such_file.crl"
+#define MATRIX_SERVER_PASS_KEY		"server_passphrase.key"	/* server_ec.key, encrypted */
+#define MATRIX_CLIENT_LEAF_CRT		"client_leaf.crt"	/* client.crt without the intermediate */
+#define MATRIX_CLIENT_UNTRUSTED_CRT	"client_untrusted.crt"
+#define MATRIX_CLIENT_UNTRUSTED_KEY	"client_untrusted.key"
+#define MATRIX_CLIENT_DER_KEY		"client_der.key"
+#define MATRIX_CLIENT_ENCRYPTED_KEY	"client_encrypted.key"
+#define MATRIX_CLIENT_WORLD_KEY		"client_world_readable.key"
+#define MATRIX_CLIENT_UTF8_CRT		"client_utf8_revoked.crt"
+#define MATRIX_CLIENT_UTF8_KEY		"client_utf8_revoked.key"
+/* The passphrase of both encrypted keys (server and client). */
+#define MATRIX_KEY_PASSPHRASE		"pg-tls-probe-key-passphrase"
+
 /* The role the channel_binding cases authenticate as, with SCRAM. */
 #define MATRIX_SCRAM_ROLE	"tls_scram"
 
@@ -51,7 +67,8 @@ typedef enum NameKind
 	NAME_MISMATCH,
 	NAME_NONE,					/* neither SAN nor CN */
 	NAME_NUL_IN_CN,				/* the CN hides a NUL byte (CVE-2009-4034) */
-	NAME_IP_IN_CN				/* host is an IP found only in the CN */
+	NAME_IP_IN_CN,				/* host is an IP found only in the CN */
+	NAME_IP_IN_DNS				/* host is an IP found only as a dNSName SAN */
 } NameKind;
 
 /* Which connections the server's pg_hba.conf lets in. */
@@ -59,8 +76,17 @@ typedef enum HbaKind
 {
 	HBA_ANY,					/* host and hostssl lines */
 	HBA_HOSTSSL_ONLY,
-	HBA_CLIENT_CERT				/* hostssl with clientcert=verify-full */
+	HBA_CLIENT_CERT,			/* hostssl with clientcert=verify-full */
+	HBA_CLIENT_CERT_CA			/* hostssl with clientcert=verify-ca */
 } HbaKind;
+
+/* Why a scenario's server must refuse to start, if it must. */
+typedef enum StartFailure
+{
+	START_OK,
+	START_BAD_PASSPHRASE,		/* ssl_passphrase_command gives the wrong one */
+	START_INVERTED_BOUNDS		/* ssl_min_protocol_version > ssl_max_... */
+} StartFailure;
 
 typedef struct Scenario
 {
@@ -76,6 +102,10 @@ typedef struct Scenario
 	NameKind	name_kind;
 	AttackKind	attack;			/* not ATTACK_NONE: the client reaches a proxy */
 	const char *forgery;		/* forge: "self-signed", "copied" or a PKI file */
+	const char *const *settings;	/* "name=value" server settings, NULL-ended */
+	StartFailure start_failure; /* not START_OK: the server must not start */
+	bool		few_anchors;	/* only the anchors none and right-ca */
+	bool		tls12_max;		/* the server offers TLS 1.2 at most */
 } Scenario;
 
 typedef enum SslMode
@@ -98,6 +128,9 @@ typedef enum Anchor
 	ANCHOR_BUNDLE,				/* sslrootcert = unrelated CA + right root */
 	ANCHOR_HOME,				/* ~/.postgresql/root.crt in a throwaway HOME */
 	ANCHOR_SYSTEM,				/* sslrootcert=system, SSL_CERT_FILE = right root */
+	ANCHOR_BUNDLE_REVERSED,		/* sslrootcert = right root + unrelated CA */
+	ANCHOR_INTERMEDIATE_ONLY,	/* sslrootcert = the intermediate CA alone */
+	ANCHOR_SYSTEM_FILE,			/* sslrootcert=system, and ./system = right root */
 	ANCHOR_COUNT
 } Anchor;
 
@@ -106,6 +139,16 @@ typedef enum ClientCert
 	CCERT_NONE,
 	CCERT_GOOD,
 	CCERT_REVOKED,
+	CCERT_NO_INTERMEDIATE,		/* the leaf alone: the server has only the root */
+	CCERT_UNTRUSTED,			/* issued by a CA the server does not trust */
+	CCERT_DER_KEY,				/* the good certificate, its key in DER */
+	CCERT_ENCRYPTED,			/* its key encrypted, the right sslpassword */
+	CCERT_ENCRYPTED_WRONG,		/* its key encrypted, a wrong sslpassword */
+	CCERT_KEY_WORLD_READABLE,	/* its key file mode 0644 */
+	CCERT_OTHER_USER,			/* the good certificate, user "postgres" */
+	CCERT_UTF8_REVOKED,			/* a revoked certificate with a UTF-8 subject */
+	CCERT_CERTMODE_DISABLE,		/* the good certificate, sslcertmode=disable */
+	CCERT_CERTMODE_REQUIRE,		/* the good certificate, sslcertmode=require */
 	CCERT_COUNT
 } ClientCert;
 
@@ -114,8 +157,21 @@ typedef enum CrlKind
 	CRL_NONE,
 	CRL_FILE,					/* sslcrl: CRLs of every CA in the chain */
 	CRL_DIR,					/* sslcrldir: the same, hashed */
+	CRL_OTHER_CA,				/* sslcrl: only the unrelated CA's CRL */
+	CRL_MISSING,				/* sslcrl: a file that does not exist */
 	CRL_COUNT
 } CrlKind;
+
+/* The client's ssl_min_protocol_version / ssl_max_protocol_version. */
+typedef enum TlsRange
+{
+	TLS_DEFAULT,
+	TLS_MIN_13,					/* ssl_min_protocol_version=TLSv1.3 */
+	TLS_MAX_12,					/* ssl_max_protocol_version=TLSv1.2 */
+	TLS_INVALID,				/* ssl_min_protocol_version=TLSv1.9 */
+	TLS_INVERTED,				/* min TLSv1.3, max TLSv1.2 */
+	TLS_COUNT
+} TlsRange;
 
 typedef struct ClientConfig
 {
@@ -125,6 +181,8 @@ typedef struct ClientConfig
 	ClientCert	ccert;
 	CrlKind		crl;
 	bool		direct;			/* sslnegotiation=direct (else postgres) */
+	bool		mode_unset;		/* no sslmode at all (mode holds prefer) */
+	TlsRange	tls;			/* ssl_min/max_protocol_version */
 } ClientConfig;
 
 /* What the model expects of one case. */
@@ -189,6 +247,7 @@ extern const char *const mode_names[MODE_COUNT];
 extern const char *const anchor_names[ANCHOR_COUNT];
 extern const char *const ccert_names[CCERT_COUNT];
 extern const char *const crl_names[CRL_COUNT];
+extern const char *const tls_names[TLS_COUNT];
 
 /* scenarios.c */
 extern const Scenario matrix_scenarios[];
@@ -196,6 +255,13 @@ extern const int n_matrix_scenarios;
 extern bool ptp_scenarios_pki(const char *dir);
 
 /* cases.c */
+typedef struct SuiteCategory
+{
+	const char *name;			/* the 001_ssltests.pl test it corresponds to */
+	const char *filter;			/* the cases covering it, as --filter */
+} SuiteCategory;
+
+extern const SuiteCategory ssl_suite_categories[];
 extern const char *const pruning_rules[];
 extern Case *ptp_build_cases(int libpq_major, int *n_cases);
 extern char *ptp_case_label(const Case *c);
@@ -209,7 +275,6 @@ extern char *ptp_fingerprint(X509 *cert);
 extern Outcome ptp_classify_tls(SSL *ssl, struct x509_store_st *store, const char *host);
 extern void ptp_attempt(const AttemptContext *ctx, Case *c);
 extern char *ptp_find_psql(const char *pg_config);
-extern void ptp_quiet_notices(PGconn *conn);
 
 /*
  * What a bounded connection (ptp_connect_bounded) went through: the last
@@ -261,12 +326,14 @@ extern bool ptp_testbed_start(Testbed *tb, const char *name, const char *pg_conf
 extern bool ptp_testbed_scenario(Testbed *tb, const Scenario *s, AttemptContext *ctx);
 extern void ptp_testbed_end_scenario(Testbed *tb, AttemptContext *ctx);
 extern bool ptp_testbed_alive(const Testbed *tb);
+extern bool ptp_testbed_start_failure(Testbed *tb, const Scenario *s, char **fatal);
 extern bool ptp_testbed_stop(Testbed *tb, AttemptContext *ctx, bool keep);
 
 /* report.c */
 typedef enum ReportFormat
 {
-	FORMAT_TABLE,
+	FORMAT_TABLE,				/* the grids */
+	FORMAT_DETAILS,				/* the per-case table */
 	FORMAT_JSON,
 	FORMAT_TAP
 } ReportFormat;

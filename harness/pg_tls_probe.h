@@ -166,6 +166,13 @@ extern bool ptp_append_crl(const char *path, X509 *issuer, EVP_PKEY *issuer_key,
 extern bool ptp_pki_generate(const char *dir);
 extern int	ptp_pki_main(int argc, char **argv);
 
+/* attempt.c: every connection the harness opens keeps the server's notices
+ * (an unsolicited FATAL on an idle connection among them) off stderr. */
+struct pg_conn;
+extern void ptp_quiet_notices(struct pg_conn *conn);
+extern struct pg_conn *ptp_connect_quiet(const char *const *keys, const char *const *vals,
+										 int timeout_s);
+
 /* run.c: child processes */
 
 /* An OS account that children are run as. */

@@ -251,6 +251,194 @@ print_table(FILE *out, const Case *cases, int n, bool color)
 			color ? "●" : "*", color ? "✗" : "X", color ? "○" : "o");
 }
 
+/* One cell of the grid: what its cases showed. */
+typedef struct Cell
+{
+	unsigned	outcomes;		/* bit per observed Outcome */
+	bool		deviation;
+	int			needs_libpq;	/* a case this libpq cannot run */
+	bool		any;
+} Cell;
+
+#define GRID_COLS	(MODE_COUNT + 1)	/* the sslmodes, then no sslmode */
+#define MAX_ROWS	256
+
+typedef struct Grid
+{
+	char	   *rows[MAX_ROWS];
+	Cell		cells[MAX_ROWS][ANCHOR_COUNT > GRID_COLS ? ANCHOR_COUNT : GRID_COLS];
+	int			n_rows;
+} Grid;
+
+static const char glyphs[OUTCOME_COUNT] = {'-', 'P', 'U', 'C', 'V'};
+
+/* The case's options after its anchor ("" for none), malloc'd. */
+static char *
+options_label(const Case *c)
+{
+	char	   *full = ptp_case_label(c);
+	char	   *anchor = strstr(full, " anchor=");
+	char	   *rest = anchor ? strchr(anchor + 1, ' ') : NULL;
+	char	   *label = ptp_strdup(rest ? rest : "");
+
+	free(full);
+	return label;
+}
+
+static Cell *
+grid_cell(Grid *g, const char *row, int col)
+{
+	int			r;
+
+	for (r = 0; r < g->n_rows; r++)
+		if (strcmp(g->rows[r], row) == 0)
+			break;
+	if (r == g->n_rows)
+	{
+		if (g->n_rows == MAX_ROWS)
+			return NULL;
+		g->rows[g->n_rows++] = ptp_strdup(row);
+	}
+	return &g->cells[r][col];
+}
+
+static void
+cell_add(Cell *cell, const Case *c)
+{
+	if (cell == NULL)
+		return;
+	cell->any = true;
+	cell->deviation |= c->deviation;
+	if (c->seen.ran)
+		cell->outcomes |= 1u << c->seen.outcome;
+	else
+		cell->needs_libpq = c->expect.needs_libpq;
+}
+
+/*
+ * print_cell
+ *		One glyph: the outcome its cases share, '*' when they disagree, '^'
+ *		when this libpq cannot run them, '.' for no case; then '!' for a
+ *		deviation, else a space.
+ */
+static void
+print_cell(FILE *out, const Cell *cell, bool color, int width)
+{
+	char		glyph = '.';
+	const char *col = "";
+	int			n = 0;
+	int			only = 0;
+
+	for (int o = 0; o < OUTCOME_COUNT; o++)
+		if (cell->outcomes & (1u << o))
+		{
+			n++;
+			only = o;
+		}
+	if (n == 1)
+	{
+		glyph = glyphs[only];
+		col = outcome_color((Outcome) only);
+	}
+	else if (n > 1)
+	{
+		glyph = '*';
+		col = BOLD;
+	}
+	else if (cell->needs_libpq)
+		glyph = '^';
+	if (cell->deviation)
+		col = RED BOLD;
+	fprintf(out, "%*s%s%c%s%c", width - 2, "", color && *col ? col : "", glyph,
+			color && *col ? RESET : "", cell->deviation ? '!' : ' ');
+}
+
+static void
+free_grid(Grid *g)
+{
+	for (int r = 0; r < g->n_rows; r++)
+		free(g->rows[r]);
+}
+
+/*
+ * print_grids
+ *		The default table: one row per scenario (and option set), one column
+ *		per sslmode with the right CA (disable: no anchor); then, at
+ *		verify-full, one column per other trust anchor.
+ */
+static void
+print_grids(FILE *out, const Case *cases, int n, const Tally *t, bool color, int libpq_major)
+{
+	static const char *const col_names[GRID_COLS] = {
+		"disable", "allow", "prefer", "require", "verify-ca", "verify-full", "unset"
+	};
+	Grid	   *g = ptp_malloc0(sizeof(Grid));
+	Grid	   *a = ptp_malloc0(sizeof(Grid));
+	int			width = 36;
+
+	for (int i = 0; i < n; i++)
+	{
+		const Case *c = &cases[i];
+		const ClientConfig *cfg = &c->config;
+		char	   *opts = options_label(c);
+		char	   *row = ptp_psprintf("%s%s", c->scenario->name, opts);
+
+		if ((int) strlen(row) > width)
+			width = (int) strlen(row);
+		if (c->scenario->start_failure != START_OK)
+			cell_add(grid_cell(g, row, 0), c);
+		else if (cfg->anchor == ANCHOR_RIGHT || (cfg->mode == MODE_DISABLE && cfg->anchor == ANCHOR_NONE))
+			cell_add(grid_cell(g, row, cfg->mode_unset ? MODE_COUNT : (int) cfg->mode), c);
+		else if (cfg->mode == MODE_VERIFY_FULL && !cfg->mode_unset && opts[0] == '\0')
+			cell_add(grid_cell(a, c->scenario->name, cfg->anchor), c);
+		free(opts);
+		free(row);
+	}
+
+	fprintf(out, "\n%-*s", width, "scenario (right CA; disable: none)");
+	for (int m = 0; m < GRID_COLS; m++)
+		fprintf(out, " %10s", col_names[m]);
+	fputc('\n', out);
+	for (int r = 0; r < g->n_rows; r++)
+	{
+		fprintf(out, "%-*s", width, g->rows[r]);
+		for (int m = 0; m < GRID_COLS; m++)
+			print_cell(out, &g->cells[r][m], color, 11);
+		fputc('\n', out);
+	}
+
+	fprintf(out, "\n%-*s", width, "scenario (verify-full)");
+	for (int k = 0; k < ANCHOR_COUNT; k++)
+		if (k != ANCHOR_RIGHT)
+			fprintf(out, " %*s", k == ANCHOR_BUNDLE_REVERSED ? 22 : 13, anchor_names[k]);
+	fputc('\n', out);
+	for (int r = 0; r < a->n_rows; r++)
+	{
+		bool		more = false;
+
+		/* scenarios run with no other anchor say nothing new here */
+		for (int k = ANCHOR_WRONG; k < ANCHOR_COUNT; k++)
+			more |= a->cells[r][k].any;
+		if (!more)
+			continue;
+		fprintf(out, "%-*s", width, a->rows[r]);
+		for (int k = 0; k < ANCHOR_COUNT; k++)
+			if (k != ANCHOR_RIGHT)
+				print_cell(out, &a->cells[r][k], color, k == ANCHOR_BUNDLE_REVERSED ? 23 : 14);
+		fputc('\n', out);
+	}
+	fprintf(out, "\nlegend: V tls-verified, C tls-chain-verified, U tls-unverified, P plaintext, - refused, "
+			"* the cell's cases disagree (see --details), ^ not supported by libpq %d, . no case; "
+			"! a deviation from the expectation model\n", libpq_major);
+	fprintf(out, "%sdeviations: %d%s; %sinsecure acceptances (as documented): %d%s; full per-case table: --details\n\n",
+			color && t->deviations ? RED BOLD : "", t->deviations, color && t->deviations ? RESET : "",
+			color ? RED : "", t->insecure, color ? RESET : "");
+	free_grid(g);
+	free_grid(a);
+	free(g);
+	free(a);
+}
+
 /*
  * ptp_json_string
  *		Writes s as a JSON string (null for NULL).
@@ -382,6 +570,11 @@ ptp_report(FILE *out, ReportFormat format, Case *cases, int n_cases,
 	switch (format)
 	{
 		case FORMAT_TABLE:
+			print_grids(out, cases, n_cases, &t, color, libpq_major);
+			fprintf(out, "libpq %d\n", libpq_major);
+			print_summary(out, &t, "", server_view, color);
+			break;
+		case FORMAT_DETAILS:
 			print_table(out, cases, n_cases, color);
 			fprintf(out, "libpq %d\n", libpq_major);
 			print_summary(out, &t, "", server_view, color);
@@ -405,6 +598,19 @@ ptp_report_list(FILE *out, const Case *cases, int n_cases)
 	fprintf(out, "Pruning rules:\n");
 	for (int i = 0; pruning_rules[i] != NULL; i++)
 		fprintf(out, "  %s\n", pruning_rules[i]);
+	fprintf(out, "\nCategories of PostgreSQL's src/test/ssl/t/001_ssltests.pl and the cases covering them:\n");
+	for (const SuiteCategory *cat = ssl_suite_categories; cat->name != NULL; cat++)
+	{
+		int			count = 0;
+
+		for (int i = 0; i < n_cases; i++)
+			count += ptp_case_matches(&cases[i], cat->filter);
+		fprintf(out, "  %s: %d case%s", cat->name, count, count == 1 ? "" : "s");
+		for (int i = 0, shown = 0; i < n_cases; i++)
+			if (ptp_case_matches(&cases[i], cat->filter) && shown++ < 12)
+				fprintf(out, "%s%d", shown == 1 ? " (" : " ", cases[i].id);
+		fprintf(out, "%s\n", count > 12 ? " ...)" : count > 0 ? ")" : "");
+	}
 	fprintf(out, "\n%d cases:\n", n_cases);
 	for (int i = 0; i < n_cases; i++)
 	{

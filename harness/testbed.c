@@ -11,7 +11,9 @@
  */
 #include "postgres_fe.h"
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -37,8 +39,7 @@ ptp_superuser_connect(const PtpClusterInfo *info)
 	PGconn	   *conn;
 
 	snprintf(port, sizeof(port), "%d", info->port);
-	conn = PQconnectdbParams(keys, vals, 0);
-	ptp_quiet_notices(conn);
+	conn = ptp_connect_quiet(keys, vals, 60);
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
 		ptp_fail("the test server does not answer on \"%s\": %s", info->socket_dir,
@@ -102,7 +103,8 @@ write_hba(const PtpClusterInfo *info, HbaKind hba)
 	fprintf(fp, "local all all trust\n");
 	for (int i = 0; i < 2; i++)
 	{
-		const char *cert = hba == HBA_CLIENT_CERT ? " clientcert=verify-full" : "";
+		const char *cert = hba == HBA_CLIENT_CERT ? " clientcert=verify-full" :
+			hba == HBA_CLIENT_CERT_CA ? " clientcert=verify-ca" : "";
 
 		fprintf(fp, "hostssl all %s %s scram-sha-256%s\n", MATRIX_SCRAM_ROLE, nets[i], cert);
 		fprintf(fp, "hostssl all all %s trust%s\n", nets[i], cert);
@@ -138,7 +140,7 @@ server_ssl(const Scenario *s)
  *		with a failure recorded.
  */
 static bool
-configure_scenario(const PtpClusterInfo *info, const Scenario *s)
+configure_scenario(const PtpClusterInfo *info, const Scenario *prev, const Scenario *s)
 {
 	PGconn	   *conn = ptp_superuser_connect(info);
 	char	   *before = NULL;
@@ -152,6 +154,21 @@ configure_scenario(const PtpClusterInfo *info, const Scenario *s)
 	if (ok)
 	{
 		query = ptp_psprintf("ALTER SYSTEM SET ssl = %s", server_ssl(s) ? "on" : "off");
+		ok = ptp_sql_ok(conn, query);
+		free(query);
+	}
+	/* The previous scenario's own settings go; this one's come. */
+	for (const char *const *set = prev ? prev->settings : NULL; ok && set && *set; set++)
+	{
+		query = ptp_psprintf("ALTER SYSTEM RESET %.*s", (int) strcspn(*set, "="), *set);
+		ok = ptp_sql_ok(conn, query);
+		free(query);
+	}
+	for (const char *const *set = s->settings; ok && set && *set; set++)
+	{
+		const char *eq = strchr(*set, '=');
+
+		query = ptp_psprintf("ALTER SYSTEM SET %.*s = '%s'", (int) (eq - *set), *set, eq + 1);
 		ok = ptp_sql_ok(conn, query);
 		free(query);
 	}
@@ -205,7 +222,9 @@ configure_scenario(const PtpClusterInfo *info, const Scenario *s)
 static bool
 same_server_config(const Scenario *a, const Scenario *b)
 {
-	return server_ssl(a) == server_ssl(b) && a->hba == b->hba &&
+	return server_ssl(a) == server_ssl(b) && a->hba == b->hba && a->settings == b->settings &&
+		((a->key == NULL && b->key == NULL) ||
+		 (a->key != NULL && b->key != NULL && strcmp(a->key, b->key) == 0)) &&
 		((a->cert == NULL && b->cert == NULL) ||
 		 (a->cert != NULL && b->cert != NULL && strcmp(a->cert, b->cert) == 0));
 }
@@ -322,7 +341,7 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 {
 	const char *tmpdir = getenv("TMPDIR");
 	char	   *template;
-	char	   *conf[4];
+	char	   *conf[5];
 	int			n_conf = 0;
 	PtpClusterOptions copts = {0};
 	unsigned char pw_bytes[16];
@@ -351,6 +370,9 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 	/* The server checks client certificates against the same CRLs. */
 	conf[n_conf++] = ptp_psprintf("ssl_crl_file = '%s/cluster/server/%s'", tb->workdir, PTP_CRL_FILE);
 	conf[n_conf++] = ptp_strdup("log_connections = off");
+	/* The passphrase scenario's key; reloads re-read it. */
+	conf[n_conf++] = ptp_strdup("ssl_passphrase_command = 'echo " MATRIX_KEY_PASSPHRASE "'\n"
+								"ssl_passphrase_command_supports_reload = on");
 	conf[n_conf++] = ptp_strdup("max_connections = 100\nshared_buffers = 16MB");
 	if (library_installed(pg_config))
 		conf[n_conf++] = ptp_strdup("shared_preload_libraries = 'pg_tls_audit'");
@@ -398,11 +420,164 @@ ptp_testbed_scenario(Testbed *tb, const Scenario *s, AttemptContext *ctx)
 	/* Consecutive scenarios often share a server configuration. */
 	if (tb->applied == NULL || !same_server_config(tb->applied, s))
 	{
-		if (!configure_scenario(&tb->info, s))
+		if (!configure_scenario(&tb->info, tb->applied, s))
 			return false;
 		tb->applied = s;
 	}
 	return s->attack == ATTACK_NONE || start_attacker(tb, s, ctx);
+}
+
+/*
+ * stop_postmaster
+ *		Fast shutdown of the postmaster whose pid DATA/postmaster.pid holds
+ *		(one this test bed started), waiting until it has removed the file.
+ *		Returns false with a failure recorded.
+ */
+static bool
+stop_postmaster(const PtpClusterInfo *info, int timeout)
+{
+	char	   *pidfile = ptp_psprintf("%s/postmaster.pid", info->data_dir);
+	FILE	   *fp = fopen(pidfile, "r");
+	long		pid = 0;
+	bool		ok = true;
+
+	if (fp != NULL)
+	{
+		if (fscanf(fp, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(fp);
+	}
+	if (pid > 0 && kill((pid_t) pid, SIGINT) == 0)
+	{
+		for (int waited = 0; access(pidfile, F_OK) == 0; waited += 10)
+		{
+			if (waited >= timeout * 1000)
+			{
+				ptp_fail("the test server (pid %ld) did not stop within %d s", pid, timeout);
+				ok = false;
+				break;
+			}
+			usleep(10000);
+		}
+	}
+	free(pidfile);
+	return ok;
+}
+
+/*
+ * last_fatal
+ *		The last line holding "FATAL:" that path gained past offset, from
+ *		after that word (malloc'd), or NULL.
+ */
+static char *
+last_fatal(const char *path, long offset)
+{
+	FILE	   *fp = fopen(path, "r");
+	char		line[1024];
+	char	   *found = NULL;
+
+	if (fp == NULL)
+		return NULL;
+	if (fseek(fp, offset, SEEK_SET) == 0)
+		while (fgets(line, sizeof(line), fp) != NULL)
+		{
+			char	   *at = strstr(line, "FATAL:");
+
+			if (at == NULL)
+				continue;
+			at += strlen("FATAL:");
+			at += strspn(at, " ");
+			at[strcspn(at, "\r\n")] = '\0';
+			free(found);
+			found = ptp_strdup(at);
+		}
+	fclose(fp);
+	return found;
+}
+
+/*
+ * ptp_testbed_start_failure
+ *		For scenario s, whose server must not start: stops the test server
+ *		(the matrix tries these last), starts it once with s's certificate,
+ *		key and settings, and sets *fatal to the server's FATAL line
+ *		(malloc'd), or to NULL when it started after all (it is then
+ *		stopped again).  Returns false with a failure recorded when it could
+ *		not try.
+ */
+bool
+ptp_testbed_start_failure(Testbed *tb, const Scenario *s, char **fatal)
+{
+	char	   *argv[] = {(char *) (tb->pg_config ? tb->pg_config : "pg_config"), "--bindir", NULL};
+	char	   *bindir;
+	char	   *pg_ctl,
+			   *log,
+			   *setup_log,
+			   *timeout_text,
+			   *options;
+	PtpUser		owner;
+	PtpRunOptions run = {0};
+	struct stat st;
+	int			status;
+
+	*fatal = NULL;
+	if (!stop_postmaster(&tb->info, tb->timeout))
+		return false;
+	if (stat(tb->info.data_dir, &st) != 0 || !ptp_user_by_uid(st.st_uid, &owner))
+	{
+		ptp_fail("could not find the owner of \"%s\"", tb->info.data_dir);
+		return false;
+	}
+	bindir = ptp_run_capture(argv);
+	if (bindir == NULL)
+	{
+		ptp_user_free(&owner);
+		return false;
+	}
+	bindir[strcspn(bindir, "\r\n")] = '\0';
+	pg_ctl = ptp_psprintf("%s/pg_ctl", bindir);
+	log = ptp_psprintf("%s/postgresql.log", tb->info.dir);
+	setup_log = ptp_psprintf("%s/setup.log", tb->info.dir);
+	timeout_text = ptp_psprintf("%d", tb->timeout);
+	/* pg_ctl hands -o to a shell: every value is single-quoted, none holds a quote */
+	options = ptp_psprintf("-c ssl=on -c ssl_cert_file='%s/%s' -c ssl_key_file='%s/%s'",
+						   tb->info.server_dir, s->cert, tb->info.server_dir, s->key);
+	for (const char *const *set = s->settings; set && *set; set++)
+	{
+		const char *eq = strchr(*set, '=');
+		char	   *more = ptp_psprintf("%s -c %.*s='%s'", options, (int) (eq - *set), *set, eq + 1);
+
+		free(options);
+		options = more;
+	}
+	if (stat(log, &st) != 0)
+		st.st_size = 0;
+	{
+		char	   *pg_ctl_argv[] = {pg_ctl, "-D", tb->info.data_dir, "-l", log, "-w", "-t", timeout_text,
+		"-o", options, "start", NULL};
+
+		run.user = &owner;
+		run.log_path = setup_log;
+		run.cwd = tb->info.dir;
+		run.path_prefix = bindir;
+		run.clean_env = true;
+		status = ptp_run(pg_ctl_argv, &run);
+	}
+	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		(void) stop_postmaster(&tb->info, tb->timeout);
+	else if (status >= 0)
+	{
+		*fatal = last_fatal(log, (long) st.st_size);
+		if (*fatal == NULL)
+			*fatal = ptp_strdup("the server did not start, and logged no FATAL line");
+	}
+	ptp_user_free(&owner);
+	free(bindir);
+	free(pg_ctl);
+	free(log);
+	free(setup_log);
+	free(timeout_text);
+	free(options);
+	return status >= 0;
 }
 
 /*
