@@ -400,7 +400,7 @@ role_in_list(const RoleList *list, const char *setting, const char *user_name)
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_OBJECT),
 						 errmsg("role \"%s\" does not exist, so its membership in \"%s\" is unknown",
-								user_name, list->entries[i].name)));
+								tls_escaped(user_name), list->entries[i].name)));
 		}
 		if (is_member_of_role_nosuper(roleid, group))
 			return true;
@@ -533,7 +533,7 @@ reject(Port *port, PolicyVerdict verdict, const char *message,
 			 errmsg_internal("%s", message),
 			 errdetail_internal("The policy check for role \"%s\" failed: %s.",
 								tls_escaped(port->user_name),
-								why_undecided ? tls_escaped(why_undecided) : "no reason was given"),
+								why_undecided ? why_undecided : "no reason was given"),
 			 errhint("Connections the policy cannot judge are rejected; correct pg_tls_audit.require_client_certificate or pg_tls_audit.exempt_roles and reload.")));
 }
 
