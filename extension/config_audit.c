@@ -120,15 +120,6 @@ compare_findings(const ListCell *a, const ListCell *b)
 	return fa->order - fb->order;
 }
 
-/* A setting's current value; "" when unset. */
-static const char *
-setting(const char *name)
-{
-	const char *value = GetConfigOption(name, true, false);
-
-	return value ? value : "";
-}
-
 /* Days from now until t, rounded down; negative in the past. */
 static int
 days_until(Audit *audit, TimestampTz t)
@@ -140,37 +131,6 @@ static char *
 cert_name_text(const X509_NAME *name)
 {
 	return text_to_cstring(tls_name_to_text(name));
-}
-
-/*
- * read_pem_file
- *		Every object of one kind (certificates or CRLs) in a PEM file, as a
- *		List of pointers to be freed by the caller with free_fn; NIL with
- *		*error set when the file cannot be opened or holds none.
- */
-typedef void *(*pem_reader) (BIO *bio, void **x, pem_password_cb *cb, void *u);
-
-static List *
-read_pem_file(const char *path, pem_reader reader, const char **error)
-{
-	BIO		   *bio = BIO_new_file(path, "r");
-	List	   *objects = NIL;
-	void	   *obj;
-
-	*error = NULL;
-	if (bio == NULL)
-	{
-		*error = pstrdup(strerror(errno));
-		ERR_clear_error();
-		return NIL;
-	}
-	while ((obj = reader(bio, NULL, NULL, NULL)) != NULL)
-		objects = lappend(objects, obj);
-	if (objects == NIL)
-		*error = "no PEM object of the expected kind was found";
-	ERR_clear_error();
-	BIO_free(bio);
-	return objects;
 }
 
 /*
@@ -214,9 +174,9 @@ check_validity(Audit *audit, X509 *cert, const char *what, const char *prefix,
 static void
 check_server_certificate(Audit *audit)
 {
-	const char *path = setting("ssl_cert_file");
+	const char *path = tls_setting("ssl_cert_file");
 	const char *error;
-	List	   *certs = read_pem_file(path, (pem_reader) PEM_read_bio_X509, &error);
+	List	   *certs = tls_read_pem_file(path, false, &error);
 	X509	   *cert;
 	EVP_PKEY   *pkey;
 	ListCell   *lc;
@@ -281,14 +241,14 @@ check_server_certificate(Audit *audit)
 static void
 check_ca_file(Audit *audit)
 {
-	const char *path = setting("ssl_ca_file");
+	const char *path = tls_setting("ssl_ca_file");
 	const char *error;
 	List	   *certs;
 	ListCell   *lc;
 
 	if (path[0] == '\0')
 		return;
-	certs = read_pem_file(path, (pem_reader) PEM_read_bio_X509, &error);
+	certs = tls_read_pem_file(path, false, &error);
 	if (certs == NIL)
 		add_finding(audit, SEVERITY_MEDIUM, "ca_file_unreadable",
 					"Point ssl_ca_file at a readable PEM file of CA certificates.",
@@ -330,14 +290,15 @@ check_crl(Audit *audit, X509_CRL *crl, const char *source)
 static void
 check_crls(Audit *audit)
 {
-	const char *file = setting("ssl_crl_file");
-	const char *dir = setting("ssl_crl_dir");
+	const char *file = tls_setting("ssl_crl_file");
+	const char *dir = tls_setting("ssl_crl_dir");
 	const char *error;
 	ListCell   *lc;
+	ListCell   *lc2;
 
 	if (file[0] != '\0')
 	{
-		List	   *crls = read_pem_file(file, (pem_reader) PEM_read_bio_X509_CRL, &error);
+		List	   *crls = tls_read_pem_file(file, true, &error);
 
 		if (crls == NIL)
 			add_finding(audit, SEVERITY_MEDIUM, "crl_unreadable",
@@ -352,32 +313,21 @@ check_crls(Audit *audit)
 
 	if (dir[0] != '\0')
 	{
-		DIR		   *d = AllocateDir(dir);
-		struct dirent *de;
+		List	   *paths = tls_crl_dir_files(dir, &error);
 
-		if (d == NULL)
+		if (error != NULL)
 			add_finding(audit, SEVERITY_MEDIUM, "crl_unreadable",
 						"Point ssl_crl_dir at a readable directory of CRLs, named as \"openssl rehash\" names them.",
-						"Could not open ssl_crl_dir \"%s\": %m.", dir);
-		while (d != NULL && (de = ReadDirExtended(d, dir, LOG)) != NULL)
+						"Could not open ssl_crl_dir \"%s\": %s.", dir, error);
+		foreach(lc2, paths)
 		{
-			char	   *dot = strrchr(de->d_name, '.');
-			char	   *path;
-			List	   *crls;
+			char	   *path = lfirst(lc2);
+			List	   *crls = tls_read_pem_file(path, true, &error);
 
-			if (dot == NULL || dot[1] != 'r' || strspn(dot + 2, "0123456789") == 0 ||
-				dot[2 + strspn(dot + 2, "0123456789")] != '\0')
-				continue;
-			path = psprintf("%s/%s", dir, de->d_name);
-			crls = read_pem_file(path, (pem_reader) PEM_read_bio_X509_CRL, &error);
 			foreach(lc, crls)
-			{
 				check_crl(audit, lfirst(lc), psprintf("ssl_crl_dir file \"%s\"", path));
-				X509_CRL_free(lfirst(lc));
-			}
+			tls_free_pem_list(crls, true);
 		}
-		if (d != NULL)
-			FreeDir(d);
 	}
 }
 
@@ -401,8 +351,8 @@ protocol_version(const char *name)
 static void
 check_protocols_and_ciphers(Audit *audit)
 {
-	const char *min = setting("ssl_min_protocol_version");
-	const char *ciphers = setting("ssl_ciphers");
+	const char *min = tls_setting("ssl_min_protocol_version");
+	const char *ciphers = tls_setting("ssl_ciphers");
 	SSL_CTX    *ctx;
 	SSL		   *ssl = NULL;
 	STACK_OF(SSL_CIPHER) *supported = NULL;
@@ -420,7 +370,7 @@ check_protocols_and_ciphers(Audit *audit)
 	if (ctx != NULL &&
 		SSL_CTX_set_cipher_list(ctx, ciphers) == 1 &&
 		SSL_CTX_set_min_proto_version(ctx, protocol_version(min)) == 1 &&
-		SSL_CTX_set_max_proto_version(ctx, protocol_version(setting("ssl_max_protocol_version"))) == 1)
+		SSL_CTX_set_max_proto_version(ctx, protocol_version(tls_setting("ssl_max_protocol_version"))) == 1)
 		ssl = SSL_new(ctx);
 	if (ssl != NULL)
 		supported = SSL_get1_supported_ciphers(ssl);
@@ -536,10 +486,10 @@ hba_admits_plaintext(const char *type)
 static void
 check_hba(Audit *audit)
 {
-	bool		ssl_on = strcmp(setting("ssl"), "on") == 0;
+	bool		ssl_on = strcmp(tls_setting("ssl"), "on") == 0;
 	bool		ipv4_closed = false;
 	bool		ipv6_closed = false;
-	bool		no_crl = setting("ssl_crl_file")[0] == '\0' && setting("ssl_crl_dir")[0] == '\0';
+	bool		no_crl = tls_setting("ssl_crl_file")[0] == '\0' && tls_setting("ssl_crl_dir")[0] == '\0';
 	StringInfoData cert_lines;
 	int			ncert = 0;
 
@@ -752,7 +702,7 @@ tls_audit(PG_FUNCTION_ARGS)
 	audit.now = GetCurrentTimestamp();
 	audit.warn_before = audit.now + (int64) tls_audit_expiry_warning * USECS_PER_MINUTE;
 
-	ssl_on = strcmp(setting("ssl"), "on") == 0;
+	ssl_on = strcmp(tls_setting("ssl"), "on") == 0;
 	if (!ssl_on)
 		add_finding(&audit, SEVERITY_CRITICAL, "ssl_off",
 					"Set ssl = on with ssl_cert_file and ssl_key_file, then reload the server.",
@@ -769,7 +719,7 @@ tls_audit(PG_FUNCTION_ARGS)
 						"ssl_min_protocol_version and ssl_ciphers are visible only to superusers and members of pg_read_all_settings");
 	}
 
-	if (strcmp(setting("password_encryption"), "md5") == 0)
+	if (strcmp(tls_setting("password_encryption"), "md5") == 0)
 		add_finding(&audit, SEVERITY_MEDIUM, "password_encryption_md5",
 					"Set password_encryption = 'scram-sha-256'.",
 					"password_encryption is md5: passwords set from now on are stored as MD5 hashes, which cannot use SCRAM or channel binding.");
