@@ -12,11 +12,12 @@ OBJS = \
 	extension/sessions.o \
 	extension/conn_log.o \
 	extension/policy.o \
-	extension/config_audit.o
+	extension/config_audit.o \
+	extension/server_certs.o
 
 DATA = $(wildcard extension/$(EXTENSION)--*.sql)
 
-REGRESS = init tls_session tls_peer_certificate tls_bad_input tls_encoding tls_without_preload tls_audit api_shape tls_upgrade
+REGRESS = init tls_session tls_peer_certificate tls_bad_input tls_encoding tls_without_preload tls_audit tls_server_certificates api_shape tls_upgrade
 REGRESS_OPTS = --inputdir=.
 
 # The suite of the test bed's second cluster, which preloads the library

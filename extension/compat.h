@@ -72,4 +72,19 @@
 #define pg_tls_audit_guc_free(ptr)		free(ptr)
 #endif
 
+/* ---- pg_tls_audit 1.2: the key-exchange settings (extension/config_audit.c) ---- */
+
+/*
+ * PostgreSQL 18 takes a list of groups (ssl_groups, ssl_ecdh_curve being
+ * its old name) and the TLS 1.3 suites (ssl_tls13_ciphers); before, one
+ * curve, and OpenSSL's default TLS 1.3 suites.  NULL: no such setting.
+ */
+#if PG_VERSION_NUM >= 180000
+#define PG_TLS_AUDIT_GROUPS_SETTING			"ssl_groups"
+#define PG_TLS_AUDIT_TLS13_CIPHERS_SETTING	"ssl_tls13_ciphers"
+#else
+#define PG_TLS_AUDIT_GROUPS_SETTING			"ssl_ecdh_curve"
+#define PG_TLS_AUDIT_TLS13_CIPHERS_SETTING	NULL
+#endif
+
 #endif							/* PG_TLS_AUDIT_COMPAT_H */

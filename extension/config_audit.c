@@ -120,15 +120,6 @@ compare_findings(const ListCell *a, const ListCell *b)
 	return fa->order - fb->order;
 }
 
-/* A setting's current value; "" when unset. */
-static const char *
-setting(const char *name)
-{
-	const char *value = GetConfigOption(name, true, false);
-
-	return value ? value : "";
-}
-
 /* Days from now until t, rounded down; negative in the past. */
 static int
 days_until(Audit *audit, TimestampTz t)
@@ -140,37 +131,6 @@ static char *
 cert_name_text(const X509_NAME *name)
 {
 	return text_to_cstring(tls_name_to_text(name));
-}
-
-/*
- * read_pem_file
- *		Every object of one kind (certificates or CRLs) in a PEM file, as a
- *		List of pointers to be freed by the caller with free_fn; NIL with
- *		*error set when the file cannot be opened or holds none.
- */
-typedef void *(*pem_reader) (BIO *bio, void **x, pem_password_cb *cb, void *u);
-
-static List *
-read_pem_file(const char *path, pem_reader reader, const char **error)
-{
-	BIO		   *bio = BIO_new_file(path, "r");
-	List	   *objects = NIL;
-	void	   *obj;
-
-	*error = NULL;
-	if (bio == NULL)
-	{
-		*error = pstrdup(strerror(errno));
-		ERR_clear_error();
-		return NIL;
-	}
-	while ((obj = reader(bio, NULL, NULL, NULL)) != NULL)
-		objects = lappend(objects, obj);
-	if (objects == NIL)
-		*error = "no PEM object of the expected kind was found";
-	ERR_clear_error();
-	BIO_free(bio);
-	return objects;
 }
 
 /*
@@ -209,14 +169,15 @@ check_validity(Audit *audit, X509 *cert, const char *what, const char *prefix,
 /*
  * check_server_certificate
  *		The first certificate of ssl_cert_file: validity, key strength,
- *		signature hash and subjectAltName.
+ *		signature hash and subjectAltName.  Returns whether the file could be
+ *		read.
  */
-static void
+static bool
 check_server_certificate(Audit *audit)
 {
-	const char *path = setting("ssl_cert_file");
+	const char *path = tls_setting("ssl_cert_file");
 	const char *error;
-	List	   *certs = read_pem_file(path, (pem_reader) PEM_read_bio_X509, &error);
+	List	   *certs = tls_read_pem_file(path, false, &error);
 	X509	   *cert;
 	EVP_PKEY   *pkey;
 	ListCell   *lc;
@@ -230,7 +191,7 @@ check_server_certificate(Audit *audit)
 					"Point ssl_cert_file at a readable PEM certificate.",
 					"Could not read a certificate from ssl_cert_file \"%s\": %s.",
 					path, error);
-		return;
+		return false;
 	}
 	cert = linitial(certs);
 	subject = cert_name_text(X509_get_subject_name(cert));
@@ -272,6 +233,7 @@ check_server_certificate(Audit *audit)
 
 	foreach(lc, certs)
 		X509_free(lfirst(lc));
+	return true;
 }
 
 /*
@@ -281,14 +243,14 @@ check_server_certificate(Audit *audit)
 static void
 check_ca_file(Audit *audit)
 {
-	const char *path = setting("ssl_ca_file");
+	const char *path = tls_setting("ssl_ca_file");
 	const char *error;
 	List	   *certs;
 	ListCell   *lc;
 
 	if (path[0] == '\0')
 		return;
-	certs = read_pem_file(path, (pem_reader) PEM_read_bio_X509, &error);
+	certs = tls_read_pem_file(path, false, &error);
 	if (certs == NIL)
 		add_finding(audit, SEVERITY_MEDIUM, "ca_file_unreadable",
 					"Point ssl_ca_file at a readable PEM file of CA certificates.",
@@ -330,14 +292,15 @@ check_crl(Audit *audit, X509_CRL *crl, const char *source)
 static void
 check_crls(Audit *audit)
 {
-	const char *file = setting("ssl_crl_file");
-	const char *dir = setting("ssl_crl_dir");
+	const char *file = tls_setting("ssl_crl_file");
+	const char *dir = tls_setting("ssl_crl_dir");
 	const char *error;
 	ListCell   *lc;
+	ListCell   *lc2;
 
 	if (file[0] != '\0')
 	{
-		List	   *crls = read_pem_file(file, (pem_reader) PEM_read_bio_X509_CRL, &error);
+		List	   *crls = tls_read_pem_file(file, true, &error);
 
 		if (crls == NIL)
 			add_finding(audit, SEVERITY_MEDIUM, "crl_unreadable",
@@ -352,32 +315,21 @@ check_crls(Audit *audit)
 
 	if (dir[0] != '\0')
 	{
-		DIR		   *d = AllocateDir(dir);
-		struct dirent *de;
+		List	   *paths = tls_crl_dir_files(dir, &error);
 
-		if (d == NULL)
+		if (error != NULL)
 			add_finding(audit, SEVERITY_MEDIUM, "crl_unreadable",
 						"Point ssl_crl_dir at a readable directory of CRLs, named as \"openssl rehash\" names them.",
-						"Could not open ssl_crl_dir \"%s\": %m.", dir);
-		while (d != NULL && (de = ReadDirExtended(d, dir, LOG)) != NULL)
+						"Could not open ssl_crl_dir \"%s\": %s.", dir, error);
+		foreach(lc2, paths)
 		{
-			char	   *dot = strrchr(de->d_name, '.');
-			char	   *path;
-			List	   *crls;
+			char	   *path = lfirst(lc2);
+			List	   *crls = tls_read_pem_file(path, true, &error);
 
-			if (dot == NULL || dot[1] != 'r' || strspn(dot + 2, "0123456789") == 0 ||
-				dot[2 + strspn(dot + 2, "0123456789")] != '\0')
-				continue;
-			path = psprintf("%s/%s", dir, de->d_name);
-			crls = read_pem_file(path, (pem_reader) PEM_read_bio_X509_CRL, &error);
 			foreach(lc, crls)
-			{
 				check_crl(audit, lfirst(lc), psprintf("ssl_crl_dir file \"%s\"", path));
-				X509_CRL_free(lfirst(lc));
-			}
+			tls_free_pem_list(crls, true);
 		}
-		if (d != NULL)
-			FreeDir(d);
 	}
 }
 
@@ -392,50 +344,266 @@ protocol_version(const char *name)
 }
 
 /*
+ * What the server offers on the wire, computed from its settings as
+ * be-secure-openssl.c applies them to a throwaway SSL_CTX, and from the
+ * public key of ssl_cert_file: the private key is never loaded.
+ */
+typedef struct WireOffer
+{
+	int			seclevel;		/* OpenSSL security level in force */
+	int			key_type;		/* EVP_PKEY_* of the certificate; NID_undef */
+	bool		dh_usable;		/* DHE has parameters the server could load */
+	int			dh_bits;		/* of ssl_dh_params_file; 0: built-in 2048 */
+	const char *dh_error;		/* why ssl_dh_params_file was not usable */
+	bool		groups_usable;	/* ECDHE has a group */
+	List	   *offered;		/* const SSL_CIPHER *, in preference order */
+	bool		accepted[TLS1_3_VERSION - TLS1_VERSION + 1];
+} WireOffer;
+
+/*
+ * The oldest protocol version a suite works with: OpenSSL names it
+ * ("SSLv3" for the suites TLS 1.0 already had).
+ */
+static int
+cipher_min_version(const SSL_CIPHER *c)
+{
+	int			v = protocol_version(SSL_CIPHER_get_version(c));
+
+	return v != 0 ? v : TLS1_VERSION;
+}
+
+/* Whether a certificate's public key can authenticate a TLS 1.2 suite. */
+static bool
+auth_possible(int auth_nid, int kx_nid, int key_type)
+{
+	bool		rsa = key_type == EVP_PKEY_RSA;
+
+	if (kx_nid == NID_kx_rsa && !rsa)
+		return false;
+	switch (auth_nid)
+	{
+		case NID_auth_any:
+		case NID_auth_null:
+			return true;
+		case NID_auth_rsa:
+			return rsa;
+		case NID_auth_ecdsa:
+			return key_type == EVP_PKEY_EC || key_type == EVP_PKEY_ED25519 ||
+				key_type == EVP_PKEY_ED448;
+		case NID_auth_dss:
+			return key_type == EVP_PKEY_DSA;
+		default:
+			/* PSK, SRP, GOST: the server has no callback or key for them. */
+			return false;
+	}
+}
+
+static bool
+kx_possible(int kx_nid, const WireOffer *offer)
+{
+	switch (kx_nid)
+	{
+		case NID_kx_any:
+		case NID_kx_ecdhe:
+			return offer->groups_usable;
+		case NID_kx_rsa:
+			return true;
+		case NID_kx_dhe:
+			return offer->dh_usable;
+		default:
+			return false;
+	}
+}
+
+/*
+ * wire_offer
+ *		Fill *offer; false when the settings do not make a context at all
+ *		(the server could not have loaded them either).
+ */
+static bool
+wire_offer(WireOffer *offer)
+{
+	const char *ciphers = tls_setting("ssl_ciphers");
+	const char *dh_file = tls_setting("ssl_dh_params_file");
+	const char *groups = tls_setting(PG_TLS_AUDIT_GROUPS_SETTING);
+	const char *tls13 = PG_TLS_AUDIT_TLS13_CIPHERS_SETTING ?
+		tls_setting(PG_TLS_AUDIT_TLS13_CIPHERS_SETTING) : "";
+	int			min = protocol_version(tls_setting("ssl_min_protocol_version"));
+	int			max = protocol_version(tls_setting("ssl_max_protocol_version"));
+	SSL_CTX    *ctx = SSL_CTX_new(TLS_server_method());
+	SSL		   *ssl = NULL;
+	STACK_OF(SSL_CIPHER) *supported = NULL;
+	const char *error;
+	List	   *certs;
+	bool		ok = false;
+
+	memset(offer, 0, sizeof(*offer));
+	offer->key_type = NID_undef;
+	certs = tls_read_pem_file(tls_setting("ssl_cert_file"), false, &error);
+	if (certs != NIL && X509_get0_pubkey(linitial(certs)) != NULL)
+		offer->key_type = EVP_PKEY_get_base_id(X509_get0_pubkey(linitial(certs)));
+	tls_free_pem_list(certs, false);
+
+	if (ctx == NULL ||
+		SSL_CTX_set_min_proto_version(ctx, min) != 1 ||
+		SSL_CTX_set_max_proto_version(ctx, max) != 1)
+		goto done;
+
+	/* As the server: DH parameters, then groups, then the cipher list. */
+	if (dh_file[0] != '\0')
+	{
+		BIO		   *bio = BIO_new_file(dh_file, "r");
+		EVP_PKEY   *dh = bio ? PEM_read_bio_Parameters(bio, NULL) : NULL;
+
+		if (dh == NULL)
+			offer->dh_error = bio ? "it holds no PEM DH parameters" : pstrdup(strerror(errno));
+		else
+		{
+			offer->dh_bits = EVP_PKEY_get_bits(dh);
+			if (SSL_CTX_set0_tmp_dh_pkey(ctx, dh) == 1)
+				offer->dh_usable = true;
+			else
+			{
+				offer->dh_error = "OpenSSL's security level refuses a group that small";
+				EVP_PKEY_free(dh);
+			}
+		}
+		BIO_free(bio);
+	}
+	else
+		offer->dh_usable = true;	/* PostgreSQL's built-in 2048-bit group */
+	offer->groups_usable = groups[0] == '\0' || SSL_CTX_set1_groups_list(ctx, groups) == 1;
+	if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1 ||
+		(tls13[0] != '\0' && SSL_CTX_set_ciphersuites(ctx, tls13) != 1))
+		goto done;
+	offer->seclevel = SSL_CTX_get_security_level(ctx);
+	ssl = SSL_new(ctx);
+	if (ssl != NULL)
+		supported = SSL_get1_supported_ciphers(ssl);
+	if (supported == NULL)
+		goto done;
+
+	for (int i = 0; i < sk_SSL_CIPHER_num(supported); i++)
+	{
+		const SSL_CIPHER *c = sk_SSL_CIPHER_value(supported, i);
+
+		if (auth_possible(SSL_CIPHER_get_auth_nid(c), SSL_CIPHER_get_kx_nid(c), offer->key_type) &&
+			kx_possible(SSL_CIPHER_get_kx_nid(c), offer))
+			offer->offered = lappend(offer->offered, (void *) c);
+	}
+
+	/*
+	 * A version is accepted when the range and the security level allow it
+	 * and an offered suite works with it.  Below TLS 1.2, OpenSSL 3 refuses
+	 * the handshake from security level 1 on (its MD5+SHA-1 and SHA-1
+	 * digests count for less than 80 bits), as openssl s_client shows.
+	 */
+	for (int v = TLS1_VERSION; v <= TLS1_3_VERSION; v++)
+	{
+		ListCell   *lc;
+
+		if ((min != 0 && v < min) || (max != 0 && v > max))
+			continue;
+		foreach(lc, offer->offered)
+		{
+			const SSL_CIPHER *c = lfirst(lc);
+			bool		tls13_suite = SSL_CIPHER_get_kx_nid(c) == NID_kx_any;
+
+			if (v == TLS1_3_VERSION ? !tls13_suite :
+				(tls13_suite || cipher_min_version(c) > v))
+				continue;
+			if (v < TLS1_2_VERSION && offer->seclevel >= 1)
+				continue;
+			offer->accepted[v - TLS1_VERSION] = true;
+			break;
+		}
+	}
+	ok = true;
+
+done:
+	ERR_clear_error();
+	sk_SSL_CIPHER_free(supported);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	return ok;
+}
+
+/* The accepted versions as "TLSv1.2, TLSv1.3"; "none" when there are none. */
+static char *
+accepted_versions(const WireOffer *offer, int below)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int v = TLS1_VERSION; v <= TLS1_3_VERSION; v++)
+		if (offer->accepted[v - TLS1_VERSION] && (below == 0 || v < below))
+			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "", tls_protocol_name(v));
+	return buf.len > 0 ? buf.data : "none";
+}
+
+/*
  * check_protocols_and_ciphers
- *		ssl_min_protocol_version below TLSv1.2, and the TLS 1.2 (and older)
- *		cipher suites that ssl_ciphers lets clients negotiate with this
- *		OpenSSL and its security level: without encryption or
- *		authentication, with broken algorithms, or without forward secrecy.
+ *		What a scanner sees: the protocol versions the server accepts (and
+ *		ssl_min_protocol_version when it says otherwise); the TLS 1.2 and
+ *		older suites it offers without encryption or authentication, with
+ *		broken algorithms, without forward secrecy, or without AEAD; DH
+ *		parameters too small for DHE (LOGJAM).
  */
 static void
 check_protocols_and_ciphers(Audit *audit)
 {
-	const char *min = setting("ssl_min_protocol_version");
-	const char *ciphers = setting("ssl_ciphers");
-	SSL_CTX    *ctx;
-	SSL		   *ssl = NULL;
-	STACK_OF(SSL_CIPHER) *supported = NULL;
+	const char *min = tls_setting("ssl_min_protocol_version");
+	const char *ciphers = tls_setting("ssl_ciphers");
+	WireOffer	offer;
 	StringInfoData names;
+	StringInfoData cbc;
 	int			nweak = 0;
+	int			ncbc = 0;
+	int			ndhe = 0;
 	Severity	worst = SEVERITY_INFO;
+	ListCell   *lc;
+
+	if (!wire_offer(&offer))
+	{
+		add_finding(audit, SEVERITY_HIGH, "no_cipher_offered",
+					"Check the server log for the reason, and set ssl_ciphers and the protocol range to values OpenSSL accepts.",
+					"OpenSSL accepts no cipher suite for ssl_ciphers ('%s') and the protocol range: the server cannot have loaded this configuration.",
+					ciphers);
+		return;
+	}
 
 	if (protocol_version(min) != 0 && protocol_version(min) < TLS1_2_VERSION)
-		add_finding(audit, SEVERITY_HIGH, "min_protocol",
-					"Set ssl_min_protocol_version = 'TLSv1.2' (the default) or 'TLSv1.3'.",
-					"ssl_min_protocol_version is %s: clients may negotiate TLS versions that RFC 8996 deprecates.",
-					min);
-
-	ctx = SSL_CTX_new(TLS_server_method());
-	if (ctx != NULL &&
-		SSL_CTX_set_cipher_list(ctx, ciphers) == 1 &&
-		SSL_CTX_set_min_proto_version(ctx, protocol_version(min)) == 1 &&
-		SSL_CTX_set_max_proto_version(ctx, protocol_version(setting("ssl_max_protocol_version"))) == 1)
-		ssl = SSL_new(ctx);
-	if (ssl != NULL)
-		supported = SSL_get1_supported_ciphers(ssl);
-	ERR_clear_error();
+	{
+		if (strcmp(accepted_versions(&offer, TLS1_2_VERSION), "none") != 0)
+			add_finding(audit, SEVERITY_HIGH, "min_protocol",
+						"Set ssl_min_protocol_version = 'TLSv1.2' (the default) or 'TLSv1.3'.",
+						"The server accepts %s, which RFC 8996 deprecates (ssl_min_protocol_version is %s; OpenSSL security level %d).",
+						accepted_versions(&offer, TLS1_2_VERSION), min, offer.seclevel);
+		else
+			add_finding(audit, SEVERITY_LOW, "min_protocol_setting",
+						"Set ssl_min_protocol_version = 'TLSv1.2' so that the setting says what the server does.",
+						"ssl_min_protocol_version is %s, but at OpenSSL security level %d with these suites the server accepts only %s.",
+						min, offer.seclevel, accepted_versions(&offer, 0));
+	}
 
 	initStringInfo(&names);
-	for (int i = 0; supported != NULL && i < sk_SSL_CIPHER_num(supported); i++)
+	initStringInfo(&cbc);
+	foreach(lc, offer.offered)
 	{
-		const SSL_CIPHER *c = sk_SSL_CIPHER_value(supported, i);
+		const SSL_CIPHER *c = lfirst(lc);
 		int			cipher_nid = SSL_CIPHER_get_cipher_nid(c);
 		Severity	severity;
 
 		/* TLS 1.3 suites (key exchange "any") are all AEAD with forward secrecy. */
 		if (SSL_CIPHER_get_kx_nid(c) == NID_kx_any)
 			continue;
+		if (SSL_CIPHER_get_kx_nid(c) == NID_kx_dhe)
+			ndhe++;
+		if (!SSL_CIPHER_is_aead(c) && cipher_nid != NID_undef)
+		{
+			if (ncbc++ < WEAK_CIPHERS_SHOWN)
+				appendStringInfo(&cbc, "%s%s", ncbc > 1 ? ", " : "", SSL_CIPHER_get_name(c));
+		}
 		if (cipher_nid == NID_undef ||
 			SSL_CIPHER_get_auth_nid(c) == NID_auth_null ||
 			SSL_CIPHER_get_digest_nid(c) == NID_md5 ||
@@ -455,15 +623,195 @@ check_protocols_and_ciphers(Audit *audit)
 	}
 	if (nweak > WEAK_CIPHERS_SHOWN)
 		appendStringInfo(&names, " and %d more", nweak - WEAK_CIPHERS_SHOWN);
+	if (ncbc > WEAK_CIPHERS_SHOWN)
+		appendStringInfo(&cbc, " and %d more", ncbc - WEAK_CIPHERS_SHOWN);
 	if (nweak > 0)
 		add_finding(audit, worst, "weak_ciphers",
 					"Restrict ssl_ciphers to suites with forward secrecy and AEAD, for example 'ECDHE+AESGCM:ECDHE+CHACHA20'.",
-					"ssl_ciphers ('%s') allows %d cipher suites without forward secrecy or with weak algorithms: %s.",
-					ciphers, nweak, names.data);
+					"With ssl_ciphers '%s' and its %s certificate key, the server offers %d cipher suites without forward secrecy or with weak algorithms: %s.",
+					ciphers, offer.key_type != NID_undef ? OBJ_nid2sn(offer.key_type) : "unknown",
+					nweak, names.data);
+	if (ncbc > 0)
+		add_finding(audit, SEVERITY_LOW, "cbc_ciphers",
+					"Leave only AEAD suites (AES-GCM, ChaCha20-Poly1305) in ssl_ciphers, for example 'ECDHE+AESGCM:ECDHE+CHACHA20'.",
+					"The server offers %d cipher suites without AEAD (CBC mode, exposed to padding-oracle attacks such as LUCKY13): %s.",
+					ncbc, cbc.data);
 
-	sk_SSL_CIPHER_free(supported);
-	SSL_free(ssl);
-	SSL_CTX_free(ctx);
+	if (tls_setting("ssl_dh_params_file")[0] != '\0')
+	{
+		const char *dh_file = tls_setting("ssl_dh_params_file");
+
+		if (offer.dh_error != NULL && offer.dh_bits == 0)
+			add_finding(audit, SEVERITY_MEDIUM, "dh_params_unreadable",
+						"Point ssl_dh_params_file at PEM DH parameters of at least 2048 bits (openssl dhparam 2048), or leave it empty.",
+						"Could not read DH parameters from ssl_dh_params_file \"%s\": %s.",
+						dh_file, offer.dh_error);
+		else if (offer.dh_bits < 2048 && ndhe > 0)
+			add_finding(audit, SEVERITY_HIGH, "dh_params_weak",
+						"Generate a 2048-bit group (openssl dhparam 2048) or leave ssl_dh_params_file empty, or remove DHE suites from ssl_ciphers.",
+						"ssl_dh_params_file \"%s\" holds a %d-bit DH group and the server offers %d DHE suites: an attacker can break the key exchange (LOGJAM).",
+						dh_file, offer.dh_bits, ndhe);
+		else if (offer.dh_bits < 2048)
+			add_finding(audit, SEVERITY_LOW, "dh_params_weak",
+						"Generate a 2048-bit group (openssl dhparam 2048) or leave ssl_dh_params_file empty.",
+						"ssl_dh_params_file \"%s\" holds a %d-bit DH group; no DHE suite is offered now%s, but one added to ssl_ciphers would use it.",
+						dh_file, offer.dh_bits,
+						offer.dh_error ? " (OpenSSL's security level refuses the group)" : "");
+	}
+}
+
+/*
+ * check_groups
+ *		PostgreSQL 18's ssl_groups without X25519, or with a curve that
+ *		RFC 8422 deprecates.  (Before 18 there is one curve, ssl_ecdh_curve,
+ *		and nothing to say about a list.)
+ */
+static void
+check_groups(Audit *audit)
+{
+	static const char *const deprecated[] = {
+		"secp192r1", "prime192v1", "secp224r1", "secp160r1", "secp160r2",
+		"secp160k1", "secp192k1", "secp224k1", "sect163k1", "sect163r2",
+		"sect233k1", "sect233r1", "sect283k1", "sect283r1", "sect409k1",
+		"sect409r1", "sect571k1", "sect571r1", "brainpoolP256r1",
+		"brainpoolP384r1", "brainpoolP512r1"
+	};
+	const char *groups;
+	char	   *list;
+	char	   *tok;
+	char	   *save;
+	bool		x25519 = false;
+	StringInfoData bad;
+
+	if (PG_TLS_AUDIT_TLS13_CIPHERS_SETTING == NULL)
+		return;
+	groups = tls_setting(PG_TLS_AUDIT_GROUPS_SETTING);
+	list = pstrdup(groups);
+	initStringInfo(&bad);
+	for (tok = strtok_r(list, ":", &save); tok != NULL; tok = strtok_r(NULL, ":", &save))
+	{
+		if (pg_strcasecmp(tok, "X25519") == 0 || pg_strncasecmp(tok, "X25519MLKEM", 11) == 0)
+			x25519 = true;
+		for (size_t i = 0; i < lengthof(deprecated); i++)
+			if (pg_strcasecmp(tok, deprecated[i]) == 0)
+				appendStringInfo(&bad, "%s%s", bad.len > 0 ? ", " : "", tok);
+	}
+	if (bad.len > 0)
+		add_finding(audit, SEVERITY_MEDIUM, "groups_deprecated",
+					"Remove the deprecated curves from ssl_groups, for example ssl_groups = 'X25519:prime256v1'.",
+					"ssl_groups ('%s') offers curves that RFC 8422 and RFC 8446 deprecate: %s.",
+					groups, bad.data);
+	if (!x25519)
+		add_finding(audit, SEVERITY_LOW, "groups_no_x25519",
+					"Put X25519 first in ssl_groups, for example ssl_groups = 'X25519:prime256v1'.",
+					"ssl_groups ('%s') has no X25519, the group most TLS 1.3 clients try first: they need an extra round trip or fail.",
+					groups);
+}
+
+/*
+ * check_chain
+ *		The chain the server sends (tls_sent_chain(): ssl_cert_file, or what
+ *		OpenSSL adds from ssl_ca_file): each certificate must be issued by
+ *		the next one, and the last one must be a root or issued by one, or
+ *		clients that only trust the root cannot build the path (testssl.sh:
+ *		"chain incomplete").
+ */
+static void
+check_chain(Audit *audit)
+{
+	const char *error;
+	List	   *certs = tls_read_pem_file(tls_setting("ssl_cert_file"), false, &error);
+	List	   *sent;
+	X509	   *last;
+	int			n;
+
+	if (certs == NIL)
+		return;
+	sent = tls_sent_chain(certs, tls_setting("ssl_ca_file"));
+	n = list_length(sent);
+	for (int i = 0; i + 1 < n; i++)
+	{
+		X509	   *cert = list_nth(sent, i);
+		X509	   *next = list_nth(sent, i + 1);
+
+		if (X509_check_issued(next, cert) != X509_V_OK)
+		{
+			bool		issuer_sent = false;
+
+			for (int j = 0; j < n; j++)
+				if (j != i && X509_check_issued(list_nth(sent, j), cert) == X509_V_OK)
+					issuer_sent = true;
+			add_finding(audit, SEVERITY_MEDIUM, "chain_order",
+						"List the server certificate first in ssl_cert_file, then each CA certificate right after the one it issued.",
+						"In the chain the server sends (%d certificates), certificate %d \"%s\" is followed by \"%s\", which did not issue it%s; clients that check the order refuse the chain.",
+						n, i + 1, cert_name_text(X509_get_subject_name(cert)),
+						cert_name_text(X509_get_subject_name(next)),
+						issuer_sent ? " (its issuer is sent elsewhere in the chain)" : "");
+			break;
+		}
+	}
+
+	last = llast(sent);
+	if (X509_check_issued(last, last) != X509_V_OK && n == 1)
+		add_finding(audit, SEVERITY_MEDIUM, "chain_incomplete",
+					"Append the intermediate CA certificates to ssl_cert_file, after the server certificate, and reload.",
+					"The server sends only its certificate \"%s\", not the CA certificate \"%s\" that issued it: clients that trust only the root cannot verify it.",
+					cert_name_text(X509_get_subject_name(last)),
+					cert_name_text(X509_get_issuer_name(last)));
+	tls_free_pem_list(sent, false);
+	tls_free_pem_list(certs, false);
+}
+
+/*
+ * check_served
+ *		Whether the certificate TLS sessions are given is the one
+ *		ssl_cert_file holds now.  The newest TLS session says what is
+ *		served; when it began before the last reload, it cannot tell.
+ */
+static void
+check_served(Audit *audit, bool cert_readable)
+{
+	TlsServedCertificate served;
+	const char *error;
+	List	   *certs;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	char	   *served_fp;
+
+	if (!tls_sessions_newest_served(&served))
+	{
+		if (!cert_readable)
+			add_finding(audit, SEVERITY_CRITICAL, "tls_not_served",
+						"Fix ssl_cert_file and ssl_key_file, reload, and check the server log; then connect with sslmode=require to confirm.",
+						"ssl is on but ssl_cert_file cannot be read, and whether the server serves TLS at all cannot be told: %s. A server started this way refuses every TLS request.",
+						tls_served_unknown_reason());
+		return;
+	}
+	served_fp = tls_fingerprint_text(served.sha256, sizeof(served.sha256));
+	if (!cert_readable)
+	{
+		add_finding(audit, SEVERITY_HIGH, "served_certificate_not_on_disk",
+					"Restore ssl_cert_file before the next restart, which would fail with the file as it is, then reload.",
+					"TLS sessions are still given the certificate loaded before (SHA-256 %s, newest TLS session at %s): the reload that followed the change of ssl_cert_file failed, and a restart would refuse to start.",
+					served_fp, timestamptz_to_str(served.at));
+		return;
+	}
+	certs = tls_read_pem_file(tls_setting("ssl_cert_file"), false, &error);
+	if (certs == NIL)
+		return;
+	if (X509_digest(linitial(certs), EVP_sha256(), md, &md_len) == 1 &&
+		md_len == sizeof(served.sha256) && memcmp(md, served.sha256, md_len) != 0)
+		add_finding(audit, served.at >= PgReloadTime ? SEVERITY_MEDIUM : SEVERITY_INFO,
+					"server_certificate_not_loaded",
+					"Reload the server (SELECT pg_reload_conf()) and check its log; then connect once over TLS so that the new certificate is seen served.",
+					served.at >= PgReloadTime ?
+					"ssl_cert_file holds the certificate SHA-256 %s, but TLS sessions are given SHA-256 %s (newest TLS session at %s): the file was replaced and not yet reloaded, or its reload failed." :
+					"ssl_cert_file holds the certificate SHA-256 %s; the newest TLS session, at %s before the last reload, was given SHA-256 %s: whether the reload took the new file cannot be told until a TLS session begins.",
+					tls_fingerprint_text(md, md_len),
+					served.at >= PgReloadTime ? served_fp : timestamptz_to_str(served.at),
+					served.at >= PgReloadTime ? timestamptz_to_str(served.at) : served_fp);
+	ERR_clear_error();
+	tls_free_pem_list(certs, false);
 }
 
 /*
@@ -536,10 +884,10 @@ hba_admits_plaintext(const char *type)
 static void
 check_hba(Audit *audit)
 {
-	bool		ssl_on = strcmp(setting("ssl"), "on") == 0;
+	bool		ssl_on = strcmp(tls_setting("ssl"), "on") == 0;
 	bool		ipv4_closed = false;
 	bool		ipv6_closed = false;
-	bool		no_crl = setting("ssl_crl_file")[0] == '\0' && setting("ssl_crl_dir")[0] == '\0';
+	bool		no_crl = tls_setting("ssl_crl_file")[0] == '\0' && tls_setting("ssl_crl_dir")[0] == '\0';
 	StringInfoData cert_lines;
 	int			ncert = 0;
 
@@ -752,14 +1100,19 @@ tls_audit(PG_FUNCTION_ARGS)
 	audit.now = GetCurrentTimestamp();
 	audit.warn_before = audit.now + (int64) tls_audit_expiry_warning * USECS_PER_MINUTE;
 
-	ssl_on = strcmp(setting("ssl"), "on") == 0;
+	ssl_on = strcmp(tls_setting("ssl"), "on") == 0;
 	if (!ssl_on)
 		add_finding(&audit, SEVERITY_CRITICAL, "ssl_off",
 					"Set ssl = on with ssl_cert_file and ssl_key_file, then reload the server.",
 					"ssl is off: every connection is plaintext, whatever the client asks for.");
 	else
 	{
-		check_server_certificate(&audit);
+		bool		cert_readable = check_server_certificate(&audit);
+
+		check_served(&audit, cert_readable);
+		if (cert_readable)
+			check_chain(&audit);
+		check_groups(&audit);
 		check_ca_file(&audit);
 		check_crls(&audit);
 		if (has_privs_of_role(user, ROLE_PG_READ_ALL_SETTINGS))
@@ -769,7 +1122,7 @@ tls_audit(PG_FUNCTION_ARGS)
 						"ssl_min_protocol_version and ssl_ciphers are visible only to superusers and members of pg_read_all_settings");
 	}
 
-	if (strcmp(setting("password_encryption"), "md5") == 0)
+	if (strcmp(tls_setting("password_encryption"), "md5") == 0)
 		add_finding(&audit, SEVERITY_MEDIUM, "password_encryption_md5",
 					"Set password_encryption = 'scram-sha-256'.",
 					"password_encryption is md5: passwords set from now on are stored as MD5 hashes, which cannot use SCRAM or channel binding.");

@@ -30,8 +30,11 @@
 extern text *tls_text_from_bytes(const char *bytes, size_t len, int flags);
 extern text *tls_name_to_text(const X509_NAME *name);
 extern text *tls_name_field(const X509_NAME *name, const char *field);
+#define TLS_CERTIFICATE_NATTS	14	/* columns of the tls_certificate type */
 extern void tls_put_certificate(Tuplestorestate *tupstore, TupleDesc tupdesc,
 								X509 *cert);
+extern void tls_certificate_values(X509 *cert, Datum *values, bool *nulls);
+extern char *tls_fingerprint_text(const unsigned char *md, unsigned int md_len);
 extern void tls_put_extensions(Tuplestorestate *tupstore, TupleDesc tupdesc,
 							   X509 *cert);
 
@@ -103,6 +106,28 @@ extern Datum tls_addr_datum(const char *addr, bool *isnull);
 extern Size tls_sessions_shmem_size(void);
 extern void tls_sessions_shmem_init(void);
 extern void tls_sessions_register(Port *port, const TlsConnInfo *info);
+
+/*
+ * The server certificate the newest TLS session was given (sessions.c
+ * records it at authentication): what the server serves now, as far as a
+ * session has seen.
+ */
+typedef struct TlsServedCertificate
+{
+	TimestampTz at;				/* when that session authenticated */
+	int			pid;
+	unsigned char sha256[32];
+} TlsServedCertificate;
+
+extern bool tls_sessions_newest_served(TlsServedCertificate *served);
+
+/* server_certs.c: the certificate and CRL files the settings name */
+extern const char *tls_setting(const char *name);
+extern List *tls_read_pem_file(const char *path, bool crls, const char **error);
+extern void tls_free_pem_list(List *objects, bool crls);
+extern List *tls_crl_dir_files(const char *dir, const char **error);
+extern List *tls_sent_chain(List *cert_file_certs, const char *ca_file);
+extern const char *tls_served_unknown_reason(void);
 
 /* conn_log.c: the ring of recent connection attempts */
 extern Size tls_conn_log_shmem_size(void);

@@ -49,7 +49,9 @@ typedef struct TlsSessionSlot
 
 typedef struct TlsSessionsShared
 {
-	LWLock	   *lock;			/* protects slots */
+	LWLock	   *lock;			/* protects slots and served */
+	bool		served_known;	/* a TLS session has authenticated */
+	TlsServedCertificate served;	/* the newest TLS session's certificate */
 	int			nslots;
 	TlsSessionSlot slots[FLEXIBLE_ARRAY_MEMBER];
 } TlsSessionsShared;
@@ -282,6 +284,8 @@ void
 tls_sessions_register(Port *port, const TlsConnInfo *info)
 {
 	TlsSessionSlot slot;
+	TlsServedCertificate served;
+	bool		have_served = false;
 	int			index = PG_TLS_AUDIT_MY_PROC_NUMBER();
 
 	if (sessions == NULL || index < 0 || index >= sessions->nslots)
@@ -299,12 +303,55 @@ tls_sessions_register(Port *port, const TlsConnInfo *info)
 	}
 	memcpy(&slot.conn, info, sizeof(slot.conn));
 
+	/*
+	 * The certificate this session was given is the one the postmaster's
+	 * TLS context held when it forked this backend: after a reload that
+	 * failed, still the one loaded before.
+	 */
+	if (info->tls && port->ssl != NULL && SSL_get_certificate(port->ssl) != NULL)
+	{
+		unsigned int md_len;
+
+		served.at = GetCurrentTimestamp();
+		served.pid = MyProcPid;
+		have_served = X509_digest(SSL_get_certificate(port->ssl), EVP_sha256(),
+								  served.sha256, &md_len) == 1 &&
+			md_len == sizeof(served.sha256);
+		ERR_clear_error();
+	}
+
 	if (my_slot < 0)
 		on_shmem_exit(clear_my_slot, (Datum) 0);
 	LWLockAcquire(sessions->lock, LW_EXCLUSIVE);
 	memcpy(&sessions->slots[index], &slot, sizeof(slot));
+	if (have_served && (!sessions->served_known || sessions->served.at <= served.at))
+	{
+		sessions->served = served;
+		sessions->served_known = true;
+	}
 	LWLockRelease(sessions->lock);
 	my_slot = index;
+}
+
+/*
+ * tls_sessions_newest_served
+ *		The server certificate of the newest TLS session that authenticated
+ *		since the server started; false when there was none, or the library
+ *		was not preloaded.
+ */
+bool
+tls_sessions_newest_served(TlsServedCertificate *served)
+{
+	bool		known;
+
+	if (sessions == NULL)
+		return false;
+	LWLockAcquire(sessions->lock, LW_SHARED);
+	known = sessions->served_known;
+	if (known)
+		*served = sessions->served;
+	LWLockRelease(sessions->lock);
+	return known;
 }
 
 /*

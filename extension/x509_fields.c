@@ -43,7 +43,6 @@
 #define TLS_FIELD_NAME_MAX	256
 
 /* Columns of the SQL types tls_certificate and tls_peer_extensions(). */
-#define TLS_CERTIFICATE_NATTS	14
 #define TLS_EXTENSION_NATTS		3
 
 static void
@@ -461,15 +460,25 @@ tls_fingerprint(X509 *cert)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len;
-	StringInfoData buf;
 
 	if (!X509_digest(cert, EVP_sha256(), md, &md_len))
 		tls_openssl_failure("compute a certificate fingerprint");
+	return CStringGetTextDatum(tls_fingerprint_text(md, md_len));
+}
+
+/*
+ * tls_fingerprint_text
+ *		A digest as "AB:CD:...", palloc'd.
+ */
+char *
+tls_fingerprint_text(const unsigned char *md, unsigned int md_len)
+{
+	StringInfoData buf;
 
 	initStringInfo(&buf);
 	for (unsigned int i = 0; i < md_len; i++)
 		appendStringInfo(&buf, i == 0 ? "%02X" : ":%02X", md[i]);
-	return PointerGetDatum(cstring_to_text_with_len(buf.data, buf.len));
+	return buf.data;
 }
 
 /*
@@ -631,15 +640,28 @@ tls_put_certificate(Tuplestorestate *tupstore, TupleDesc tupdesc, X509 *cert)
 {
 	Datum		values[TLS_CERTIFICATE_NATTS];
 	bool		nulls[TLS_CERTIFICATE_NATTS];
-	EVP_PKEY   *pkey = X509_get0_pubkey(cert);
-	const char *key_algorithm = NULL;
-	int			key_bits = 0;
 
 	if (tupdesc->natts != TLS_CERTIFICATE_NATTS)
 		elog(ERROR, "tls_certificate has %d columns, expected %d",
 			 tupdesc->natts, TLS_CERTIFICATE_NATTS);
 
-	memset(nulls, 0, sizeof(nulls));
+	tls_certificate_values(cert, values, nulls);
+	tuplestore_putvalues(tupstore, tupdesc, values, nulls);
+}
+
+/*
+ * tls_certificate_values
+ *		Fill the TLS_CERTIFICATE_NATTS first entries of values and nulls with
+ *		the tls_certificate columns of cert, for rows that carry more.
+ */
+void
+tls_certificate_values(X509 *cert, Datum *values, bool *nulls)
+{
+	EVP_PKEY   *pkey = X509_get0_pubkey(cert);
+	const char *key_algorithm = NULL;
+	int			key_bits = 0;
+
+	memset(nulls, 0, sizeof(bool) * TLS_CERTIFICATE_NATTS);
 	values[0] = PointerGetDatum(tls_name_to_text(X509_get_subject_name(cert)));
 	values[1] = PointerGetDatum(tls_name_to_text(X509_get_issuer_name(cert)));
 	tls_serial(cert, &values[2], &values[3]);
@@ -662,8 +684,6 @@ tls_put_certificate(Tuplestorestate *tupstore, TupleDesc tupdesc, X509 *cert)
 
 	values[12] = tls_signature_algorithm(cert);
 	values[13] = tls_pem(cert);
-
-	tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 }
 
 /*

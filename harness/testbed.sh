@@ -97,6 +97,7 @@ suite cli bash harness/test_cli.sh "$probe"
 suite preload bash harness/testbed_preload.sh "$probe"
 suite search-path bash harness/test_search_path.sh "$probe"
 suite audit bash harness/test_audit.sh "$probe"
+suite audit-wire bash harness/test_audit_wire.sh "$probe"
 suite drivers bash harness/test_drivers.sh "$probe" "$PG_CONFIG"
 
 echo "all suites: $total_passed passed, $total_failed failed"

@@ -753,7 +753,11 @@ expect_finding "no CRL again" clientcert_without_crl medium
 # Protocol and ciphers.
 expect_finding "ssl_min_protocol_version TLSv1.2" min_protocol ""
 set_conf ssl_min_protocol_version TLSv1.1 TLSv1.1
-expect_finding "ssl_min_protocol_version TLSv1.1" min_protocol high
+# At OpenSSL 3's default security level the server still refuses TLS 1.1
+# (harness/test_audit_wire.sh compares that with a handshake): the setting
+# is reported apart from what clients get.
+expect_finding "ssl_min_protocol_version TLSv1.1" min_protocol ""
+expect_finding "ssl_min_protocol_version TLSv1.1" min_protocol_setting low
 reset_conf ssl_min_protocol_version TLSv1.2
 expect_finding "ssl_min_protocol_version TLSv1.2 again" min_protocol ""
 expect_finding "PostgreSQL's default ssl_ciphers" weak_ciphers medium

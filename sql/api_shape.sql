@@ -1,5 +1,5 @@
 --
--- The shape of the 1.1 API, asserted with pgTAP: signatures, return types,
+-- The shape of the 1.2 API, asserted with pgTAP: signatures, return types,
 -- volatility, strictness, parallel safety and privileges.
 --
 \set VERBOSITY terse
@@ -9,7 +9,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 RESET client_min_messages;
 \set QUIET off
 
-SELECT plan(86);
+SELECT plan(105);
 
 SELECT has_function('tls_session', '{}'::name[]);
 SELECT has_function('tls_peer_certificate', '{}'::name[]);
@@ -22,6 +22,8 @@ SELECT has_function('tls_get_connection_log', '{}'::name[]);
 SELECT has_function('tls_connection_log_stats', '{}'::name[]);
 SELECT has_function('tls_connection_log_reset', '{}'::name[]);
 SELECT has_function('tls_audit', '{}'::name[]);
+SELECT has_function('tls_server_certificates', '{}'::name[]);
+SELECT has_function('tls_crls', '{}'::name[]);
 SELECT has_view('tls_sessions');
 SELECT has_view('tls_connection_log');
 
@@ -36,11 +38,14 @@ SELECT function_returns('tls_get_connection_log', '{}'::name[], 'setof record');
 SELECT function_returns('tls_connection_log_stats', '{}'::name[], 'record');
 SELECT function_returns('tls_connection_log_reset', '{}'::name[], 'void');
 SELECT function_returns('tls_audit', '{}'::name[], 'setof record');
+SELECT function_returns('tls_server_certificates', '{}'::name[], 'setof record');
+SELECT function_returns('tls_crls', '{}'::name[], 'setof record');
 
 SELECT function_lang_is(f, '{}'::name[], 'c')
 FROM unnest(ARRAY['tls_session', 'tls_peer_certificate', 'tls_server_certificate',
                   'tls_peer_extensions', 'tls_get_sessions', 'tls_get_connection_log',
-                  'tls_connection_log_stats', 'tls_connection_log_reset', 'tls_audit']::name[]) AS f;
+                  'tls_connection_log_stats', 'tls_connection_log_reset', 'tls_audit',
+                  'tls_server_certificates', 'tls_crls']::name[]) AS f;
 
 -- Session state does not change within a statement: STABLE.
 SELECT volatility_is(f, a, 'stable')
@@ -52,12 +57,13 @@ FROM (VALUES ('tls_session'::name, '{}'::name[]), ('tls_peer_certificate', '{}')
 -- statement: VOLATILE.
 SELECT volatility_is(f, '{}'::name[], 'volatile')
 FROM unnest(ARRAY['tls_get_sessions', 'tls_get_connection_log', 'tls_connection_log_stats',
-                  'tls_connection_log_reset', 'tls_audit']::name[]) AS f;
+                  'tls_connection_log_reset', 'tls_audit', 'tls_server_certificates',
+                  'tls_crls']::name[]) AS f;
 
 SELECT is_strict('tls_peer_subject_field', ARRAY['text']);
 SELECT is_strict('tls_peer_issuer_field', ARRAY['text']);
 
--- Parallel workers have no client connection, and the 1.1 functions read
+-- Parallel workers have no client connection, and the 1.1 and 1.2 functions read
 -- the leader's privileges and shared state: all PARALLEL RESTRICTED.
 SELECT is(p.proparallel, 'r', p.proname || ' is PARALLEL RESTRICTED')
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
@@ -66,14 +72,17 @@ ORDER BY p.proname;
 
 SELECT is((SELECT count(*)::int FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
            WHERE e.extname = 'pg_tls_audit' AND d.classid = 'pg_proc'::regclass),
-          11, 'the extension has exactly eleven functions');
+          13, 'the extension has exactly thirteen functions');
 
 -- What reports on the caller's own session, on sessions it may see, or on
 -- checks it may run is for PUBLIC; the connection log shows every role's
--- attempts and is for pg_read_all_stats; only superusers reset it.
+-- attempts and is for pg_read_all_stats; only superusers reset it; the
+-- server's certificate and CRL files are for pg_monitor.
 SELECT is(has_function_privilege('public', p.oid, 'EXECUTE'),
-          p.proname NOT IN ('tls_get_connection_log', 'tls_connection_log_stats', 'tls_connection_log_reset'),
-          p.proname || CASE WHEN p.proname LIKE 'tls_connection_log%' OR p.proname = 'tls_get_connection_log'
+          p.proname NOT IN ('tls_get_connection_log', 'tls_connection_log_stats', 'tls_connection_log_reset',
+                            'tls_server_certificates', 'tls_crls'),
+          p.proname || CASE WHEN p.proname IN ('tls_get_connection_log', 'tls_connection_log_stats',
+                                               'tls_connection_log_reset', 'tls_server_certificates', 'tls_crls')
                             THEN ' is not executable by PUBLIC' ELSE ' is executable by PUBLIC' END)
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pg_tls_audit'
@@ -83,6 +92,12 @@ SELECT is(has_function_privilege('pg_read_all_stats', f, 'EXECUTE'), true,
 FROM unnest(ARRAY['tls_get_connection_log()', 'tls_connection_log_stats()']) AS f;
 SELECT is(has_function_privilege('pg_read_all_stats', 'tls_connection_log_reset()', 'EXECUTE'), false,
           'tls_connection_log_reset() is not executable by pg_read_all_stats');
+SELECT is(has_function_privilege('pg_monitor', f, 'EXECUTE'), true,
+          f || ' is executable by pg_monitor')
+FROM unnest(ARRAY['tls_server_certificates()', 'tls_crls()']) AS f;
+SELECT is(has_function_privilege('pg_read_all_stats', f, 'EXECUTE'), false,
+          f || ' is not executable by pg_read_all_stats alone')
+FROM unnest(ARRAY['tls_server_certificates()', 'tls_crls()']) AS f;
 SELECT is(has_table_privilege('public', 'tls_sessions', 'SELECT'), true,
           'tls_sessions is readable by PUBLIC');
 SELECT is(has_table_privilege('public', 'tls_connection_log', 'SELECT'), false,
@@ -142,5 +157,27 @@ SELECT is(
     (SELECT pg_get_function_arguments('tls_audit'::regproc)),
     'OUT severity text, OUT "check" text, OUT detail text, OUT hint text',
     'tls_audit columns and types');
+
+SELECT is(
+    (SELECT pg_get_function_arguments('tls_server_certificates'::regproc)),
+    'OUT role text, OUT subject text, OUT issuer text, OUT serial numeric, OUT serial_hex text, '
+    'OUT not_before timestamp with time zone, OUT not_after timestamp with time zone, '
+    'OUT sha256_fingerprint text, OUT san_dns text[], OUT san_ip inet[], OUT san_email text[], '
+    'OUT key_algorithm text, OUT key_bits integer, OUT signature_algorithm text, OUT pem text, '
+    'OUT days_left integer, OUT source text, OUT sent boolean, OUT served boolean, OUT served_detail text',
+    'tls_server_certificates columns and types');
+SELECT is(
+    (SELECT pg_get_function_arguments('tls_crls'::regproc)),
+    'OUT issuer text, OUT this_update timestamp with time zone, OUT next_update timestamp with time zone, '
+    'OUT revoked integer, OUT source text',
+    'tls_crls columns and types');
+-- The certificate columns of tls_server_certificates are tls_certificate's.
+SELECT is(
+    (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)
+     FROM pg_attribute a WHERE a.attrelid = 'tls_certificate'::regclass AND a.attnum > 0),
+    (SELECT string_agg(n || ' ' || format_type(t, -1), ', ' ORDER BY i)
+     FROM pg_proc p, unnest(p.proallargtypes, p.proargnames) WITH ORDINALITY AS u(t, n, i)
+     WHERE p.oid = 'tls_server_certificates'::regproc AND i BETWEEN 2 AND 15),
+    'tls_server_certificates carries the tls_certificate columns');
 
 SELECT * FROM finish();

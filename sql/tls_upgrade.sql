@@ -1,8 +1,9 @@
 --
--- Upgrade path: install 1.0, walk ALTER EXTENSION ... UPDATE to 1.1, and
--- compare every object with a fresh 1.1 install (functions with their
+-- Upgrade paths: install 1.0, walk ALTER EXTENSION ... UPDATE to 1.1 and
+-- then 1.2; install 1.1 and update it to 1.2; compare every object with a
+-- fresh 1.2 install (functions with their
 -- properties and privileges, views with their definitions, types), so the
--- upgrade script and pg_tls_audit--1.1.sql cannot drift apart.  In a
+-- upgrade scripts and pg_tls_audit--1.2.sql cannot drift apart.  In a
 -- database of its own, leaving the suite's extension alone.
 --
 \set VERBOSITY terse
@@ -57,15 +58,40 @@ CREATE TEMP TABLE upgraded AS SELECT * FROM pg_temp.extension_objects();
 SELECT ssl, protocol IS NOT NULL AS has_protocol FROM tls_session();
 SELECT source FROM tls_sessions WHERE pid = pg_backend_pid();
 
--- A fresh install of 1.1 has the same objects, defined the same way.
+ALTER EXTENSION pg_tls_audit UPDATE TO '1.2';
+SELECT extversion FROM pg_extension WHERE extname = 'pg_tls_audit';
+SELECT object FROM pg_temp.extension_objects()
+EXCEPT SELECT object FROM upgraded ORDER BY 1;
+DROP TABLE upgraded;
+CREATE TEMP TABLE upgraded AS SELECT * FROM pg_temp.extension_objects();
+
+-- From 1.1 straight to 1.2.
+DROP EXTENSION pg_tls_audit;
+CREATE EXTENSION pg_tls_audit VERSION '1.1';
+ALTER EXTENSION pg_tls_audit UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_tls_audit';
+CREATE TEMP TABLE upgraded_from_1_1 AS SELECT * FROM pg_temp.extension_objects();
+
+-- The 1.2 functions answer after the update.
+SELECT role, source = current_setting('ssl_cert_file') AS from_cert_file
+FROM tls_server_certificates() WHERE role = 'server';
+
+-- A fresh install of 1.2 has the same objects, defined the same way, as
+-- both updates.
 DROP EXTENSION pg_tls_audit;
 CREATE EXTENSION pg_tls_audit;
 SELECT extversion FROM pg_extension WHERE extname = 'pg_tls_audit';
-SELECT 'only in the upgraded install' AS differs, * FROM
+SELECT 'only in the install updated from 1.0' AS differs, * FROM
        (TABLE upgraded EXCEPT SELECT * FROM pg_temp.extension_objects()) x
 UNION ALL
 SELECT 'only in the fresh install', * FROM
-       (SELECT * FROM pg_temp.extension_objects() EXCEPT TABLE upgraded) y;
+       (SELECT * FROM pg_temp.extension_objects() EXCEPT TABLE upgraded) y
+UNION ALL
+SELECT 'only in the install updated from 1.1', * FROM
+       (TABLE upgraded_from_1_1 EXCEPT SELECT * FROM pg_temp.extension_objects()) z
+UNION ALL
+SELECT 'only in the fresh install (vs 1.1)', * FROM
+       (SELECT * FROM pg_temp.extension_objects() EXCEPT TABLE upgraded_from_1_1) w;
 SELECT count(*) AS objects FROM upgraded;
 
 \connect :suite_database

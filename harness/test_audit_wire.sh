@@ -1,0 +1,265 @@
+#!/bin/bash
+# test_audit_wire.sh: pg_tls_audit 1.2's tls_audit() checks that must agree
+# with the wire, and tls_server_certificates()'s served column, on a
+# cluster of its own that preloads the library.  Each check is provoked,
+# compared where it can be with what "openssl s_client" gets from the
+# server, and cleared.
+#
+# usage: harness/test_audit_wire.sh PG_TLS_PROBE
+# Output is TAP, ending with "N passed, N failed".  The cluster and every
+# file are removed on exit.
+set -uo pipefail
+
+probe=${1:?usage: harness/test_audit_wire.sh PG_TLS_PROBE}
+cd "$(dirname "$0")/.."
+. harness/tap.sh
+export PG_CONFIG=${PG_CONFIG:-pg_config}
+export LC_ALL=C.UTF-8
+bindir=$("$PG_CONFIG" --bindir)
+
+work=$(mktemp -d /tmp/pg_tls_audit-wire.XXXXXX)
+chmod 755 "$work"
+cluster=$work/cluster
+cleanup() {
+	"$probe" cluster stop "$cluster" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if ! env=$("$probe" cluster start "$cluster" --pg-config "$PG_CONFIG" \
+	--conf "shared_preload_libraries = 'pg_tls_audit'" 2>"$work/start.err"); then
+	ok 1 "preloaded cluster starts: $(cat "$work/start.err")"
+	tap_done
+	exit
+fi
+eval "$env"
+ok 0 "preloaded cluster starts"
+data=$PG_TLS_PROBE_CLUSTER/data
+log=$PG_TLS_PROBE_CLUSTER/postgresql.log
+pki=$PG_TLS_PROBE_PKI
+server_dir=$PG_TLS_PROBE_CLUSTER/server
+pguser=$(stat -c %U "$data")
+
+admin() {
+	psql -X -q -At -v ON_ERROR_STOP=1 -h "$PG_TLS_PROBE_SOCKET" -d postgres -U postgres "$@"
+}
+admin -c "CREATE EXTENSION pg_tls_audit" 2>/dev/null
+ok $? "extension created"
+
+# One TLS session, so that the server's choice is recorded.
+tls_session() {
+	psql -X -At -c 'SELECT 1' "host=127.0.0.1 port=$PGPORT dbname=postgres user=postgres sslmode=require" \
+		>/dev/null 2>&1
+}
+finding() {
+	admin -c "SELECT string_agg(severity, ',' ORDER BY severity) FROM tls_audit() WHERE \"check\" = '$1'"
+}
+expect_finding() {
+	local got
+	got=$(finding "$2")
+	[ "$got" = "$3" ]
+	ok $? "$1: $2 ${3:-absent} (got '$got')"
+}
+reload() {
+	admin -c "SELECT pg_reload_conf()" >/dev/null
+	sleep 0.5
+}
+set_conf() {
+	admin -c "ALTER SYSTEM SET $1 = '$2'" >/dev/null
+	reload
+}
+reset_conf() {
+	admin -c "ALTER SYSTEM RESET $1" >/dev/null
+	reload
+}
+# s_client ARGS...: openssl's client against the server (STARTTLS postgres),
+# with its own security level at 0 so that only the server decides.
+s_client() {
+	openssl s_client -starttls postgres -connect "127.0.0.1:$PGPORT" "$@" </dev/null 2>&1
+}
+handshake_ok() {
+	s_client "$@" -cipher "${CIPHER:-ALL}@SECLEVEL=0" | grep -qE 'Cipher is [A-Z0-9]|^    Cipher    : [A-Z0-9]'
+}
+
+certs=$work/certs
+mkdir -p "$certs"
+chmod 755 "$certs"
+# mkcert NAME KEYALG...: a server certificate issued by the fixture's
+# intermediate CA; key readable by the server only.
+mkcert() {
+	local name=$1
+	shift
+	openssl genpkey "$@" -out "$certs/$name.key" 2>/dev/null &&
+		openssl req -new -key "$certs/$name.key" -subj "/CN=localhost" -out "$certs/$name.csr" 2>/dev/null &&
+		printf 'subjectAltName = DNS:localhost, IP:127.0.0.1\n' >"$certs/san.ext" &&
+		openssl x509 -req -in "$certs/$name.csr" -CA "$pki/intermediate_ca.crt" -CAkey "$pki/intermediate_ca.key" \
+			-days 30 -extfile "$certs/san.ext" -out "$certs/$name.leaf" 2>/dev/null || return 1
+	chown "$pguser" "$certs/$name.key" && chmod 600 "$certs/$name.key"
+}
+use_cert() {
+	admin -c "ALTER SYSTEM SET ssl_cert_file = '$1'" -c "ALTER SYSTEM SET ssl_key_file = '$2'" >/dev/null
+	reload
+}
+restore_cert() {
+	admin -c "ALTER SYSTEM RESET ssl_cert_file" -c "ALTER SYSTEM RESET ssl_key_file" >/dev/null
+	reload
+}
+
+# ---------------------------------------------------------------------------
+# served: unknown until a TLS session has been seen, then true.
+
+detail=$(admin -c "SELECT coalesce(served::text, 'null') || '|' || served_detail FROM tls_server_certificates() WHERE role = 'server'")
+[ "$detail" = "null|no TLS session has authenticated since the server started" ]
+ok $? "served is NULL with its reason before any TLS session (got '$detail')"
+tls_session
+served=$(admin -c "SELECT served FROM tls_server_certificates() WHERE role = 'server'")
+[ "$served" = t ]
+ok $? "served is true after a TLS session (got '$served')"
+s_client | openssl x509 -noout -fingerprint -sha256 2>/dev/null | sed 's/^.*=//' >"$work/wire.fp"
+[ "$(cat "$work/wire.fp")" = "$(admin -c "SELECT sha256_fingerprint FROM tls_server_certificates() WHERE role = 'server'")" ]
+ok $? "the served row's fingerprint is the one openssl s_client receives"
+
+# ---------------------------------------------------------------------------
+# A certificate file replaced on disk but not reloaded; then reloaded.
+
+mkcert rsa_a -algorithm RSA -pkeyopt rsa_keygen_bits:2048 &&
+	mkcert rsa_b -algorithm RSA -pkeyopt rsa_keygen_bits:2048 &&
+	mkcert ec -algorithm EC -pkeyopt ec_paramgen_curve:P-256
+ok $? "test certificates made"
+cat "$certs/rsa_a.leaf" "$pki/intermediate_ca.crt" >"$certs/live.crt"
+cp -p "$certs/rsa_a.key" "$certs/live.key"
+chmod 644 "$certs/live.crt"
+use_cert "$certs/live.crt" "$certs/live.key"
+tls_session
+expect_finding "file as loaded" server_certificate_not_loaded ""
+cat "$certs/rsa_b.leaf" "$pki/intermediate_ca.crt" >"$certs/live.crt"
+cp -p "$certs/rsa_b.key" "$certs/live.key"
+tls_session
+expect_finding "file replaced, not reloaded" server_certificate_not_loaded medium
+fps=$(admin -c "SELECT detail FROM tls_audit() WHERE \"check\" = 'server_certificate_not_loaded'")
+a_fp=$(openssl x509 -in "$certs/rsa_a.leaf" -noout -fingerprint -sha256 | sed 's/^.*=//')
+b_fp=$(openssl x509 -in "$certs/rsa_b.leaf" -noout -fingerprint -sha256 | sed 's/^.*=//')
+grep -qF "$a_fp" <<<"$fps" && grep -qF "$b_fp" <<<"$fps"
+ok $? "the finding names both fingerprints"
+[ "$(admin -c "SELECT served FROM tls_server_certificates() WHERE role = 'server'")" = f ]
+ok $? "served is false for the file not yet loaded"
+reload
+tls_session
+expect_finding "file reloaded" server_certificate_not_loaded ""
+[ "$(admin -c "SELECT served FROM tls_server_certificates() WHERE role = 'server'")" = t ]
+ok $? "served is true once reloaded"
+
+# A file that became unreadable: the reload fails, the old context is served.
+mv "$certs/live.crt" "$certs/live.crt.away"
+reload
+expect_finding "ssl_cert_file missing after a good start" served_certificate_not_on_disk high
+handshake_ok
+ok $? "the server still completes TLS handshakes with the old certificate"
+mv "$certs/live.crt.away" "$certs/live.crt"
+reload
+expect_finding "ssl_cert_file restored" served_certificate_not_on_disk ""
+
+# ---------------------------------------------------------------------------
+# The chain the server sends.
+
+expect_finding "leaf and intermediate" chain_incomplete ""
+cp "$certs/rsa_b.leaf" "$certs/live.crt"
+reload
+tls_session
+expect_finding "leaf only, root in ssl_ca_file" chain_incomplete medium
+[ "$(s_client -showcerts | grep -c 'BEGIN CERTIFICATE')" = 1 ]
+ok $? "openssl s_client receives one certificate"
+cat "$server_dir/root_ca.crt" "$pki/intermediate_ca.crt" >"$certs/ca_with_intermediate.crt"
+chmod 644 "$certs/ca_with_intermediate.crt"
+set_conf ssl_ca_file "$certs/ca_with_intermediate.crt"
+expect_finding "leaf only, intermediate in ssl_ca_file" chain_incomplete ""
+[ "$(s_client -showcerts | grep -c 'BEGIN CERTIFICATE')" -ge 2 ]
+ok $? "openssl s_client receives what OpenSSL added from ssl_ca_file"
+reset_conf ssl_ca_file
+cat "$certs/rsa_b.leaf" "$server_dir/root_ca.crt" "$pki/intermediate_ca.crt" >"$certs/live.crt"
+reload
+expect_finding "leaf, root, intermediate" chain_order medium
+cat "$certs/rsa_b.leaf" "$pki/intermediate_ca.crt" >"$certs/live.crt"
+reload
+expect_finding "leaf, intermediate" chain_order ""
+restore_cert
+
+# ---------------------------------------------------------------------------
+# Cipher suites by the certificate's key type; CBC suites.
+
+expect_finding "RSA key, default ssl_ciphers" weak_ciphers medium
+CIPHER=AES256-GCM-SHA384 handshake_ok -tls1_2
+ok $? "with an RSA key, openssl s_client negotiates RSA key exchange"
+cat "$certs/ec.leaf" "$pki/intermediate_ca.crt" >"$certs/ec.crt"
+chmod 644 "$certs/ec.crt"
+use_cert "$certs/ec.crt" "$certs/ec.key"
+expect_finding "EC key, default ssl_ciphers" weak_ciphers ""
+! CIPHER=AES256-GCM-SHA384 handshake_ok -tls1_2
+ok $? "with an EC key, openssl s_client cannot negotiate RSA key exchange"
+restore_cert
+expect_finding "default ssl_ciphers" cbc_ciphers low
+CIPHER=ECDHE-RSA-AES128-SHA handshake_ok -tls1_2
+ok $? "openssl s_client negotiates a CBC suite"
+set_conf ssl_ciphers 'ECDHE+AESGCM:ECDHE+CHACHA20'
+expect_finding "AEAD-only ssl_ciphers" cbc_ciphers ""
+! CIPHER=ECDHE-RSA-AES128-SHA handshake_ok -tls1_2
+ok $? "openssl s_client cannot negotiate a CBC suite"
+reset_conf ssl_ciphers
+
+# ---------------------------------------------------------------------------
+# Protocol versions: what tls_audit() says the server accepts below TLS 1.2
+# is what openssl s_client gets.
+
+set_conf ssl_min_protocol_version TLSv1
+claims=$(finding min_protocol)
+if CIPHER=ALL handshake_ok -tls1; then wire=high; else wire=""; fi
+[ "$claims" = "$wire" ]
+ok $? "ssl_min_protocol_version TLSv1: min_protocol '$claims' agrees with a TLS 1.0 handshake ('$wire')"
+[ -n "$claims" ] || [ "$(finding min_protocol_setting)" = low ]
+ok $? "when TLS 1.0 is refused, the setting is reported apart"
+reset_conf ssl_min_protocol_version
+expect_finding "ssl_min_protocol_version default" min_protocol ""
+expect_finding "ssl_min_protocol_version default" min_protocol_setting ""
+
+# ---------------------------------------------------------------------------
+# DH parameters: a 1024-bit group (LOGJAM).  At the default security level
+# OpenSSL refuses to load it (the reload fails, DHE keeps the built-in
+# group); with the level lowered through OPENSSL_CONF, the server uses it.
+
+openssl genpkey -genparam -algorithm DH -pkeyopt dh_paramgen_prime_len:1024 -out "$certs/dh1024.pem" 2>/dev/null
+ok $? "1024-bit DH parameters made"
+chmod 644 "$certs/dh1024.pem"
+expect_finding "built-in DH group" dh_params_weak ""
+cat >"$certs/seclevel0.cnf" <<EOF
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_section
+[ssl_section]
+system_default = system_default_section
+[system_default_section]
+CipherString = DEFAULT@SECLEVEL=0
+EOF
+chmod 644 "$certs/seclevel0.cnf"
+restart_server() {
+	local as=()
+	[ "$(id -u)" = 0 ] && as=(runuser -u "$pguser" --)
+	"${as[@]}" env -i PATH="$bindir:/usr/bin:/bin" LC_ALL=C "$@" \
+		"$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 restart >"$work/restart.log" 2>&1
+}
+admin -c "ALTER SYSTEM SET ssl_dh_params_file = '$certs/dh1024.pem'" >/dev/null
+restart_server OPENSSL_CONF="$certs/seclevel0.cnf"
+ok $? "restarted with a 1024-bit DH group and a lowered security level"
+expect_finding "1024-bit DH group, DHE suites offered" dh_params_weak high
+temp_key=$(s_client -tls1_2 -cipher 'DHE-RSA-AES128-GCM-SHA256@SECLEVEL=0' | grep 'Temp Key')
+grep -q 'DH, 1024 bits' <<<"$temp_key"
+ok $? "openssl s_client gets a 1024-bit DH key exchange (got '$temp_key')"
+admin -c "ALTER SYSTEM SET ssl_ciphers = 'ECDHE+AESGCM'" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+expect_finding "1024-bit DH group, no DHE suite" dh_params_weak low
+admin -c "ALTER SYSTEM RESET ssl_ciphers" -c "ALTER SYSTEM RESET ssl_dh_params_file" >/dev/null
+restart_server
+ok $? "restarted with the defaults"
+expect_finding "built-in DH group again" dh_params_weak ""
+
+tap_done
