@@ -37,3 +37,19 @@ show "pg_tls_audit 1.1: every session, the connection log, the configuration aud
 	-c 'SELECT pid, usename, ssl, protocol, client_subject, sni, hba_line, auth_method FROM tls_sessions' \
 	-c 'SELECT id, usename, ssl, protocol, outcome, reason FROM tls_connection_log ORDER BY id' \
 	-c 'SELECT severity, "check", detail FROM tls_audit()'
+
+# The client side: the sslmode matrix as a grid (its own throwaway servers),
+# then two connection strings for this cluster audited against attackers:
+# verify-full passes, prefer does not (a stripping proxy gets plaintext).
+probe=$("${PG_CONFIG:-pg_config}" --bindir)/pg_tls_probe
+echo
+echo "== pg_tls_probe matrix: every sslmode against good and bad servers and attackers"
+"$probe" matrix --pg-config "${PG_CONFIG:-pg_config}" || true
+base="host=localhost port=$PGPORT dbname=postgres user=postgres sslrootcert=$PGSSLROOTCERT"
+for mode in verify-full prefer; do
+	echo
+	echo "== pg_tls_probe audit 'sslmode=$mode ...' (exit 0 only when verified, confirmed and every attack refused)"
+	rc=0
+	"$probe" audit "$base sslmode=$mode" || rc=$?
+	echo "(exit $rc)"
+done
