@@ -129,10 +129,15 @@ remove() {
 	rm -rf --one-file-system "$1"
 }
 
-# setup_mounts DIR: /proc, a minimal /dev (device nodes bound from the
-# host's, private pts and shm) and an empty /tmp, on tmpfs.
+# setup_mounts DIR: DIR bound on itself, /proc, a minimal /dev (device nodes
+# bound from the host's, private pts and shm) and an empty /tmp, on tmpfs.
 setup_mounts() {
 	local d=$1 n
+	# The chroot's / a mount point of its own, private: a command inside can
+	# then take a private mount namespace (unshare -m, as the drivers'
+	# probes do) whose mounts never reach the host.
+	mount --bind "$d" "$d"
+	mount --make-private "$d"
 	mount -t proc proc "$d/proc"
 	mount -t tmpfs -o mode=0755,nosuid tmpfs "$d/dev"
 	for n in null zero full random urandom tty; do
