@@ -96,5 +96,4 @@ bench:
 # against bad certificates and attackers: installs the clients
 # (harness/install-drivers.sh), then runs "pg_tls_probe drivers" as TAP.
 test-drivers: harness
-	bash harness/install-drivers.sh
-	harness/pg_tls_probe drivers --format tap --pg-config $(PG_CONFIG)
+	bash harness/test_drivers.sh --environments $(PG_CONFIG)

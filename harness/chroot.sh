@@ -20,7 +20,8 @@
 # the directory does too.  PG_TLS_AUDIT_MIRROR=URL overrides the mirror.
 #
 # Each run copies the checkout's files (tracked and untracked-but-not-
-# ignored: no build products, no .git) into a tmpfs /tmp inside the chroot,
+# ignored: no build products, no .git; plus the ignored paths listed in
+# PG_TLS_AUDIT_CHROOT_CARRY) into a tmpfs /tmp inside the chroot,
 # so the host checkout is never written to, and runs COMMAND there with a
 # clean environment (PATH, HOME, LC_ALL, PG_CONFIG of MAJOR, CI passed
 # through).  /proc, a minimal /dev and /tmp are mounted for the run; on exit,
@@ -128,10 +129,15 @@ remove() {
 	rm -rf --one-file-system "$1"
 }
 
-# setup_mounts DIR: /proc, a minimal /dev (device nodes bound from the
-# host's, private pts and shm) and an empty /tmp, on tmpfs.
+# setup_mounts DIR: DIR bound on itself, /proc, a minimal /dev (device nodes
+# bound from the host's, private pts and shm) and an empty /tmp, on tmpfs.
 setup_mounts() {
 	local d=$1 n
+	# The chroot's / a mount point of its own, private: a command inside can
+	# then take a private mount namespace (unshare -m, as the drivers'
+	# probes do) whose mounts never reach the host.
+	mount --bind "$d" "$d"
+	mount --make-private "$d"
 	mount -t proc proc "$d/proc"
 	mount -t tmpfs -o mode=0755,nosuid tmpfs "$d/dev"
 	for n in null zero full random urandom tty; do
@@ -322,6 +328,12 @@ copy_checkout() {
 				done |
 				tar --null --no-recursion -T - -cf -
 		) | tar -xf - -C "$dest"
+		# PG_TLS_AUDIT_CHROOT_CARRY: ignored paths the command needs too
+		# (the host's node_modules: npm is reached from the host only).
+		for f in ${PG_TLS_AUDIT_CHROOT_CARRY:-}; do
+			case "$f" in /* | *..*) die "PG_TLS_AUDIT_CHROOT_CARRY: \"$f\" is not a path inside the checkout" ;; esac
+			[ -e "$srcdir/$f" ] && tar -C "$srcdir" -cf - "$f" | tar -xf - -C "$dest"
+		done
 	else
 		tar -C "$srcdir" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
 			--exclude=./results --exclude=./log --exclude='./regression.*' \

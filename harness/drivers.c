@@ -2,18 +2,22 @@
  *
  * drivers.c
  *		The "drivers" subcommand: every client the provider's guide names,
- *		configured the way the guide recommends, against a good server,
- *		three bad certificates and two attackers.
+ *		configured the way the guide recommends, with no TLS setting at
+ *		all, and the way the guide's alternatives say, against a good
+ *		server, three bad certificates and four attackers.
  *
  * Each client is a probe in its own language under harness/drivers/<name>/
  * (see the README there), run as a child process with nothing from our
- * environment but PATH: a throwaway HOME that trusts the test root CA, and
- * the same root in SSL_CERT_FILE and NODE_EXTRA_CA_CERTS, so that each stack
- * finds the trust anchor where the guide says it looks.  The servers and
- * proxies are the matrix's (matrix.c): one cluster reconfigured per column,
- * one proxy per attack column.  Every client can set application_name, so
- * the probes of one column share its proxy and each is told apart by the
- * unique application_name the proxy keys its captures by.
+ * environment but PATH and a throwaway HOME (which holds
+ * .postgresql/root.crt only for recipes that name that file).  The test
+ * root CA is put where each stack really looks for "the system store": the
+ * probe runs in a private mount namespace in which a copy of /etc/ssl/certs
+ * (bundle, hashed directory and the JVM's java/cacerts) that also trusts
+ * the test root is bound over the real one, so the machine's own store is
+ * never touched.  The servers are the matrix's (matrix.c): one cluster
+ * reconfigured per column.  Each probe of an attack column gets a proxy of
+ * its own, so that whether it reached the proxy is what the proxy saw, not
+ * a guess from its error text.
  *
  * Observations are judged against what each client, at its version, is
  * documented to do (driver_expectations.c): that decides the exit code.
@@ -46,7 +50,7 @@
 #include "pg_tls_probe.h"
 
 #ifndef PTP_DRIVERS_DIR
-#error PTP_DRIVERS_DIR must be defined by the Makefile
+#error PTP_DRIVERS_DIR (where "make install" puts harness/drivers) must be defined by the Makefile
 #endif
 
 #define DEFAULT_TIMEOUT		10
@@ -57,7 +61,19 @@
 
 /* Columns in the order they run: the three on the good server first. */
 static const DriverColumn run_order[DCOL_COUNT] = {
-	DCOL_GOOD, DCOL_FORGE, DCOL_STRIP, DCOL_MISMATCH, DCOL_UNTRUSTED, DCOL_EXPIRED
+	DCOL_GOOD, DCOL_FORGE, DCOL_INTERCEPT, DCOL_INTERCEPT_STRIP_CB, DCOL_STRIP,
+	DCOL_MISMATCH, DCOL_UNTRUSTED, DCOL_EXPIRED
+};
+
+/*
+ * The trusted interceptor: a valid certificate for the right name from the
+ * trusted root, but not the server's own (the EC one), so that SCRAM
+ * channel binding, which binds the certificate, can tell.
+ */
+static const Scenario intercept_scenario = {
+	"drivers-intercept", "a proxy re-terminates TLS on another valid certificate for the right name",
+	PTP_SERVER_CRT, PTP_SERVER_KEY, "localhost", "127.0.0.1", true, HBA_ANY, CHAIN_TRUSTED, NAME_MATCH,
+	ATTACK_FORGE, "server_ec"
 };
 
 typedef enum DriversFormat
@@ -76,6 +92,7 @@ typedef struct DriversOptions
 	int			timeout;
 	const char *pg_config;
 	const char *drivers_dir;
+	const char *environment;	/* a label for reports: host, current */
 } DriversOptions;
 
 /* One probe run: one client against one column. */
@@ -85,6 +102,9 @@ typedef struct Cell
 	DriverColumn column;
 	char	   *home;			/* its throwaway HOME, also its working directory */
 	char	   *appname;
+	int			port;			/* the server's, or its own proxy's */
+	Proxy	   *proxy;			/* attack columns: its own proxy while it runs */
+	bool		reached;		/* attack columns: the proxy accepted a connection */
 	bool		ran;
 	char	   *unavailable;	/* the probe's reason, or NULL */
 	bool		timed_out;
@@ -96,6 +116,7 @@ typedef struct Cell
 	char	   *error;
 	char	   *version;
 	char	   *libpq;
+	char	   *ca_store;		/* Node: "bundled" or "openssl" */
 	bool		accepted;		/* connected, or for attacks: the proxy got its startup */
 	char	   *attacker_got;
 	char	   *deviation;		/* why this cell deviates, or NULL */
@@ -108,10 +129,12 @@ typedef struct Row
 	Cell		cells[DCOL_COUNT];
 	const char *version;
 	const char *libpq;
+	const char *ca_store;
 	const char *unavailable;	/* every cell said so: the reason */
 	bool		skipped;		/* unavailable, and allowed to be */
 	const DriverExpectation *expect;
-	char	   *row_deviation;	/* no expectation for this version, forbidden skip */
+	char	   *row_deviation;	/* no result at all, forbidden skip */
+	bool		unjudged;		/* no expectation covers its version */
 	bool		claim_holds;
 	char	   *claim;
 	int			deviations;
@@ -122,12 +145,12 @@ typedef struct ProbeContext
 {
 	const DriversOptions *opts;
 	const char *host;
-	int			port;
 	const char *password;
 	const char *root_cert;
 	const char *build_dir;
 	const char *logdir;
 	const char *path;
+	const char *store;			/* the /etc/ssl/certs that trusts the test root, or NULL */
 } ProbeContext;
 
 static double
@@ -334,6 +357,7 @@ read_result(Cell *cell, char *out)
 	cell->error = json_dup(fields, n, "error");
 	cell->version = json_dup(fields, n, "version");
 	cell->libpq = json_dup(fields, n, "libpq");
+	cell->ca_store = json_dup(fields, n, "ca_store");
 	for (int i = 0; i < n; i++)
 	{
 		free(fields[i].key);
@@ -343,8 +367,9 @@ read_result(Cell *cell, char *out)
 
 /*
  * make_home
- *		The cell's throwaway HOME: .postgresql/root.crt is the right root.
- *		Returns false with a failure recorded.
+ *		The cell's throwaway HOME; .postgresql/root.crt is the right root
+ *		when the row's setting reads that file.  Returns false with a
+ *		failure recorded.
  */
 static bool
 make_home(const ProbeContext *ctx, const char *homes, Cell *cell)
@@ -359,7 +384,7 @@ make_home(const ProbeContext *ctx, const char *homes, Cell *cell)
 	ok = mkdir(cell->home, 0700) == 0 && mkdir(dot, 0700) == 0;
 	if (!ok)
 		ptp_fail("could not create directory \"%s\": %s", dot, strerror(errno));
-	ok = ok && ptp_copy_file(ctx->root_cert, crt, 0600, NULL);
+	ok = ok && (!cell->spec->home_root || ptp_copy_file(ctx->root_cert, crt, 0600, NULL));
 	free(dot);
 	free(crt);
 	return ok;
@@ -375,12 +400,17 @@ make_home(const ProbeContext *ctx, const char *homes, Cell *cell)
 static void
 run_probe(const ProbeContext *ctx, Cell *cell)
 {
-	char	   *script = ptp_psprintf("%s/%s/run", ctx->opts->drivers_dir, cell->spec->name);
+	char	   *script = ptp_psprintf("%s/%s/run", ctx->opts->drivers_dir, cell->spec->probe);
 	char	   *errlog = ptp_psprintf("%s/%s-%s.stderr", ctx->logdir, cell->spec->name,
 									  driver_columns[cell->column].name);
 	char	   *env[32];
 	int			ne = 0;
-	char	   *argv[] = {script, NULL};
+	char	   *plain_argv[] = {script, NULL};
+	/* unshare -m as root, then the store bound over the real one */
+	char	   *store_argv[] = {"/usr/bin/unshare", "--mount", "--propagation", "private", "--",
+		"/bin/sh", "-c", "mount --bind \"$1\" /etc/ssl/certs && exec \"$2\"", "sh",
+	(char *) ctx->store, script, NULL};
+	char	  **argv = ctx->store != NULL ? store_argv : plain_argv;
 	int			pipefd[2];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -396,7 +426,8 @@ run_probe(const ProbeContext *ctx, Cell *cell)
 	env[ne++] = ptp_strdup("LC_ALL=C.UTF-8");
 	env[ne++] = ptp_psprintf("HOME=%s", cell->home);
 	env[ne++] = ptp_psprintf("PTP_HOST=%s", ctx->host);
-	env[ne++] = ptp_psprintf("PTP_PORT=%d", ctx->port);
+	env[ne++] = ptp_psprintf("PTP_PORT=%d", cell->port);
+	env[ne++] = ptp_psprintf("PTP_VARIANT=%s", cell->spec->variant);
 	env[ne++] = ptp_strdup("PTP_DBNAME=postgres");
 	env[ne++] = ptp_psprintf("PTP_USER=%s", MATRIX_SCRAM_ROLE);
 	env[ne++] = ptp_psprintf("PTP_PASSWORD=%s", ctx->password);
@@ -404,8 +435,6 @@ run_probe(const ProbeContext *ctx, Cell *cell)
 	env[ne++] = ptp_psprintf("PTP_ROOT_CERT=%s", ctx->root_cert);
 	env[ne++] = ptp_psprintf("PTP_TIMEOUT=%d", ctx->opts->timeout);
 	env[ne++] = ptp_psprintf("PTP_BUILD_DIR=%s", ctx->build_dir);
-	env[ne++] = ptp_psprintf("SSL_CERT_FILE=%s", ctx->root_cert);
-	env[ne++] = ptp_psprintf("NODE_EXTRA_CA_CERTS=%s", ctx->root_cert);
 	env[ne] = NULL;
 
 	cell->ran = true;
@@ -426,7 +455,7 @@ run_probe(const ProbeContext *ctx, Cell *cell)
 	posix_spawnattr_setsigdefault(&attr, &defaults);
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
-	errno = posix_spawn(&pid, script, &fa, &attr, argv, env);
+	errno = posix_spawn(&pid, argv[0], &fa, &attr, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(pipefd[1]);
@@ -548,6 +577,8 @@ run_column(const ProbeContext *ctx, Cell **cells, int n, int jobs)
 static const Scenario *
 find_scenario(const char *name)
 {
+	if (strcmp(name, intercept_scenario.name) == 0)
+		return &intercept_scenario;
 	for (int i = 0; i < n_matrix_scenarios; i++)
 		if (strcmp(matrix_scenarios[i].name, name) == 0)
 			return &matrix_scenarios[i];
@@ -555,9 +586,68 @@ find_scenario(const char *name)
 }
 
 /*
+ * make_store
+ *		Builds, under workdir, the copy of /etc/ssl/certs that the probes
+ *		see (harness/drivers/system-store.sh).  Returns its path, or NULL
+ *		when the probes cannot get a private mount namespace (not root):
+ *		they then see the machine's own store, and a warning says so.
+ */
+static char *
+make_store(const DriversOptions *opts, const char *workdir, const char *root_cert)
+{
+	char	   *script = ptp_psprintf("%s/system-store.sh", opts->drivers_dir);
+	char	   *store = ptp_psprintf("%s/ssl-certs", workdir);
+	char	   *argv[] = {"/bin/sh", script, store, (char *) root_cert, NULL};
+	char	   *out;
+
+	if (geteuid() != 0)
+	{
+		fprintf(stderr, "%s: warning: not root, so no private mount namespace: the test root is "
+				"in no system store, and the recipes that read one refuse the good server\n", PTP_PROGNAME);
+		free(script);
+		free(store);
+		return NULL;
+	}
+	out = ptp_run_capture(argv);
+	free(script);
+	if (out == NULL)
+	{
+		free(store);
+		return NULL;
+	}
+	free(out);
+	return store;
+}
+
+/*
+ * start_cell_proxy
+ *		Starts the cell's own proxy in front of the server, with the
+ *		credentials the testbed made for the column's attack scenario.
+ *		Returns false with a failure recorded.
+ */
+static bool
+start_cell_proxy(const Testbed *tb, const AttemptContext *actx, Cell *cell)
+{
+	ProxyOptions po = {0};
+	const Scenario *s = find_scenario(driver_columns[cell->column].scenario);
+
+	po.kind = s->attack;
+	po.upstream_addr = "127.0.0.1";
+	po.upstream_port = tb->info.port;
+	po.cert = tb->proxy_cert;
+	po.key = tb->proxy_key;
+	po.chain = tb->proxy_chain;
+	po.timeout_ms = actx->timeout * 1000;
+	po.strip_channel_binding = driver_columns[cell->column].strip_channel_binding;
+	cell->proxy = ptp_proxy_start(&po, &cell->port);
+	return cell->proxy != NULL;
+}
+
+/*
  * run_drivers
- *		Sets up PKI, server and proxies, runs every cell, tears everything
- *		down.  Returns false with a failure recorded when it could not run.
+ *		Sets up PKI, server, store and proxies, runs every cell, tears
+ *		everything down.  Returns false with a failure recorded when it
+ *		could not run.
  */
 static bool
 run_drivers(const DriversOptions *opts, Row *rows, int n_rows, double *seconds)
@@ -566,12 +656,14 @@ run_drivers(const DriversOptions *opts, Row *rows, int n_rows, double *seconds)
 	char	   *homes = NULL,
 			   *logdir = NULL,
 			   *root_cert = NULL,
-			   *build_dir = NULL;
+			   *build_dir = NULL,
+			   *store = NULL;
 	ProbeContext pctx = {0};
 	AttemptContext actx = {0};
 	bool		ok = false;
 	Cell	  **column_cells = ptp_malloc0(n_rows * sizeof(Cell *));
 	double		t0 = now_seconds();
+	const char *build_env = getenv("PTP_DRIVERS_BUILD");
 
 	actx.timeout = opts->timeout;
 	if (!ptp_testbed_start(&tb, "drivers", opts->pg_config, 60))
@@ -579,12 +671,17 @@ run_drivers(const DriversOptions *opts, Row *rows, int n_rows, double *seconds)
 	homes = ptp_psprintf("%s/homes", tb.workdir);
 	logdir = ptp_psprintf("%s/logs", tb.workdir);
 	root_cert = ptp_psprintf("%s/%s", tb.pkidir, PTP_ROOT_CA_CRT);
-	build_dir = ptp_psprintf("%s/build", opts->drivers_dir);
+	/* install-drivers.sh's PTP_DRIVERS_BUILD, as in a chroot run */
+	build_dir = build_env != NULL && build_env[0] == '/' ? ptp_strdup(build_env) :
+		ptp_psprintf("%s/build", opts->drivers_dir);
 	if (mkdir(homes, 0700) != 0 || mkdir(logdir, 0700) != 0)
 	{
 		ptp_fail("could not create directories in \"%s\": %s", tb.workdir, strerror(errno));
 		goto done;
 	}
+	store = make_store(opts, tb.workdir, root_cert);
+	if (store == NULL && geteuid() == 0)
+		goto done;
 
 	pctx.opts = opts;
 	pctx.host = "localhost";
@@ -593,6 +690,7 @@ run_drivers(const DriversOptions *opts, Row *rows, int n_rows, double *seconds)
 	pctx.build_dir = build_dir;
 	pctx.logdir = logdir;
 	pctx.path = getenv("PATH") ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
+	pctx.store = store;
 	actx.pkidir = tb.pkidir;
 
 	for (int oi = 0; oi < DCOL_COUNT; oi++)
@@ -602,47 +700,58 @@ run_drivers(const DriversOptions *opts, Row *rows, int n_rows, double *seconds)
 
 		if (s == NULL)
 		{
-			ptp_fail("the matrix has no scenario \"%s\"", driver_columns[col].scenario);
+			ptp_fail("no scenario \"%s\"", driver_columns[col].scenario);
 			goto done;
 		}
 		if (!ptp_testbed_scenario(&tb, s, &actx))
 			goto done;
-		pctx.port = s->attack != ATTACK_NONE ? actx.proxy_port : tb.info.port;
 		for (int r = 0; r < n_rows; r++)
 		{
 			Cell	   *cell = &rows[r].cells[col];
 
 			cell->appname = ptp_psprintf("ptp-%s-%s", rows[r].spec->name, driver_columns[col].name);
-			if (!make_home(&pctx, homes, cell))
+			cell->port = tb.info.port;
+			if (!make_home(&pctx, homes, cell) ||
+				(driver_columns[col].attack && !start_cell_proxy(&tb, &actx, cell)))
 				goto done;
 			column_cells[r] = cell;
 		}
 		run_column(&pctx, column_cells, n_rows, opts->jobs);
+		for (int r = 0; r < n_rows; r++)
+		{
+			Cell	   *cell = &rows[r].cells[col];
+			ProxyCapture cap;
+
+			if (cell->proxy == NULL)
+			{
+				cell->accepted = cell->connected;
+				continue;
+			}
+			/* its own proxy: whatever application_name it sent (pgjdbc's may come later) */
+			ptp_proxy_capture(cell->proxy, NULL, &cap);
+			cell->reached = ptp_proxy_connections(cell->proxy) > 0;
+			cell->accepted = cap.startup;
+			cell->attacker_got = ptp_proxy_describe(&cap);
+			ptp_proxy_stop(cell->proxy);
+			cell->proxy = NULL;
+		}
+		ptp_testbed_end_scenario(&tb, &actx);
 		if (ptp_interrupted())
 		{
 			ptp_fail("interrupted; drivers abandoned");
 			goto done;
 		}
-		if (tb.proxy != NULL)
-		{
-			for (int r = 0; r < n_rows; r++)
-			{
-				Cell	   *cell = &rows[r].cells[col];
-				ProxyCapture cap;
-
-				ptp_proxy_capture(tb.proxy, cell->appname, &cap);
-				cell->accepted = cap.startup;
-				cell->attacker_got = ptp_proxy_describe(&cap);
-			}
-		}
-		else
-			for (int r = 0; r < n_rows; r++)
-				rows[r].cells[col].accepted = rows[r].cells[col].connected;
-		ptp_testbed_end_scenario(&tb, &actx);
 	}
 	ok = ptp_testbed_alive(&tb);
 
 done:
+	for (int r = 0; r < n_rows; r++)
+		for (int c = 0; c < DCOL_COUNT; c++)
+			if (rows[r].cells[c].proxy != NULL)
+			{
+				ptp_proxy_stop(rows[r].cells[c].proxy);
+				rows[r].cells[c].proxy = NULL;
+			}
 	if (!ptp_testbed_stop(&tb, &actx, false))
 		ok = false;
 	*seconds = now_seconds() - t0;
@@ -650,6 +759,7 @@ done:
 	free(logdir);
 	free(root_cert);
 	free(build_dir);
+	free(store);
 	free(column_cells);
 	return ok;
 }
@@ -662,7 +772,7 @@ done:
 static char *
 judge_cell(const Cell *cell, const DriverExpectation *e)
 {
-	bool		attack = cell->column == DCOL_FORGE || cell->column == DCOL_STRIP;
+	bool		attack = driver_columns[cell->column].attack;
 	bool		expected;
 
 	if (cell->no_result != NULL)
@@ -672,13 +782,12 @@ judge_cell(const Cell *cell, const DriverExpectation *e)
 	if (cell->timed_out)
 		return ptp_psprintf("the probe did not finish in time");
 	expected = e->accepts[cell->column];
-	if (attack && !cell->accepted && cell->error != NULL &&
-		(strstr(cell->error, "ECONNREFUSED") || strstr(cell->error, "onnection refused")))
-		return ptp_psprintf("the client did not reach the proxy (%s): its refusal proves nothing", cell->error);
+	if (attack && !cell->reached)
+		return ptp_psprintf("the client never reached its proxy (%s): its refusal proves nothing",
+							cell->error ? cell->error : "no error");
 	if (attack && cell->connected && !cell->accepted)
-		return ptp_psprintf("the client reports a connection, but the proxy has no startup under application_name \"%s\"",
-							cell->appname);
-	if (!attack && cell->connected && cell->server_ssl != 1)
+		return ptp_psprintf("the client reports a connection, but its proxy saw no startup");
+	if (!attack && cell->connected && cell->server_ssl != 1 && !e->plaintext)
 		return ptp_psprintf("connected without TLS, as the server sees it");
 	if (cell->accepted != expected)
 		return ptp_psprintf("expected %s, observed %s%s%s",
@@ -690,6 +799,28 @@ judge_cell(const Cell *cell, const DriverExpectation *e)
 		return ptp_psprintf("refused for another reason than %s: %s", e->refusal,
 							cell->error ? cell->error : "(no message)");
 	return NULL;
+}
+
+/*
+ * on_path
+ *		Whether program is an executable in one of PATH's directories.
+ */
+static bool
+on_path(const char *program)
+{
+	const char *path = getenv("PATH");
+	char	   *copy = ptp_strdup(path ? path : "/usr/bin:/bin");
+	bool		found = false;
+
+	for (char *dir = strtok(copy, ":"); dir != NULL && !found; dir = strtok(NULL, ":"))
+	{
+		char	   *f = ptp_psprintf("%s/%s", dir, program);
+
+		found = access(f, X_OK) == 0;
+		free(f);
+	}
+	free(copy);
+	return found;
 }
 
 /*
@@ -721,14 +852,17 @@ judge(Row *rows, int n_rows, bool ci)
 			{
 				row->version = cell->version;
 				row->libpq = cell->libpq;
+				row->ca_store = cell->ca_store;
 			}
 		}
 		if (n_unavailable == DCOL_COUNT)
 		{
-			row->skipped = row->spec->may_be_unavailable || !ci;
+			bool		cannot_exist = row->spec->needs != NULL && !on_path(row->spec->needs);
+
+			row->skipped = cannot_exist || !ci;
 			if (!row->skipped)
 				row->row_deviation = ptp_psprintf("unavailable under CI=true: %s", row->unavailable);
-			else if (!row->spec->may_be_unavailable)
+			else if (!cannot_exist)
 				fprintf(stderr, "%s: warning: %s skipped (%s); under CI=true this fails\n",
 						PTP_PROGNAME, row->spec->name, row->unavailable);
 			row->claim = ptp_strdup("not tested");
@@ -737,13 +871,10 @@ judge(Row *rows, int n_rows, bool ci)
 			continue;
 		}
 		row->unavailable = NULL;
-		row->expect = ptp_driver_expectation(row->spec->name, row->version, row->libpq);
+		row->expect = ptp_driver_expectation(row->spec, row->version, row->libpq, row->ca_store);
 		if (row->version == NULL)
 			row->row_deviation = ptp_strdup("no probe run reported a result");
-		else if (row->expect == NULL)
-			row->row_deviation = ptp_psprintf("no expectation for %s at %s%s%s: see harness/driver_expectations.c",
-											  row->spec->name, row->version ? row->version : "an unknown version",
-											  row->libpq ? " on libpq " : "", row->libpq ? row->libpq : "");
+		row->unjudged = row->version != NULL && row->expect == NULL;
 		row->deviations = row->row_deviation != NULL;
 		for (int c = 0; c < DCOL_COUNT; c++)
 		{
@@ -757,7 +888,11 @@ judge(Row *rows, int n_rows, bool ci)
 		}
 		total += row->deviations;
 
-		/* The guide's claim: connects to the good server, nothing else. */
+		/*
+		 * The guide's claim: connects to the good server, nothing else.  A
+		 * trusted interceptor is not held against it: nothing that trusts
+		 * the root can refuse one.
+		 */
 		if (row->cells[DCOL_GOOD].no_result != NULL || row->cells[DCOL_GOOD].timed_out)
 		{
 			row->claim = ptp_strdup("unknown: no result on the good server");
@@ -767,12 +902,17 @@ judge(Row *rows, int n_rows, bool ci)
 		row->claim_holds = row->cells[DCOL_GOOD].accepted;
 		if (!row->cells[DCOL_GOOD].accepted)
 			appendStringInfoString(&claim, "refuses the good server");
+		else if (row->cells[DCOL_GOOD].server_ssl != 1)
+		{
+			row->claim_holds = false;
+			appendStringInfoString(&claim, "connects without TLS");
+		}
 		for (int c = DCOL_GOOD + 1; c < DCOL_COUNT; c++)
-			if (row->cells[c].accepted)
+			if (row->cells[c].accepted && c != DCOL_INTERCEPT && c != DCOL_INTERCEPT_STRIP_CB)
 			{
 				row->claim_holds = false;
 				appendStringInfo(&claim, "%s%s %s", claim.len > 0 ? "; " : "",
-								 c == DCOL_FORGE || c == DCOL_STRIP ? "gives its startup to the" : "connects despite the",
+								 driver_columns[c].attack ? "gives its startup to the" : "connects despite the",
 								 driver_columns[c].title);
 			}
 		row->claim = row->claim_holds ? ptp_strdup("holds") :
@@ -782,40 +922,78 @@ judge(Row *rows, int n_rows, bool ci)
 	return total;
 }
 
+/*
+ * cell_word
+ *		The cell in one or two words.  For an interceptor, an accepted
+ *		attack says whether the session then noticed: channel binding (the
+ *		server refused the SCRAM proof bound to the other certificate) or
+ *		nothing at all.
+ */
 static const char *
 cell_word(const Cell *cell)
 {
-	bool		attack = cell->column == DCOL_FORGE || cell->column == DCOL_STRIP;
+	bool		attack = driver_columns[cell->column].attack;
 
 	if (cell->unavailable != NULL || !cell->ran)
 		return "-";
 	if (cell->no_result != NULL || cell->timed_out)
 		return "no result";
+	if (attack && cell->accepted && !cell->connected &&
+		(cell->column == DCOL_INTERCEPT || cell->column == DCOL_INTERCEPT_STRIP_CB))
+		return cell->error != NULL && strstr(cell->error, "channel binding") != NULL ?
+			"ACCEPTED, CB caught it" : "ACCEPTED, then failed";
+	if (attack && cell->accepted && cell->connected &&
+		(cell->column == DCOL_INTERCEPT || cell->column == DCOL_INTERCEPT_STRIP_CB))
+		return "ACCEPTED, unnoticed";
+	if (attack && cell->accepted && cell->connected && cell->server_ssl == 0)
+		return "ACCEPTED, plaintext";
 	if (attack)
 		return cell->accepted ? "ACCEPTED" : "refused";
+	if (cell->accepted && cell->server_ssl == 0)
+		return "plaintext";
 	return cell->accepted ? "connects" : "refused";
 }
 
-static const char *
+/*
+ * row_version
+ *		The client's version and, when it runs on one, libpq's (malloc'd).
+ */
+static char *
 row_version(const Row *row)
 {
-	return row->version ? row->version : "-";
+	if (row->version == NULL)
+		return ptp_strdup("-");
+	if (row->libpq != NULL && strstr(row->version, "libpq") == NULL)
+		return ptp_psprintf("%s, libpq %s", row->version, row->libpq);
+	return ptp_strdup(row->version);
+}
+
+static const char *
+row_verdict(const Row *row)
+{
+	if (row->unjudged)
+		return "unjudged";
+	return row->deviations > 0 ? "DEVIATES" : "as documented";
 }
 
 static void
-print_table(FILE *out, const Row *rows, int n, int deviations, double seconds)
+print_table(FILE *out, const DriversOptions *opts, const Row *rows, int n, int deviations,
+			double seconds)
 {
-	fprintf(out, "The guide's recommended TLS settings, per client (pg_tls_probe %s, libpq %d)\n\n",
-			PG_TLS_PROBE_VERSION, PQlibVersion());
-	fprintf(out, "%-14s", "client");
+	int			unjudged = 0;
+
+	fprintf(out, "Each client: the guide's setting, no TLS setting, the guide's alternatives "
+			"(%s; pg_tls_probe %s, linked with libpq %d)\n\n",
+			opts->environment, PG_TLS_PROBE_VERSION, PQlibVersion());
+	fprintf(out, "%-26s", "row");
 	for (int c = 0; c < DCOL_COUNT; c++)
-		fprintf(out, " %-13s", driver_columns[c].title);
+		fprintf(out, " %-22s", driver_columns[c].title);
 	fprintf(out, " %s\n", "guide's claim");
 	for (int r = 0; r < n; r++)
 	{
 		const Row  *row = &rows[r];
 
-		fprintf(out, "%-14s", row->spec->name);
+		fprintf(out, "%-26s", row->spec->name);
 		if (row->unavailable != NULL)
 		{
 			fprintf(out, " unavailable: %s\n", row->unavailable);
@@ -823,11 +1001,11 @@ print_table(FILE *out, const Row *rows, int n, int deviations, double seconds)
 		}
 		for (int c = 0; c < DCOL_COUNT; c++)
 		{
-			char		word[32];
+			char		word[40];
 
 			snprintf(word, sizeof(word), "%s%s", cell_word(&row->cells[c]),
 					 row->cells[c].deviation ? " (!)" : "");
-			fprintf(out, " %-13s", word);
+			fprintf(out, " %-22s", word);
 		}
 		fprintf(out, " %s\n", row->claim_holds ? "holds" : "DOES NOT HOLD");
 	}
@@ -836,17 +1014,20 @@ print_table(FILE *out, const Row *rows, int n, int deviations, double seconds)
 	for (int r = 0; r < n; r++)
 	{
 		const Row  *row = &rows[r];
+		char	   *v = row_version(row);
 
-		fprintf(out, "  %-14s %s%s%s\n", row->spec->name, row_version(row),
-				row->libpq && !strstr(row_version(row), "libpq") ? ", libpq " : "",
-				row->libpq && !strstr(row_version(row), "libpq") ? row->libpq : "");
-		fprintf(out, "  %-14s recipe: %s%s%s\n", "", row->spec->recipe,
+		unjudged += row->unjudged;
+		fprintf(out, "  %-26s %s: %s\n", row->spec->name, v, row->unavailable ? "unavailable" : row_verdict(row));
+		fprintf(out, "  %-26s setting: %s%s%s\n", "", row->spec->recipe,
 				row->spec->note ? "; " : "", row->spec->note ? row->spec->note : "");
-		fprintf(out, "  %-14s claim: %s\n", "", row->claim);
+		fprintf(out, "  %-26s claim: %s\n", "", row->claim);
 		if (row->unavailable == NULL && !row->cells[DCOL_GOOD].accepted && row->cells[DCOL_GOOD].error)
-			fprintf(out, "  %-14s on the good server: %s\n", "", row->cells[DCOL_GOOD].error);
+			fprintf(out, "  %-26s on the good server: %s\n", "", row->cells[DCOL_GOOD].error);
 		if (row->expect != NULL)
-			fprintf(out, "  %-14s documented: %s\n", "", row->expect->why);
+			fprintf(out, "  %-26s documented: %s\n", "", row->expect->why);
+		else if (row->unjudged)
+			fprintf(out, "  %-26s no documented behaviour covers this version: shown, not judged\n", "");
+		free(v);
 	}
 
 	if (deviations > 0)
@@ -862,15 +1043,18 @@ print_table(FILE *out, const Row *rows, int n, int deviations, double seconds)
 							rows[r].cells[c].deviation);
 		}
 	}
-	fprintf(out, "\n%d clients, %d deviations from the expectations, %.1f s; "
+	fprintf(out, "\n%d rows, %d unjudged, %d deviations from the expectations, %.1f s; "
 			"(!) marks a deviation, ACCEPTED an attacker that got the client's startup.\n",
-			n, deviations, seconds);
+			n, unjudged, deviations, seconds);
 }
 
 static void
-print_json(FILE *out, const Row *rows, int n, int deviations, double seconds)
+print_json(FILE *out, const DriversOptions *opts, const Row *rows, int n, int deviations,
+		   double seconds)
 {
-	fprintf(out, "{\"pg_tls_probe\": \"%s\", \"libpq\": %d, \"seconds\": %.1f, \"deviations\": %d,\n\"rows\": [\n",
+	fputs("{\"environment\": ", out);
+	ptp_json_string(out, opts->environment);
+	fprintf(out, ", \"pg_tls_probe\": \"%s\", \"libpq\": %d, \"seconds\": %.1f, \"deviations\": %d,\n\"rows\": [\n",
 			PG_TLS_PROBE_VERSION, PQlibVersion(), seconds, deviations);
 	for (int r = 0; r < n; r++)
 	{
@@ -886,8 +1070,13 @@ print_json(FILE *out, const Row *rows, int n, int deviations, double seconds)
 		ptp_json_string(out, row->spec->note);
 		fputs(", \"version\": ", out);
 		ptp_json_string(out, row->version);
+		fputs(", \"variant\": ", out);
+		ptp_json_string(out, row->spec->variant);
 		fputs(", \"libpq\": ", out);
 		ptp_json_string(out, row->libpq);
+		fputs(", \"ca_store\": ", out);
+		ptp_json_string(out, row->ca_store);
+		fprintf(out, ", \"unjudged\": %s", row->unjudged ? "true" : "false");
 		fputs(", \"unavailable\": ", out);
 		ptp_json_string(out, row->unavailable);
 		fputs(", \"documented\": ", out);
@@ -907,7 +1096,7 @@ print_json(FILE *out, const Row *rows, int n, int deviations, double seconds)
 					driver_columns[c].name, cell_word(cell));
 			if (row->expect)
 				fprintf(out, "\"%s\"", row->expect->accepts[c] ?
-						(c == DCOL_FORGE || c == DCOL_STRIP ? "ACCEPTED" : "connects") : "refused");
+						(driver_columns[c].attack ? "ACCEPTED" : "connects") : "refused");
 			else
 				fputs("null", out);
 			fprintf(out, ", \"connected\": %s, \"server_ssl\": %s, \"server_tls_version\": ",
@@ -916,6 +1105,7 @@ print_json(FILE *out, const Row *rows, int n, int deviations, double seconds)
 			ptp_json_string(out, cell->server_tls_version);
 			fputs(", \"error\": ", out);
 			ptp_json_string(out, cell->error);
+			fprintf(out, ", \"reached_proxy\": %s", cell->reached ? "true" : "false");
 			fputs(", \"attacker_got\": ", out);
 			ptp_json_string(out, cell->attacker_got);
 			fputs(", \"deviation\": ", out);
@@ -960,38 +1150,49 @@ print_tap(FILE *out, const Row *rows, int n)
 			}
 			else
 			{
-				fprintf(out, "ok %d - %s %s: %s, as documented\n", t, row->spec->name,
-						driver_columns[c].name, cell_word(cell));
+				fprintf(out, "ok %d - %s %s: %s, %s\n", t, row->spec->name,
+						driver_columns[c].name, cell_word(cell),
+						row->unjudged ? "unjudged (no documented behaviour for this version)" : "as documented");
 				passed++;
 			}
 		}
-		fprintf(out, "# %s (%s): the guide's claim %s\n", row->spec->name, row_version(row), row->claim);
+		{
+			char	   *v = row_version(row);
+
+			fprintf(out, "# %s (%s): the guide's claim %s\n", row->spec->name, v, row->claim);
+			free(v);
+		}
 	}
 	fprintf(out, "%d passed, %d failed, %d skipped\n", passed, failed, skipped);
 }
 
 /*
  * print_markdown
- *		The README's table "What the recommended settings actually do".
+ *		The README's driver table: rows of this environment, under a header
+ *		unless header is false (the second environment's rows, appended to
+ *		the first's by harness/test_drivers.sh, make one table).
  */
 static void
-print_markdown(FILE *out, const Row *rows, int n)
+print_markdown(FILE *out, const DriversOptions *opts, const Row *rows, int n, bool header)
 {
-	fprintf(out, "| client | version | the guide's setting |");
-	for (int c = 0; c < DCOL_COUNT; c++)
-		fprintf(out, " %s |", driver_columns[c].title);
-	fprintf(out, " the guide's claim |\n|---|---|---|");
-	for (int c = 0; c < DCOL_COUNT; c++)
-		fputs("---|", out);
-	fputs("---|\n", out);
+	if (header)
+	{
+		fprintf(out, "| client | setting | where | version |");
+		for (int c = 0; c < DCOL_COUNT; c++)
+			fprintf(out, " %s |", driver_columns[c].title);
+		fprintf(out, " the guide's claim |\n|---|---|---|---|");
+		for (int c = 0; c < DCOL_COUNT; c++)
+			fputs("---|", out);
+		fputs("---|\n", out);
+	}
 	for (int r = 0; r < n; r++)
 	{
 		const Row  *row = &rows[r];
+		char	   *v = row_version(row);
 
-		fprintf(out, "| %s | %s%s%s | `%s` |", row->spec->title, row_version(row),
-				row->libpq && !strstr(row_version(row), "libpq") ? ", libpq " : "",
-				row->libpq && !strstr(row_version(row), "libpq") ? row->libpq : "",
-				row->spec->recipe);
+		fprintf(out, "| %s | `%s` | %s | %s%s |", row->spec->title, row->spec->recipe, opts->environment,
+				v, row->unjudged ? " (unjudged)" : "");
+		free(v);
 		if (row->unavailable != NULL)
 		{
 			fprintf(out, " unavailable: %s |", row->unavailable);
@@ -1010,12 +1211,16 @@ static void
 drivers_usage(void)
 {
 	printf("Run every client the provider's guide names, configured as the guide recommends,\n");
-	printf("against a good server, a host name mismatch, an untrusted CA, an expired\n");
-	printf("certificate, a forging proxy and a stripping proxy; check each client against\n");
-	printf("what it is documented to do, and judge the guide's claim that each fails closed.\n\n");
+	printf("with no TLS setting at all, and as the guide's alternatives say, against a good\n");
+	printf("server, a certificate for another host, an untrusted CA, an expired certificate,\n");
+	printf("a forging proxy, two trusted interceptors (channel binding relayed, stripped) and\n");
+	printf("a stripping proxy; check each client against what it is documented to do, and\n");
+	printf("judge the guide's claim that each fails closed.  Run as root, each probe sees the\n");
+	printf("test root CA in the system store (/etc/ssl/certs, bound in a private mount\n");
+	printf("namespace; the machine's own store is never changed).\n\n");
 	printf("Usage:\n  %s drivers [OPTION]...\n\n", PTP_PROGNAME);
 	printf("Options:\n");
-	printf("  --filter NAME[,NAME]...  only these clients:");
+	printf("  --filter NAME[,NAME]...  only these rows (a client's name: all its rows):");
 	for (int i = 0; i < n_driver_specs; i++)
 		printf("%s%s", i % 6 == 0 ? "\n                             " : " ", driver_specs[i].name);
 	printf("\n");
@@ -1023,11 +1228,16 @@ drivers_usage(void)
 	printf("  --jobs N                 probes run at once (default: number of CPUs)\n");
 	printf("  --timeout SECS           per-connection timeout (default %d)\n", DEFAULT_TIMEOUT);
 	printf("  --pg-config PATH         PostgreSQL installation to start the server from\n");
-	printf("  --drivers-dir DIR        the probes (default %s)\n", PTP_DRIVERS_DIR);
+	printf("  --drivers-dir DIR        the probes (default %s, where make install puts them)\n",
+		   PTP_DRIVERS_DIR);
+	printf("  --environment NAME       what reports call this machine (default host)\n");
+	printf("  --no-header              markdown: rows only, to append to another environment's\n");
+	printf("  --markdown-to FILE       also write the markdown table to FILE\n");
 	printf("  -h, --help               show this help, then exit\n\n");
 	printf("Install the clients first: harness/install-drivers.sh.  A client that cannot run\n");
-	printf("shows as \"unavailable: <reason>\"; only npgsql may, and under CI=true any other\n");
-	printf("is a deviation.\n");
+	printf("shows as \"unavailable: <reason>\"; under CI=true that is a deviation, except for\n");
+	printf("a client whose runtime is not on PATH here (npgsql without dotnet).  A client\n");
+	printf("version no documented range covers is shown as unjudged, not as a deviation.\n");
 	printf("Exit status: 0 every client behaved as documented (documented insecure behaviour\n");
 	printf("included), 1 a deviation, 2 could not run.\n");
 }
@@ -1051,7 +1261,7 @@ select_rows(const char *filter, Row *rows)
 			bool		known = false;
 
 			for (int i = 0; i < n_driver_specs; i++)
-				known |= strcmp(driver_specs[i].name, name) == 0;
+				known |= strcmp(driver_specs[i].name, name) == 0 || strcmp(driver_specs[i].probe, name) == 0;
 			if (!known)
 			{
 				ptp_usage_error("drivers", "unknown client \"%s\" in --filter", name);
@@ -1070,7 +1280,7 @@ select_rows(const char *filter, Row *rows)
 			char	   *copy = ptp_strdup(filter);
 
 			for (char *name = strtok(copy, ","); name != NULL; name = strtok(NULL, ","))
-				wanted |= strcmp(driver_specs[i].name, name) == 0;
+				wanted |= strcmp(driver_specs[i].name, name) == 0 || strcmp(driver_specs[i].probe, name) == 0;
 			free(copy);
 		}
 		if (!wanted)
@@ -1101,7 +1311,8 @@ ptp_drivers_main(int argc, char **argv)
 {
 	enum
 	{
-		OPT_FORMAT = 1000, OPT_FILTER, OPT_JOBS, OPT_TIMEOUT, OPT_PG_CONFIG, OPT_DRIVERS_DIR
+		OPT_FORMAT = 1000, OPT_FILTER, OPT_JOBS, OPT_TIMEOUT, OPT_PG_CONFIG, OPT_DRIVERS_DIR,
+		OPT_ENVIRONMENT, OPT_NO_HEADER, OPT_MARKDOWN_TO
 	};
 	static const struct option long_options[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -1111,9 +1322,14 @@ ptp_drivers_main(int argc, char **argv)
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"pg-config", required_argument, NULL, OPT_PG_CONFIG},
 		{"drivers-dir", required_argument, NULL, OPT_DRIVERS_DIR},
+		{"environment", required_argument, NULL, OPT_ENVIRONMENT},
+		{"no-header", no_argument, NULL, OPT_NO_HEADER},
+		{"markdown-to", required_argument, NULL, OPT_MARKDOWN_TO},
 		{NULL, 0, NULL, 0}
 	};
-	DriversOptions opts = {DFORMAT_TABLE, NULL, 0, DEFAULT_TIMEOUT, NULL, PTP_DRIVERS_DIR};
+	DriversOptions opts = {DFORMAT_TABLE, NULL, 0, DEFAULT_TIMEOUT, NULL, PTP_DRIVERS_DIR, "host"};
+	bool		header = true;
+	const char *markdown_to = NULL;
 	char	   *drivers_dir = NULL;
 	Row		   *rows;
 	int			n_rows;
@@ -1167,6 +1383,17 @@ ptp_drivers_main(int argc, char **argv)
 										   optarg, strerror(errno));
 				opts.drivers_dir = drivers_dir;
 				break;
+			case OPT_ENVIRONMENT:
+				if (optarg[0] == '\0' || strpbrk(optarg, "|\n\"\\") != NULL)
+					return ptp_usage_error("drivers", "invalid --environment \"%s\"", optarg);
+				opts.environment = optarg;
+				break;
+			case OPT_NO_HEADER:
+				header = false;
+				break;
+			case OPT_MARKDOWN_TO:
+				markdown_to = optarg;
+				break;
 			case ':':
 				return ptp_usage_error("drivers", "option \"%s\" requires an argument", argv[optind - 1]);
 			default:
@@ -1186,7 +1413,7 @@ ptp_drivers_main(int argc, char **argv)
 		return PTP_EXIT_ERROR;
 	}
 	{
-		char	   *probe = ptp_psprintf("%s/%s/run", opts.drivers_dir, rows[0].spec->name);
+		char	   *probe = ptp_psprintf("%s/%s/run", opts.drivers_dir, rows[0].spec->probe);
 		bool		found = access(probe, X_OK) == 0;
 
 		free(probe);
@@ -1209,18 +1436,30 @@ ptp_drivers_main(int argc, char **argv)
 	switch (opts.format)
 	{
 		case DFORMAT_TABLE:
-			print_table(stdout, rows, n_rows, deviations, seconds);
+			print_table(stdout, &opts, rows, n_rows, deviations, seconds);
 			break;
 		case DFORMAT_JSON:
-			print_json(stdout, rows, n_rows, deviations, seconds);
+			print_json(stdout, &opts, rows, n_rows, deviations, seconds);
 			break;
 		case DFORMAT_TAP:
 			print_tap(stdout, rows, n_rows);
 			break;
 		case DFORMAT_MARKDOWN:
-			print_markdown(stdout, rows, n_rows);
+			print_markdown(stdout, &opts, rows, n_rows, header);
 			break;
 	}
 	fflush(stdout);
+	if (markdown_to != NULL)
+	{
+		FILE	   *md = fopen(markdown_to, "w");
+
+		if (md == NULL)
+		{
+			ptp_fail("could not write \"%s\": %s", markdown_to, strerror(errno));
+			return ptp_report_failure();
+		}
+		print_markdown(md, &opts, rows, n_rows, header);
+		fclose(md);
+	}
 	return deviations > 0 ? PTP_EXIT_DEVIATION : PTP_EXIT_OK;
 }

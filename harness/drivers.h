@@ -16,7 +16,11 @@
  * The columns: the matrix's servers and attacker proxies, in report order.
  * For a server column a client either connects or is refused; for a proxy
  * column the attack is either accepted (a StartupMessage reached the proxy,
- * DESIGN.md) or refused.
+ * DESIGN.md) or refused.  The trusted interceptors present a certificate
+ * for the right name from the trusted root (another one than the server's),
+ * so every verifying client accepts them: what matters there is whether the
+ * session then noticed, which only SCRAM channel binding can show (relayed),
+ * and which the second interceptor takes away (stripped).
  */
 typedef enum DriverColumn
 {
@@ -25,27 +29,41 @@ typedef enum DriverColumn
 	DCOL_UNTRUSTED,
 	DCOL_EXPIRED,
 	DCOL_FORGE,
+	DCOL_INTERCEPT,
+	DCOL_INTERCEPT_STRIP_CB,
 	DCOL_STRIP,
 	DCOL_COUNT
 } DriverColumn;
 
 typedef struct DriverColumnSpec
 {
-	const char *name;			/* as reports and --filter spell it */
-	const char *scenario;		/* the matrix scenario that provides it */
+	const char *name;			/* as reports spell it */
+	const char *scenario;		/* the scenario that provides it */
 	const char *title;			/* for table headers */
+	bool		attack;			/* the client reaches a proxy */
+	bool		strip_channel_binding;	/* the proxy drops SCRAM-SHA-256-PLUS */
 } DriverColumnSpec;
 
 extern const DriverColumnSpec driver_columns[DCOL_COUNT];
 
-/* One client the guide names, and the recipe its probe applies. */
+/*
+ * One row: a client the guide names with one configuration.  The probe in
+ * harness/drivers/<probe>/ gets the variant in PTP_VARIANT: "recipe" (the
+ * guide's setting), "default" (no TLS setting at all) or the name of one
+ * of the guide's alternatives.
+ */
 typedef struct DriverSpec
 {
-	const char *name;			/* directory under harness/drivers/ */
+	const char *name;			/* the row's name: probe, or probe-variant */
+	const char *probe;			/* directory under harness/drivers/ */
+	const char *variant;
 	const char *title;
-	const char *recipe;			/* the guide's setting, in a few words */
+	const char *recipe;			/* the setting, in a few words */
 	const char *note;			/* where the probe departs from the guide, or NULL */
-	bool		may_be_unavailable; /* only Npgsql: no .NET on Debian 12 */
+	bool		home_root;		/* the setting reads ~/.postgresql/root.crt */
+	const char *needs;			/* a program without which the client cannot exist
+								 * (dotnet), or NULL: the row may be unavailable
+								 * only where it is not on PATH */
 } DriverSpec;
 
 extern const DriverSpec driver_specs[];
@@ -60,15 +78,20 @@ extern const int n_driver_specs;
  * proxy of attack column c.  refusal, when set, is a substring every
  * refusal on a server column contains: a refusal for another reason is a
  * deviation too.  (A stripping proxy is refused before any certificate is
- * looked at, so attack columns are not held to it.)
+ * looked at, so attack columns are not held to it.)  plaintext: a session
+ * the server sees without TLS is documented, not a deviation.  A row whose
+ * version no entry covers is "unjudged": shown, never a deviation.
  */
 typedef struct DriverExpectation
 {
-	const char *driver;
+	const char *driver;			/* a probe, or "libpq" for every libpq-based one */
+	const char *variant;		/* DriverSpec.variant */
 	const char *component;
 	const char *min_version;
 	const char *below_version;
+	const char *ca_store;		/* "bundled" or "openssl" (Node), NULL: any */
 	bool		accepts[DCOL_COUNT];
+	bool		plaintext;		/* documented to connect without TLS */
 	const char *refusal;
 	const char *why;
 	const char *source;
@@ -77,9 +100,10 @@ typedef struct DriverExpectation
 extern const DriverExpectation driver_expectations[];
 extern const int n_driver_expectations;
 
-extern const DriverExpectation *ptp_driver_expectation(const char *driver,
+extern const DriverExpectation *ptp_driver_expectation(const DriverSpec *spec,
 													   const char *version,
-													   const char *libpq);
+													   const char *libpq,
+													   const char *ca_store);
 extern int	ptp_compare_versions(const char *a, const char *b);
 
 #endif							/* PTP_DRIVERS_H */

@@ -1,10 +1,16 @@
 #!/bin/bash
 # install-drivers.sh: install and build the third-party clients that
-# `pg_tls_probe drivers` runs (harness/drivers/*): Debian packages, the npm
-# packages pinned by harness/drivers/node/package-lock.json, and the Go,
-# Rust, Java and Prisma probes compiled offline into harness/drivers/build.
-# Each step is skipped when its result is already there, so it can run
-# before every `make test-drivers`.  Prints how long each step took.
+# `pg_tls_probe drivers` runs (harness/drivers/*): Debian packages of the
+# suite it runs on (Debian 12 on the host, unstable in the chroot), the npm
+# packages pinned by harness/drivers/node/package-lock.json, the Npgsql
+# probe restored and built from the configured NuGet registry (where dotnet
+# is), and the Go, Rust, Java and Prisma probes compiled offline into
+# harness/drivers/build, or $PTP_DRIVERS_BUILD (a chroot run keeps its builds
+# there, outside its throwaway copy of the checkout).  npm and NuGet are
+# reached from the host only: in the chroot, node_modules is the host's,
+# carried in by harness/chroot.sh.  Each step is skipped when its result is
+# already there, so it can run before every `make test-drivers`.  Prints how
+# long each step took.
 #
 # usage: harness/install-drivers.sh
 set -euo pipefail
@@ -12,7 +18,7 @@ set -euo pipefail
 started=$(date +%s)
 cd "$(dirname "$0")/drivers"
 drivers=$PWD
-build=$drivers/build
+build=${PTP_DRIVERS_BUILD:-$drivers/build}
 mkdir -p "$build"
 rm -f "$build/.installed"
 
@@ -28,14 +34,20 @@ done_step() {
 # Debian packages.  cargo and rustc are Debian's, not a rustup toolchain
 # that may be on PATH: the crates in /usr/share/cargo/registry are built
 # and tested with them.
+# pgx: v5 where the suite has it (unstable), else v4 (Debian 12).
+if apt-cache show golang-github-jackc-pgx-v5-dev >/dev/null 2>&1; then
+	pgx=v5
+else
+	pgx=v4
+fi
 packages=(
-	python3-psycopg2 python3-django python3-asyncpg
+	python3-psycopg2 python3-psycopg python3-django python3-asyncpg
 	php-cli php-pgsql
-	libpostgresql-jdbc-java default-jdk-headless
-	golang-go golang-github-lib-pq-dev golang-github-jackc-pgx-v4-dev
+	libpostgresql-jdbc-java default-jdk-headless ca-certificates-java
+	golang-go golang-github-lib-pq-dev golang-github-jackc-pgx-$pgx-dev
 	cargo rustc librust-tokio-postgres-dev librust-tokio-dev librust-openssl-dev
 	librust-tokio-openssl-dev librust-futures-util-dev
-	nodejs
+	nodejs openssl ca-certificates util-linux mount
 )
 step "Debian packages"
 missing=()
@@ -64,7 +76,10 @@ if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.
 	echo "Prisma 7 needs Node.js 20.19 or later, this is $(node --version)" >&2
 	exit 2
 fi
-if [ ! -d node/node_modules ] || [ node/package-lock.json -nt node/node_modules ]; then
+if [ -n "${PG_TLS_AUDIT_CHROOT:-}" ]; then
+	[ -d node/node_modules ] || { echo "no node_modules carried into the chroot" >&2; exit 2; }
+	done_step "carried from the host"
+elif [ ! -d node/node_modules ] || [ node/package-lock.json -nt node/node_modules ]; then
 	(cd node && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
 	touch node/node_modules
 	done_step "installed"
@@ -92,16 +107,23 @@ fi
 
 # Go: GOPATH mode against Debian's golang-github-* sources, no network.
 debver() { dpkg-query -W -f='${Version}' "$1" | sed 's/-[^-]*$//'; }
+# The pgx probe imports pgx/v4; for v5, whose API it uses is the same, the
+# import path is rewritten in the copy that is built.
 gobuild() {
-	local name=$1 pkg=$2
-	if [ ! -x "$build/$name" ] || [ "$name/probe.go" -nt "$build/$name" ]; then
+	local name=$1 pkg=$2 src
+	if [ ! -x "$build/$name" ] || [ "$name/probe.go" -nt "$build/$name" ] ||
+		[ "$(cat "$build/$name.pkg" 2>/dev/null)" != "$pkg" ]; then
+		mkdir -p "$build/go-src/$name"
+		src=$build/go-src/$name/probe.go
+		sed "s|github.com/jackc/pgx/v4|github.com/jackc/pgx/$pgx|" "$name/probe.go" >"$src"
 		GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$build/go-cache" GOFLAGS= GOPROXY=off \
-			go build -o "$build/$name" -ldflags "-X main.libraryVersion=$(debver "$pkg")" "./$name/probe.go"
+			go build -o "$build/$name" -ldflags "-X main.libraryVersion=$(debver "$pkg")" "$src"
+		echo "$pkg" >"$build/$name.pkg"
 	fi
 }
-step "Go probes (lib/pq, pgx)"
+step "Go probes (lib/pq, pgx $pgx)"
 gobuild go-libpq golang-github-lib-pq-dev
-gobuild go-pgx golang-github-jackc-pgx-v4-dev
+gobuild go-pgx golang-github-jackc-pgx-$pgx-dev
 done_step
 
 step "Java probe (pgjdbc)"
@@ -136,6 +158,24 @@ CONFIG
 	cp "$build/rust/target/release/rust-postgres" "$build/rust-postgres"
 fi
 done_step
+
+# Npgsql: restored and built from the registry NuGet is configured with,
+# the version pinned in Probe.csproj; where there is no dotnet (the chroot)
+# the probe says so.
+step "Npgsql probe"
+if ! command -v dotnet >/dev/null 2>&1; then
+	done_step "no dotnet here"
+elif [ ! -f "$build/npgsql/npgsql-probe.dll" ] || [ npgsql/Probe.cs -nt "$build/npgsql/npgsql-probe.dll" ] ||
+	[ npgsql/Probe.csproj -nt "$build/npgsql/npgsql-probe.dll" ]; then
+	mkdir -p "$build/npgsql-src"
+	cp npgsql/Probe.cs npgsql/Probe.csproj "$build/npgsql-src/"
+	(cd "$build/npgsql-src" && DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
+		dotnet build -c Release -o "$build/npgsql" >"$build/npgsql-build.log" 2>&1) ||
+		{ cat "$build/npgsql-build.log" >&2; exit 2; }
+	done_step "built"
+else
+	done_step "present"
+fi
 
 # harness/test_drivers.sh runs the drivers suite of `make test` only then.
 touch "$build/.installed"

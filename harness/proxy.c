@@ -22,7 +22,10 @@
  * the startup itself (plaintext or over the proxy's TLS) and whether a
  * cleartext password or a SCRAM exchange crossed.  Secrets are never kept.
  *
- * Every socket has a timeout; the proxy listens on 127.0.0.1 only.
+ * Every socket has a timeout; the proxy listens on 127.0.0.1 and, where the
+ * machine has it, on ::1 at the same port, since "localhost" may resolve to
+ * either first.  It counts the connections it accepted, so that a caller
+ * can tell a client that never reached it from one that refused it.
  *
  * harness/proxy.c
  *
@@ -65,7 +68,9 @@ struct Proxy
 {
 	ProxyOptions opts;
 	int			listen_fd;
+	int			listen_fd6;		/* ::1, or -1 */
 	int			wake[2];
+	int			connections;	/* accepted so far */
 	pthread_t	acceptor;
 	SSL_CTX    *server_ctx;		/* what clients see (forge, inject, direct) */
 	SSL_CTX    *client_ctx;		/* towards the upstream */
@@ -696,19 +701,23 @@ accept_loop(void *arg)
 
 	for (;;)
 	{
-		struct pollfd fds[2] = {{p->listen_fd, POLLIN, 0}, {p->wake[0], POLLIN, 0}};
+		struct pollfd fds[3] = {{p->wake[0], POLLIN, 0}, {p->listen_fd, POLLIN, 0},
+		{p->listen_fd6, POLLIN, 0}};
 		int			fd;
 		Conn	   *c;
 		pthread_t	thread;
 		pthread_attr_t attr;
 
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+		if (poll(fds, p->listen_fd6 >= 0 ? 3 : 2, -1) < 0 && errno != EINTR)
 			return NULL;
-		if (fds[1].revents != 0)
+		if (fds[0].revents != 0)
 			return NULL;
-		if ((fds[0].revents & POLLIN) == 0)
+		if ((fds[1].revents & POLLIN) != 0)
+			fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		else if ((fds[2].revents & POLLIN) != 0)
+			fd = accept4(p->listen_fd6, NULL, NULL, SOCK_CLOEXEC);
+		else
 			continue;
-		fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
 		c = calloc(1, sizeof(Conn));
@@ -721,6 +730,7 @@ accept_loop(void *arg)
 		c->fd = fd;
 		c->up_fd = -1;
 		pthread_mutex_lock(&p->lock);
+		p->connections++;
 		p->active++;
 		pthread_mutex_unlock(&p->lock);
 		pthread_attr_init(&attr);
@@ -750,9 +760,38 @@ select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 }
 
 /*
+ * listen_ipv6_loopback
+ *		A listening socket on [::1]:port, or -1 when the machine has no IPv6
+ *		loopback.  A port taken on ::1 by someone else is a failure of this
+ *		address only: the client that resolves there is then refused, which
+ *		the connection count shows.
+ */
+static int
+listen_ipv6_loopback(int port)
+{
+	struct sockaddr_in6 addr6 = {0};
+	int			fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int			on = 1;
+
+	if (fd < 0)
+		return -1;
+	addr6.sin6_family = AF_INET6;
+	addr6.sin6_addr = in6addr_loopback;
+	addr6.sin6_port = htons(port);
+	(void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, (struct sockaddr *) &addr6, sizeof(addr6)) != 0 || listen(fd, 128) != 0)
+	{
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
  * ptp_proxy_start
- *		Starts a proxy on a free port of 127.0.0.1 (set in *port).  NULL
- *		with a failure recorded.
+ *		Starts a proxy on a free port of 127.0.0.1, and the same port of ::1
+ *		where the machine has IPv6 loopback (set in *port).  NULL with a
+ *		failure recorded.
  */
 Proxy *
 ptp_proxy_start(const ProxyOptions *opts, int *port)
@@ -762,7 +801,7 @@ ptp_proxy_start(const ProxyOptions *opts, int *port)
 	socklen_t	addrlen = sizeof(addr);
 
 	p->opts = *opts;
-	p->listen_fd = -1;
+	p->listen_fd = p->listen_fd6 = -1;
 	p->wake[0] = p->wake[1] = -1;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->idle, NULL);
@@ -796,6 +835,7 @@ ptp_proxy_start(const ProxyOptions *opts, int *port)
 		goto fail;
 	}
 	*port = ntohs(addr.sin_port);
+	p->listen_fd6 = listen_ipv6_loopback(*port);
 	if (pthread_create(&p->acceptor, NULL, accept_loop, p) != 0)
 	{
 		ptp_fail("could not start an attacker proxy thread");
@@ -808,6 +848,8 @@ fail_ssl:
 fail:
 	if (p->listen_fd >= 0)
 		close(p->listen_fd);
+	if (p->listen_fd6 >= 0)
+		close(p->listen_fd6);
 	if (p->wake[0] >= 0)
 	{
 		close(p->wake[0]);
@@ -822,7 +864,9 @@ fail:
 /*
  * ptp_proxy_capture
  *		What the proxy got from the client whose StartupMessage carried
- *		application_name; all false when none reached it.
+ *		application_name, or, when that is NULL, from the last client (for
+ *		a proxy that serves one client, whatever name it sent); all false
+ *		when none reached it.
  */
 void
 ptp_proxy_capture(Proxy *p, const char *application_name, ProxyCapture *out)
@@ -830,9 +874,24 @@ ptp_proxy_capture(Proxy *p, const char *application_name, ProxyCapture *out)
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&p->lock);
 	for (int i = 0; i < p->n_captures; i++)
-		if (strcmp(p->captures[i].application_name, application_name) == 0)
+		if (application_name == NULL || strcmp(p->captures[i].application_name, application_name) == 0)
 			*out = p->captures[i].cap;
 	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * ptp_proxy_connections
+ *		How many connections the proxy has accepted so far.
+ */
+int
+ptp_proxy_connections(Proxy *p)
+{
+	int			n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->connections;
+	pthread_mutex_unlock(&p->lock);
+	return n;
 }
 
 /*
@@ -850,6 +909,8 @@ ptp_proxy_stop(Proxy *p)
 		shutdown(p->listen_fd, SHUT_RDWR);
 	pthread_join(p->acceptor, NULL);
 	close(p->listen_fd);
+	if (p->listen_fd6 >= 0)
+		close(p->listen_fd6);
 	pthread_mutex_lock(&p->lock);
 	while (p->active > 0)
 		pthread_cond_wait(&p->idle, &p->lock);
@@ -977,7 +1038,7 @@ proxy_usage(void)
 		   PTP_PROGNAME);
 	printf("intercept terminates TLS on the certificate chain in FILE (leaf first; give it a\n");
 	printf("certificate from a CA the client trusts) and re-encrypts towards the upstream.\n");
-	printf("It listens on 127.0.0.1 and prints \"port N\" once it is ready.\n\n");
+	printf("It listens on 127.0.0.1 (and ::1) and prints \"port N\" once it is ready.\n\n");
 	printf("Options:\n");
 	printf("  --upstream ADDR:PORT     the real server (numeric address)\n");
 	printf("  --cert FILE, --key FILE  what the proxy presents\n");

@@ -56,6 +56,7 @@ typedef struct Proxy Proxy;
 
 extern Proxy *ptp_proxy_start(const ProxyOptions *opts, int *port);
 extern void ptp_proxy_capture(Proxy *proxy, const char *application_name, ProxyCapture *out);
+extern int	ptp_proxy_connections(Proxy *proxy);
 extern void ptp_proxy_stop(Proxy *proxy);
 extern char *ptp_proxy_describe(const ProxyCapture *cap);
 extern int	ptp_proxy_main(int argc, char **argv);

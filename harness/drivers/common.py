@@ -11,6 +11,9 @@ USER = os.environ["PTP_USER"]
 PASSWORD = os.environ["PTP_PASSWORD"]
 APPNAME = os.environ["PTP_APPNAME"]
 TIMEOUT = int(os.environ.get("PTP_TIMEOUT", "10"))
+VARIANT = os.environ.get("PTP_VARIANT", "recipe")
+# The guide's TLS keywords for the libpq-based clients (recipe), or none.
+LIBPQ_TLS = {"sslmode": "verify-full", "sslrootcert": "system"} if VARIANT == "recipe" else {}
 
 # The server's view of this session: the backend's own row of pg_stat_ssl.
 SERVER_TLS_QUERY = "SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()"

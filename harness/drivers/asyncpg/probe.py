@@ -20,7 +20,9 @@ version = "asyncpg " + asyncpg.__version__
 
 
 async def main():
-    dsn = "postgresql://%s:%s@%s:%s/%s?sslmode=verify-full" % (USER, PASSWORD, HOST, PORT, DBNAME)
+    query = {"recipe": "?sslmode=verify-full", "default": "",
+             "sslrootcert": "?sslrootcert=" + os.environ["PTP_ROOT_CERT"]}[VARIANT]
+    dsn = "postgresql://%s:%s@%s:%s/%s%s" % (USER, PASSWORD, HOST, PORT, DBNAME, query)
     try:
         conn = await asyncpg.connect(dsn, timeout=TIMEOUT,
                                      server_settings={"application_name": APPNAME})

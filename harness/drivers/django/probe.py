@@ -1,4 +1,6 @@
-# Django's PostgreSQL backend (on psycopg2) with the guide's settings.py,
+# Django's PostgreSQL backend (on psycopg 3 where Django 4.2+ finds it,
+# else psycopg2) with the guide's settings.py (PTP_VARIANT=recipe), or with
+# no TLS option (default),
 # quoted literally:
 #   DATABASES = {
 #   'default': {
@@ -20,9 +22,8 @@ from common import *  # noqa: E402,F403
 try:
     import django
     from django.conf import settings
-    import psycopg2
 except ImportError as e:
-    unavailable("Django or psycopg2 is not installed: %s" % e)
+    unavailable("Django is not installed: %s" % e)
 
 settings.configure(DATABASES={
     'default': {
@@ -33,18 +34,24 @@ settings.configure(DATABASES={
         'HOST': HOST,
         'PORT': PORT,
         'OPTIONS': {
-            'sslmode': 'verify-full',
-            'sslrootcert': 'system',
             'application_name': APPNAME,
             'connect_timeout': TIMEOUT,
+            **LIBPQ_TLS,
         },
     },
 })
 django.setup()
 from django.db import connection, Error  # noqa: E402
 
-version = "Django %s (psycopg2 %s)" % (django.get_version(), psycopg2.__version__.split()[0])
-lv = psycopg2.extensions.libpq_version()
+from django.db.backends.postgresql import base  # noqa: E402
+
+if getattr(base, "is_psycopg3", False):
+    import psycopg
+    backend, lv = "psycopg " + psycopg.__version__, psycopg.pq.version()
+else:
+    import psycopg2
+    backend, lv = "psycopg2 " + psycopg2.__version__.split()[0], psycopg2.extensions.libpq_version()
+version = "Django %s (%s)" % (django.get_version(), backend)
 libpq = "%d.%d" % (lv // 10000, lv % 10000)
 try:
     with connection.cursor() as cur:

@@ -40,9 +40,14 @@ func report(row []interface{}, err error) {
 
 func main() {
 	e := os.Getenv
-	connString := fmt.Sprintf("postgresql://%s:%s@%s:%s/%s?sslmode=verify-full&application_name=%s&connect_timeout=%s",
+	// PTP_VARIANT recipe: the guide's sslmode=verify-full; default: none.
+	tls := "sslmode=verify-full&"
+	if os.Getenv("PTP_VARIANT") == "default" {
+		tls = ""
+	}
+	connString := fmt.Sprintf("postgresql://%s:%s@%s:%s/%s?%sapplication_name=%s&connect_timeout=%s",
 		e("PTP_USER"), e("PTP_PASSWORD"), e("PTP_HOST"), e("PTP_PORT"), e("PTP_DBNAME"),
-		e("PTP_APPNAME"), e("PTP_TIMEOUT"))
+		tls, e("PTP_APPNAME"), e("PTP_TIMEOUT"))
 	db, err := sql.Open("postgres", connString)
 	if err != nil {
 		report(nil, err)

@@ -14,6 +14,22 @@ exports.USER = env.PTP_USER;
 exports.PASSWORD = env.PTP_PASSWORD;
 exports.APPNAME = env.PTP_APPNAME;
 exports.TIMEOUT = Number(env.PTP_TIMEOUT || '10');
+exports.VARIANT = env.PTP_VARIANT || 'recipe';
+
+// The URL the require-url variants give the client (the guide's
+// alternative: sslmode=require in the connection string).
+exports.requireUrl = function () {
+  return `postgresql://${exports.USER}:${exports.PASSWORD}@${exports.HOST}:${exports.PORT}/` +
+    `${exports.DBNAME}?sslmode=require&application_name=${exports.APPNAME}`;
+};
+
+// Which CAs this Node's TLS trusts by default: its bundled Mozilla list, or
+// OpenSSL's default store (the OS's) when built --openssl-use-def-ca-store,
+// as Debian builds it, or run with --use-openssl-ca.
+// (configure's --openssl-use-def-ca-store leaves its define in process.config.)
+const defines = (process.config.target_defaults || {}).defines || [];
+const caStore = defines.includes('NODE_OPENSSL_CERT_STORE') ||
+  process.execArgv.includes('--use-openssl-ca') ? 'openssl' : 'bundled';
 
 // The server's view of this session: the backend's own row of pg_stat_ssl.
 exports.SERVER_TLS_QUERY =
@@ -37,8 +53,9 @@ exports.report = function (version, row, error) {
     server_tls_version: row ? row.version : null,
     server_cipher: row ? row.cipher : null,
     error: text,
-    version: version,
+    version: `${version} (Node ${process.versions.node}, ${caStore} CAs)`,
     libpq: null,
+    ca_store: caStore,
   }) + '\n');
 };
 

@@ -1,10 +1,9 @@
 // Npgsql with the guide's recommended configuration, quoted literally:
 //   var connString = "Host={host};Username={username};Password={password};Database={databasename};Port={port};SSL Mode=VerifyFull;";
 //   var dataSourceBuilder = new NpgsqlDataSourceBuilder(connString);
-// Application Name is added so that an attacker proxy can tell this probe's
-// startup from the others'.  This source is not built here: Debian 12 has
-// no .NET SDK and the harness may use Debian packages and npm only, so the
-// row shows as unavailable (see run).
+// (PTP_VARIANT=recipe), or with no SSL Mode at all (default).  Application
+// Name is added so that an attacker proxy can tell this probe's startup from
+// the others'.
 using System;
 using System.Text.Json;
 using Npgsql;
@@ -13,17 +12,27 @@ class Probe
 {
     static string E(string name) => Environment.GetEnvironmentVariable(name) ?? "";
 
+    // The informational version is the package's (10.0.3), not 10.0.3.0.
+    static string Version()
+    {
+        var asm = typeof(NpgsqlConnection).Assembly;
+        var info = (System.Reflection.AssemblyInformationalVersionAttribute)Attribute.GetCustomAttribute(
+            asm, typeof(System.Reflection.AssemblyInformationalVersionAttribute));
+        return info?.InformationalVersion?.Split('+')[0] ?? asm.GetName().Version.ToString();
+    }
+
     static void Report(bool connected, object ssl, object tls, object cipher, string error)
     {
         Console.WriteLine(JsonSerializer.Serialize(new {
             connected, server_ssl = ssl, server_tls_version = tls, server_cipher = cipher,
-            error, version = "Npgsql " + typeof(NpgsqlConnection).Assembly.GetName().Version,
+            error, version = "Npgsql " + Version(), ca_store = (string)null,
             libpq = (string)null }));
     }
 
     static void Main()
     {
-        var connString = $"Host={E("PTP_HOST")};Username={E("PTP_USER")};Password={E("PTP_PASSWORD")};Database={E("PTP_DBNAME")};Port={E("PTP_PORT")};SSL Mode=VerifyFull;"
+        var connString = $"Host={E("PTP_HOST")};Username={E("PTP_USER")};Password={E("PTP_PASSWORD")};Database={E("PTP_DBNAME")};Port={E("PTP_PORT")};"
+            + (E("PTP_VARIANT") == "default" ? "" : "SSL Mode=VerifyFull;")
             + $"Application Name={E("PTP_APPNAME")};Timeout={E("PTP_TIMEOUT")};";
         var dataSourceBuilder = new NpgsqlDataSourceBuilder(connString);
         try

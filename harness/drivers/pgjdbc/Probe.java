@@ -69,7 +69,9 @@ public class Probe
 		Properties props = new Properties();
 		props.setProperty("user", System.getenv("PTP_USER"));
 		props.setProperty("password", System.getenv("PTP_PASSWORD"));
-		props.setProperty("ssl", "true");
+		// PTP_VARIANT recipe: the guide's ssl=true; default: no TLS setting.
+		if (!"default".equals(System.getenv("PTP_VARIANT")))
+			props.setProperty("ssl", "true");
 		props.setProperty("ApplicationName", System.getenv("PTP_APPNAME"));
 		props.setProperty("connectTimeout", System.getenv("PTP_TIMEOUT"));
 		props.setProperty("loginTimeout", System.getenv("PTP_TIMEOUT"));

@@ -28,7 +28,9 @@ $libpq = PGSQL_LIBPQ_VERSION;
 $e = 'getenv';
 $error = null;
 set_error_handler(function ($no, $str) use (&$error) { $error = $str; return true; });
-$dbconn = pg_connect("host={$e('PTP_HOST')} port={$e('PTP_PORT')} dbname={$e('PTP_DBNAME')} user={$e('PTP_USER')} password={$e('PTP_PASSWORD')} sslmode=verify-full sslrootcert=system"
+$dbconn = pg_connect("host={$e('PTP_HOST')} port={$e('PTP_PORT')} dbname={$e('PTP_DBNAME')} user={$e('PTP_USER')} password={$e('PTP_PASSWORD')}"
+	// PTP_VARIANT recipe: the guide's setting; default: no TLS setting.
+	. ($e('PTP_VARIANT') === 'default' ? '' : ' sslmode=verify-full sslrootcert=system')
 	. " application_name={$e('PTP_APPNAME')} connect_timeout={$e('PTP_TIMEOUT')}");
 if ($dbconn === false) {
 	report($version, $libpq, null, $error ?? 'pg_connect failed');

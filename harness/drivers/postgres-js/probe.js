@@ -19,13 +19,13 @@ try {
 const version = `postgres ${c.packageVersion('postgres')}`;
 
 (async () => {
-  const sql = postgres({
-    host: c.HOST,
-    port: c.PORT,
-    database: c.DBNAME,
-    user: c.USER,
-    password: c.PASSWORD,
-    ssl: true,
+  // recipe: the guide's ssl:true; default: no ssl option; require-url: the
+  // guide's alternative, ?sslmode=require in the URL.
+  const direct = { host: c.HOST, port: c.PORT, database: c.DBNAME, user: c.USER, password: c.PASSWORD };
+  const url = c.VARIANT === 'require-url' ? c.requireUrl() : undefined;
+  const sql = postgres(url, {
+    ...(url ? {} : direct),
+    ...(c.VARIANT === 'recipe' ? { ssl: true } : {}),
     connection: { application_name: c.APPNAME },
     connect_timeout: c.TIMEOUT,
     max: 1,

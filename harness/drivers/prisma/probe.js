@@ -26,8 +26,8 @@ const version = `prisma ${c.packageVersion('prisma')} (@prisma/client ${c.packag
 (async () => {
   const sslaccept = process.env.PTP_PRISMA_SSLACCEPT || 'strict';
   const DATABASE_URL = `postgresql://${c.USER}:${c.PASSWORD}@${c.HOST}:${c.PORT}/${c.DBNAME}` +
-    `?sslmode=require&sslaccept=${sslaccept}` +
-    `&application_name=${c.APPNAME}&connect_timeout=${c.TIMEOUT}`;
+    (c.VARIANT === 'recipe' ? `?sslmode=require&sslaccept=${sslaccept}&` : '?') +
+    `application_name=${c.APPNAME}&connect_timeout=${c.TIMEOUT}`;
   // node-postgres warns on stderr that sslmode=require means verify-full.
   process.removeAllListeners('warning');
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: DATABASE_URL }) });

@@ -19,8 +19,8 @@ lv = psycopg2.extensions.libpq_version()
 libpq = "%d.%d" % (lv // 10000, lv % 10000)
 try:
     conn = psycopg2.connect(host=HOST, port=PORT, database=DBNAME, user=USER,
-                            password=PASSWORD, sslmode="verify-full", sslrootcert="system",
-                            application_name=APPNAME, connect_timeout=TIMEOUT)
+                            password=PASSWORD, application_name=APPNAME,
+                            connect_timeout=TIMEOUT, **LIBPQ_TLS)
 except psycopg2.Error as e:
     report(version, libpq, error=e)
     sys.exit(0)

@@ -147,22 +147,13 @@ fn describe(e: &dyn Error) -> String {
     s
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() {
-    let e = |k: &str| env::var(k).unwrap_or_default();
-    let builder = SslConnector::builder(SslMethod::tls()).expect("unable to create sslconnector builder");
-    let connector = MakeTlsConnector(builder.build());
-    let url = format!(
-        "postgresql://{}:{}@{}:{}/{}?sslmode=require&application_name={}&connect_timeout={}",
-        e("PTP_USER"),
-        e("PTP_PASSWORD"),
-        e("PTP_HOST"),
-        e("PTP_PORT"),
-        e("PTP_DBNAME"),
-        e("PTP_APPNAME"),
-        e("PTP_TIMEOUT")
-    );
-    let (client, connection) = match tokio_postgres::connect(&url, connector).await {
+/// Connects with tls and reports the server's view of the session.
+async fn session<T>(url: &str, tls: T)
+where
+    T: MakeTlsConnect<tokio_postgres::Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, connection) = match tokio_postgres::connect(url, tls).await {
         Ok(pair) => pair,
         Err(err) => {
             report(None, Some(describe(&err)));
@@ -176,5 +167,30 @@ async fn main() {
     {
         Ok(row) => report(Some((row.get(0), row.get(1), row.get(2))), None),
         Err(err) => report(None, Some(describe(&err))),
+    }
+}
+
+/// PTP_VARIANT recipe: sslmode=require with the OpenSSL connector (the
+/// guide's); default: no TLS setting at all, i.e. NoTls and no sslmode.
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let e = |k: &str| env::var(k).unwrap_or_default();
+    let recipe = e("PTP_VARIANT") != "default";
+    let url = format!(
+        "postgresql://{}:{}@{}:{}/{}?{}application_name={}&connect_timeout={}",
+        e("PTP_USER"),
+        e("PTP_PASSWORD"),
+        e("PTP_HOST"),
+        e("PTP_PORT"),
+        e("PTP_DBNAME"),
+        if recipe { "sslmode=require&" } else { "" },
+        e("PTP_APPNAME"),
+        e("PTP_TIMEOUT")
+    );
+    if recipe {
+        let builder = SslConnector::builder(SslMethod::tls()).expect("unable to create sslconnector builder");
+        session(&url, MakeTlsConnector(builder.build())).await;
+    } else {
+        session(&url, tokio_postgres::NoTls).await;
     }
 }
