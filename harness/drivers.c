@@ -73,7 +73,7 @@ static const DriverColumn run_order[DCOL_COUNT] = {
 static const Scenario intercept_scenario = {
 	"drivers-intercept", "a proxy re-terminates TLS on another valid certificate for the right name",
 	PTP_SERVER_CRT, PTP_SERVER_KEY, "localhost", "127.0.0.1", true, HBA_ANY, CHAIN_TRUSTED, NAME_MATCH,
-	ATTACK_FORGE, "server_ec"
+	ATTACK_FORGE, "server_ec", NULL, START_OK, false, false
 };
 
 typedef enum DriversFormat

@@ -313,6 +313,7 @@ typedef struct Testbed
 	PtpClusterInfo info;
 	char		password[33];	/* of MATRIX_SCRAM_ROLE; never printed */
 	const Scenario *applied;	/* the scenario the server is configured for */
+	const Scenario *cert_from;	/* the last applied one that named a certificate */
 	Proxy	   *proxy;			/* the current attack scenario's */
 	X509	   *proxy_cert;
 	EVP_PKEY   *proxy_key;

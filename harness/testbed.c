@@ -22,6 +22,9 @@
 #include "matrix.h"
 #include "pg_tls_probe.h"
 
+/* The settings of the current scenario, in the data directory. */
+#define SCENARIO_CONF "pg_tls_probe_scenario.conf"
+
 /* How long a reload may take to reach the postmaster. */
 #define RELOAD_WAIT_MS		10000
 
@@ -140,47 +143,63 @@ server_ssl(const Scenario *s)
  *		with a failure recorded.
  */
 static bool
-configure_scenario(const PtpClusterInfo *info, const Scenario *prev, const Scenario *s)
+configure_scenario(Testbed *tb, const Scenario *s)
 {
+	const PtpClusterInfo *info = &tb->info;
+	char	   *path = ptp_psprintf("%s/%s", info->data_dir, SCENARIO_CONF);
 	PGconn	   *conn = ptp_superuser_connect(info);
 	char	   *before = NULL;
-	char	   *query;
+	FILE	   *fp;
 	bool		ok;
 
 	if (conn == NULL)
+	{
+		free(path);
 		return false;
+	}
 	before = ptp_sql(conn, "SELECT pg_conf_load_time()");
 	ok = before != NULL && write_hba(info, s->hba);
-	if (ok)
-	{
-		query = ptp_psprintf("ALTER SYSTEM SET ssl = %s", server_ssl(s) ? "on" : "off");
-		ok = ptp_sql_ok(conn, query);
-		free(query);
-	}
-	/* The previous scenario's own settings go; this one's come. */
-	for (const char *const *set = prev ? prev->settings : NULL; ok && set && *set; set++)
-	{
-		query = ptp_psprintf("ALTER SYSTEM RESET %.*s", (int) strcspn(*set, "="), *set);
-		ok = ptp_sql_ok(conn, query);
-		free(query);
-	}
-	for (const char *const *set = s->settings; ok && set && *set; set++)
-	{
-		const char *eq = strchr(*set, '=');
+	/* A scenario without a certificate keeps the one the server has. */
+	if (s->cert != NULL)
+		tb->cert_from = s;
 
-		query = ptp_psprintf("ALTER SYSTEM SET %.*s = '%s'", (int) (eq - *set), *set, eq + 1);
-		ok = ptp_sql_ok(conn, query);
-		free(query);
-	}
-	if (ok && s->cert != NULL)
+	/*
+	 * One file, included by postgresql.conf, holds everything a scenario
+	 * sets, so that the previous scenario's settings go with one write and
+	 * one reload (ALTER SYSTEM would rewrite and fsync a file per setting).
+	 */
+	fp = ok ? fopen(path, "w") : NULL;
+	if (ok && fp == NULL)
 	{
-		query = ptp_psprintf("ALTER SYSTEM SET ssl_cert_file = '%s/%s'", info->server_dir, s->cert);
-		ok = ptp_sql_ok(conn, query);
-		free(query);
-		query = ptp_psprintf("ALTER SYSTEM SET ssl_key_file = '%s/%s'", info->server_dir, s->key);
-		ok = ok && ptp_sql_ok(conn, query);
-		free(query);
+		ptp_fail("could not write \"%s\": %s", path, strerror(errno));
+		ok = false;
 	}
+	if (fp != NULL)
+	{
+		fprintf(fp, "ssl = %s\n", server_ssl(s) ? "on" : "off");
+		for (const char *const *set = s->settings; set && *set; set++)
+		{
+			const char *eq = strchr(*set, '=');
+
+			fprintf(fp, "%.*s = '", (int) (eq - *set), *set);
+			for (const char *c = eq + 1; *c; c++)
+			{
+				if (*c == '\'')
+					fputc('\'', fp);
+				fputc(*c, fp);
+			}
+			fputs("'\n", fp);
+		}
+		if (tb->cert_from != NULL)
+			fprintf(fp, "ssl_cert_file = '%s/%s'\nssl_key_file = '%s/%s'\n",
+					info->server_dir, tb->cert_from->cert, info->server_dir, tb->cert_from->key);
+		if (fclose(fp) != 0)
+		{
+			ptp_fail("could not write \"%s\": %s", path, strerror(errno));
+			ok = false;
+		}
+	}
+	free(path);
 	ok = ok && ptp_sql_ok(conn, "SELECT pg_reload_conf()");
 	PQfinish(conn);
 
@@ -341,7 +360,7 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 {
 	const char *tmpdir = getenv("TMPDIR");
 	char	   *template;
-	char	   *conf[5];
+	char	   *conf[6];
 	int			n_conf = 0;
 	PtpClusterOptions copts = {0};
 	unsigned char pw_bytes[16];
@@ -374,6 +393,7 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 	conf[n_conf++] = ptp_strdup("ssl_passphrase_command = 'echo " MATRIX_KEY_PASSPHRASE "'\n"
 								"ssl_passphrase_command_supports_reload = on");
 	conf[n_conf++] = ptp_strdup("max_connections = 100\nshared_buffers = 16MB");
+	conf[n_conf++] = ptp_strdup("include_if_exists = '" SCENARIO_CONF "'");
 	if (library_installed(pg_config))
 		conf[n_conf++] = ptp_strdup("shared_preload_libraries = 'pg_tls_audit'");
 	copts.dir = ptp_psprintf("%s/cluster", tb->workdir);
@@ -420,7 +440,7 @@ ptp_testbed_scenario(Testbed *tb, const Scenario *s, AttemptContext *ctx)
 	/* Consecutive scenarios often share a server configuration. */
 	if (tb->applied == NULL || !same_server_config(tb->applied, s))
 	{
-		if (!configure_scenario(&tb->info, tb->applied, s))
+		if (!configure_scenario(tb, s))
 			return false;
 		tb->applied = s;
 	}
