@@ -13,6 +13,7 @@ set -uo pipefail
 probe=${1:?usage: harness/test_audit_wire.sh PG_TLS_PROBE}
 cd "$(dirname "$0")/.."
 . harness/tap.sh
+. harness/testbed_lib.sh
 export PG_CONFIG=${PG_CONFIG:-pg_config}
 export LC_ALL=C.UTF-8
 bindir=$("$PG_CONFIG" --bindir)
@@ -27,14 +28,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if ! env=$("$probe" cluster start "$cluster" --pg-config "$PG_CONFIG" \
-	--conf "shared_preload_libraries = 'pg_tls_audit'" 2>"$work/start.err"); then
-	ok 1 "preloaded cluster starts: $(cat "$work/start.err")"
-	tap_done
-	exit
-fi
-eval "$env"
-ok 0 "preloaded cluster starts"
+start_preloaded_cluster "$cluster"
 data=$PG_TLS_PROBE_CLUSTER/data
 log=$PG_TLS_PROBE_CLUSTER/postgresql.log
 pki=$PG_TLS_PROBE_PKI
@@ -231,22 +225,7 @@ openssl genpkey -genparam -algorithm DH -pkeyopt dh_paramgen_prime_len:1024 -out
 ok $? "1024-bit DH parameters made"
 chmod 644 "$certs/dh1024.pem"
 expect_finding "built-in DH group" dh_params_weak ""
-cat >"$certs/seclevel0.cnf" <<EOF
-openssl_conf = openssl_init
-[openssl_init]
-ssl_conf = ssl_section
-[ssl_section]
-system_default = system_default_section
-[system_default_section]
-CipherString = DEFAULT@SECLEVEL=0
-EOF
-chmod 644 "$certs/seclevel0.cnf"
-restart_server() {
-	local as=()
-	[ "$(id -u)" = 0 ] && as=(runuser -u "$pguser" --)
-	"${as[@]}" env -i PATH="$bindir:/usr/bin:/bin" LC_ALL=C "$@" \
-		"$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 restart >"$work/restart.log" 2>&1
-}
+write_seclevel0_conf "$certs/seclevel0.cnf"
 admin -c "ALTER SYSTEM SET ssl_dh_params_file = '$certs/dh1024.pem'" >/dev/null
 restart_server OPENSSL_CONF="$certs/seclevel0.cnf"
 ok $? "restarted with a 1024-bit DH group and a lowered security level"

@@ -43,15 +43,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 . harness/tap.sh
+. harness/testbed_lib.sh
 
-if ! env=$("$probe" cluster start "$cluster" --pg-config "$PG_CONFIG" \
-	--conf "shared_preload_libraries = 'pg_tls_audit'" 2>"$work/start.err"); then
-	ok 1 "preloaded cluster starts: $(cat "$work/start.err")"
-	tap_done
-	exit
-fi
-eval "$env"
-ok 0 "preloaded cluster starts"
+start_preloaded_cluster "$cluster"
 
 # psql_as ROLE ARGS...: over the Unix socket (trust), default search_path.
 psql_as() {

@@ -25,6 +25,7 @@ set -uo pipefail
 
 probe=${1:?usage: harness/testbed_preload.sh PG_TLS_PROBE}
 cd "$(dirname "$0")/.."
+. harness/testbed_lib.sh
 export PG_CONFIG=${PG_CONFIG:-pg_config}
 export LC_ALL=C.UTF-8
 bindir=$("$PG_CONFIG" --bindir)
@@ -673,24 +674,7 @@ done
 # A 1024-bit RSA key or a SHA-1 signature: OpenSSL refuses to load them
 # at its default security level, so the server is restarted with one that
 # allows them, and is seen to serve them.
-cat >"$certs/seclevel0.cnf" <<EOF
-openssl_conf = openssl_init
-[openssl_init]
-ssl_conf = ssl_section
-[ssl_section]
-system_default = system_default_section
-[system_default_section]
-CipherString = DEFAULT@SECLEVEL=0
-EOF
-chmod 644 "$certs/seclevel0.cnf"
-# restart_server [NAME=VALUE...]: pg_ctl restart as the server's OS user,
-# with exactly this environment.
-restart_server() {
-	local as=()
-	[ "$(id -u)" = 0 ] && as=(runuser -u "$pguser" --)
-	"${as[@]}" env -i PATH="$bindir:/usr/bin:/bin" LC_ALL=C "$@" \
-		"$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 restart >"$work/restart.log" 2>&1
-}
+write_seclevel0_conf "$certs/seclevel0.cnf"
 served_key_bits() {
 	OPENSSL_CONF=$certs/seclevel0.cnf openssl s_client -starttls postgres -connect "127.0.0.1:$PGPORT" \
 		-cipher 'DEFAULT@SECLEVEL=0' </dev/null 2>/dev/null | sed -n 's/^Server public key is \([0-9]*\) bit$/\1/p'

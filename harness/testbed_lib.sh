@@ -1,0 +1,46 @@
+#!/bin/bash
+# testbed_lib.sh: shell helpers the preloaded test beds share (sourced by
+# harness/testbed_preload.sh, test_audit_wire.sh and test_search_path.sh).
+#
+#   start_preloaded_cluster DIR   pg_tls_probe cluster start with the library
+#                                 preloaded; exports its environment, or
+#                                 reports "not ok" and ends the test (tap.sh)
+#   write_seclevel0_conf FILE     an OPENSSL_CONF that lowers OpenSSL's
+#                                 security level to 0 (weak keys, SHA-1,
+#                                 small DH groups, old protocols load)
+#   restart_server [NAME=VALUE...]
+#                                 pg_ctl restart as the server's OS user,
+#                                 with exactly this environment; needs
+#                                 $bindir, $data, $log, $pguser and $work
+
+start_preloaded_cluster() {
+	local env
+	if ! env=$("$probe" cluster start "$1" --pg-config "$PG_CONFIG" \
+		--conf "shared_preload_libraries = 'pg_tls_audit'" 2>"$work/start.err"); then
+		ok 1 "preloaded cluster starts: $(cat "$work/start.err")"
+		tap_done
+		exit
+	fi
+	eval "$env"
+	ok 0 "preloaded cluster starts"
+}
+
+write_seclevel0_conf() {
+	cat >"$1" <<CNF
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_section
+[ssl_section]
+system_default = system_default_section
+[system_default_section]
+CipherString = DEFAULT@SECLEVEL=0
+CNF
+	chmod 644 "$1"
+}
+
+restart_server() {
+	local as=()
+	[ "$(id -u)" = 0 ] && as=(runuser -u "$pguser" --)
+	"${as[@]}" env -i PATH="$bindir:/usr/bin:/bin" LC_ALL=C "$@" \
+		"$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 restart >"$work/restart.log" 2>&1
+}
