@@ -713,24 +713,41 @@ expect_finding "fixture CA file" ca_certificate_expired ""
 # ssl_crl_file and in ssl_crl_dir.  With a current CRL, client
 # certificates are no longer checked without one.
 expect_finding "no CRL, cert lines in pg_hba.conf" clientcert_without_crl medium
-openssl ca -gencrl -batch -config "$certs/ca.cnf" -cert "$pki/intermediate_ca.crt" -keyfile "$pki/intermediate_ca.key" \
-	-crl_lastupdate "$(ts '-60 days')" -crl_nextupdate "$(ts '-30 days')" -out "$certs/outdated.crl" >/dev/null 2>&1 &&
+# One certificate the intermediate issued is revoked, so the CRLs list one.
+openssl ca -batch -config "$certs/ca.cnf" -cert "$pki/intermediate_ca.crt" -keyfile "$pki/intermediate_ca.key" \
+	-revoke "$certs/expired.crt" >/dev/null 2>&1 &&
+	openssl ca -gencrl -batch -config "$certs/ca.cnf" -cert "$pki/intermediate_ca.crt" -keyfile "$pki/intermediate_ca.key" \
+		-crl_lastupdate "$(ts '-60 days')" -crl_nextupdate "$(ts '-30 days')" -out "$certs/outdated.crl" >/dev/null 2>&1 &&
 	openssl ca -gencrl -batch -config "$certs/ca.cnf" -cert "$pki/intermediate_ca.crt" -keyfile "$pki/intermediate_ca.key" \
 		-out "$certs/current.crl" >/dev/null 2>&1
 ok $? "test CRLs made"
 chmod 644 "$certs"/*.crl
 set_conf ssl_crl_file "$certs/outdated.crl" "$certs/outdated.crl"
 expect_finding "an outdated CRL in ssl_crl_file" crl_outdated high
+# tls_crls() reads the same files: issuer as openssl prints it (RFC 2253),
+# the update times, the revoked count and the source.
+crl_row() {
+	admin -F '|' -c "SELECT issuer, next_update < now(), this_update < next_update, revoked, source FROM tls_crls()"
+}
+crl_issuer=$(openssl crl -in "$certs/outdated.crl" -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')
+[ "$(crl_row)" = "$crl_issuer|t|t|1|$certs/outdated.crl" ]
+ok $? "tls_crls(): the outdated CRL of ssl_crl_file, as openssl reads it [$(crl_row)]"
 expect_finding "a CRL is configured" clientcert_without_crl ""
 set_conf ssl_crl_file "$certs/current.crl" "$certs/current.crl"
 expect_finding "a current CRL in ssl_crl_file" crl_outdated ""
+[ "$(crl_row)" = "$crl_issuer|f|t|1|$certs/current.crl" ]
+ok $? "tls_crls(): the current CRL of ssl_crl_file [$(crl_row)]"
 reset_conf ssl_crl_file ""
 mkdir -p "$certs/crldir"
 cp "$certs/outdated.crl" "$certs/crldir/$(openssl crl -in "$certs/outdated.crl" -noout -hash).r0"
 chmod -R a+rX "$certs/crldir"
 set_conf ssl_crl_dir "$certs/crldir" "$certs/crldir"
 expect_finding "an outdated CRL in ssl_crl_dir" crl_outdated high
+[ "$(crl_row)" = "$crl_issuer|t|t|1|$(ls "$certs"/crldir/*.r0)" ]
+ok $? "tls_crls(): the CRL of ssl_crl_dir [$(crl_row)]"
 reset_conf ssl_crl_dir ""
+[ -z "$(crl_row)" ]
+ok $? "tls_crls(): no row without a CRL"
 expect_finding "no CRL" crl_outdated ""
 expect_finding "no CRL again" clientcert_without_crl medium
 
