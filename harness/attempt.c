@@ -378,12 +378,12 @@ ignore_notice(void *arg, const char *message)
 }
 
 /*
- * ptp_quiet_notices
+ * quiet_notices
  *		Keeps the server's notices on conn off stderr, where libpq would
  *		print them: the harness's stderr is for its own one-line errors.
  */
-void
-ptp_quiet_notices(PGconn *conn)
+static void
+quiet_notices(PGconn *conn)
 {
 	if (conn != NULL)
 		PQsetNoticeProcessor(conn, ignore_notice, NULL);
@@ -441,7 +441,7 @@ ptp_connect_bounded(const char *const *keys, const char *const *vals, int expand
 	memset(trace, 0, sizeof(*trace));
 	if (conn == NULL)
 		return NULL;
-	ptp_quiet_notices(conn);
+	quiet_notices(conn);
 	trace->stage = PQstatus(conn);
 	if (PQstatus(conn) == CONNECTION_BAD)
 		return conn;

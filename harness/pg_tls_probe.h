@@ -169,7 +169,6 @@ extern int	ptp_pki_main(int argc, char **argv);
 /* attempt.c: every connection the harness opens keeps the server's notices
  * (an unsolicited FATAL on an idle connection among them) off stderr. */
 struct pg_conn;
-extern void ptp_quiet_notices(struct pg_conn *conn);
 extern struct pg_conn *ptp_connect_quiet(const char *const *keys, const char *const *vals,
 										 int timeout_s);
 
