@@ -21,14 +21,14 @@ REGRESS = init tls_session tls_peer_certificate tls_bad_input tls_encoding tls_w
 REGRESS_OPTS = --inputdir=.
 
 # The suite of the test bed's second cluster, which preloads the library
-# (harness/testbed_preload.sh runs it with installcheck-preload).
+# (harness/t/testbed_preload.sh runs it with installcheck-preload).
 REGRESS_PRELOAD = preload_init preload_sessions preload_connection_log
 PRELOAD_OUTPUTDIR ?= preload_results
 
 PG_CPPFLAGS = -DPG_TLS_AUDIT_VERSION='"$(EXTVERSION)"'
 # The test bed builds with test-only hooks (make PG_TLS_AUDIT_TEST_HOOKS=1:
 # a setting that stretches a connection-log write, for the signal test of
-# harness/testbed_preload.sh); a release build never has them.
+# harness/t/testbed_preload.sh); a release build never has them.
 ifeq ($(PG_TLS_AUDIT_TEST_HOOKS),1)
 PG_CPPFLAGS += -DPG_TLS_AUDIT_TEST_HOOKS
 endif
@@ -68,13 +68,13 @@ clean-harness:
 # The whole suite: build, install, start a throwaway TLS cluster, run
 # pg_regress (including the pgTAP checks) against it, stop it.  With PG=N,
 # the same suite inside a Debian chroot that has PostgreSQL N
-# (harness/chroot.sh); test-all runs it for every supported major.
+# (harness/scripts/chroot.sh); test-all runs it for every supported major.
 PG ?=
 test:
 ifeq ($(PG),)
-	bash harness/testbed.sh test
+	bash harness/t/testbed.sh test
 else
-	bash harness/chroot.sh $(PG) make test
+	bash harness/scripts/chroot.sh $(PG) make test
 endif
 
 test-all:
@@ -83,17 +83,17 @@ test-all:
 	$(MAKE) test PG=18
 
 demo:
-	bash harness/testbed.sh demo
+	bash harness/t/testbed.sh demo
 
 installcheck-preload:
 	$(pg_regress_installcheck) $(REGRESS_OPTS) --outputdir=$(PRELOAD_OUTPUTDIR) $(REGRESS_PRELOAD)
 
-# Speed, as ratios against a reference run side by side (harness/bench.sh).
+# Speed, as ratios against a reference run side by side (harness/bench/bench.sh).
 bench:
-	bash harness/bench.sh
+	bash harness/bench/bench.sh
 
 # Every client the provider's guide names, with its recommended TLS setting,
 # against bad certificates and attackers: installs the clients
-# (harness/install-drivers.sh), then runs "pg_tls_probe drivers" as TAP.
+# (harness/scripts/install-drivers.sh), then runs "pg_tls_probe drivers" as TAP.
 test-drivers: harness
-	bash harness/test_drivers.sh --environments $(PG_CONFIG)
+	bash harness/t/test_drivers.sh --environments $(PG_CONFIG)

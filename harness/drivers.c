@@ -1170,7 +1170,7 @@ print_tap(FILE *out, const Row *rows, int n)
  * print_markdown
  *		The README's driver table: rows of this environment, under a header
  *		unless header is false (the second environment's rows, appended to
- *		the first's by harness/test_drivers.sh, make one table).
+ *		the first's by harness/t/test_drivers.sh, make one table).
  */
 static void
 print_markdown(FILE *out, const DriversOptions *opts, const Row *rows, int n, bool header)
@@ -1234,7 +1234,7 @@ drivers_usage(void)
 	printf("  --no-header              markdown: rows only, to append to another environment's\n");
 	printf("  --markdown-to FILE       also write the markdown table to FILE\n");
 	printf("  -h, --help               show this help, then exit\n\n");
-	printf("Install the clients first: harness/install-drivers.sh.  A client that cannot run\n");
+	printf("Install the clients first: harness/scripts/install-drivers.sh.  A client that cannot run\n");
 	printf("shows as \"unavailable: <reason>\"; under CI=true that is a deviation, except for\n");
 	printf("a client whose runtime is not on PATH here (npgsql without dotnet).  A client\n");
 	printf("version no documented range covers is shown as unjudged, not as a deviation.\n");

@@ -211,6 +211,18 @@ extern int	ptp_run(char *const argv[], const PtpRunOptions *options);
 extern char *ptp_run_capture(char *const argv[]);
 extern char *ptp_describe_status(int status);
 
+/* util.c: files, directories and quoting */
+extern bool ptp_path_exists(const char *path);
+extern bool ptp_remove_tree(const char *path, bool keep_top);
+extern char *ptp_last_line(const char *path, const char *needle);
+extern bool ptp_write_new_file(const char *path, mode_t mode, const PtpUser *owner, const char *data);
+extern bool ptp_copy_file(const char *src, const char *dst, mode_t mode, const PtpUser *owner);
+extern bool ptp_make_owned_dir(const char *path, mode_t mode, const PtpUser *owner);
+extern char *ptp_shell_quote(const char *value);
+extern char *ptp_conf_quote(const char *value);
+extern char *ptp_absolute_path(const char *path);
+extern bool ptp_dir_is_empty(const char *path);
+
 /* cluster.c: throwaway TLS servers */
 
 typedef struct PtpClusterOptions
@@ -240,8 +252,6 @@ typedef struct PtpClusterInfo
 	bool		ipv6;
 } PtpClusterInfo;
 
-extern bool ptp_remove_tree(const char *path, bool keep_top);
-extern bool ptp_copy_file(const char *src, const char *dst, mode_t mode, const PtpUser *owner);
 extern bool ptp_cluster_start(const PtpClusterOptions *opts, PtpClusterInfo *info);
 extern void ptp_cluster_info_free(PtpClusterInfo *info);
 extern bool ptp_cluster_stop(const PtpClusterOptions *opts);

@@ -2,7 +2,7 @@
 -- The connection log with the library preloaded: what an accepted
 -- connection records, counters and reset, and who may read it.  Refused
 -- connections (policy, pg_hba.conf, TLS handshakes) are made and checked
--- by harness/testbed_preload.sh, from the client's side too.
+-- by harness/t/testbed_preload.sh, from the client's side too.
 --
 \set VERBOSITY terse
 \getenv socket PG_TLS_PROBE_SOCKET

@@ -1,6 +1,6 @@
 --
 -- Set-up of the suite that runs on the test bed's second cluster, which
--- preloads pg_tls_audit (harness/testbed_preload.sh): the extension, dblink
+-- preloads pg_tls_audit (harness/t/testbed_preload.sh): the extension, dblink
 -- for sessions of other roles, and the check helper.
 --
 \set VERBOSITY terse

@@ -2,7 +2,7 @@
 -- tls_audit() on the test bed's first cluster (not preloaded): the checks
 -- that a session can provoke and clear by itself.  The checks that need
 -- the server reconfigured (certificates, CRLs, ciphers, pg_hba.conf, ssl,
--- the policy) are provoked and cleared by harness/testbed_preload.sh.
+-- the policy) are provoked and cleared by harness/t/testbed_preload.sh.
 -- Details hold file names, dates and counts that change every run; the
 -- tests look at severity and check, and at details where they are fixed.
 --

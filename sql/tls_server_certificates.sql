@@ -4,7 +4,7 @@
 -- and its intermediate, ssl_ca_file the root.  Values are checked against
 -- the files themselves and against tls_server_certificate(), which reads
 -- the session's TLS state.  The preloaded cluster's checks of served, of
--- CRLs and of a replaced file are in harness/test_audit_wire.sh.
+-- CRLs and of a replaced file are in harness/t/test_audit_wire.sh.
 --
 \set VERBOSITY terse
 

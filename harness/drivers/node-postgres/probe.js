@@ -13,7 +13,7 @@ let pg;
 try {
   pg = require('pg');
 } catch (e) {
-  c.unavailable(`pg is not installed (harness/install-drivers.sh): ${e.code}`);
+  c.unavailable(`pg is not installed (harness/scripts/install-drivers.sh): ${e.code}`);
 }
 const version = `pg ${c.packageVersion('pg')}`;
 

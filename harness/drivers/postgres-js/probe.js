@@ -14,7 +14,7 @@ let postgres;
 try {
   postgres = require('postgres');
 } catch (e) {
-  c.unavailable(`postgres is not installed (harness/install-drivers.sh): ${e.code}`);
+  c.unavailable(`postgres is not installed (harness/scripts/install-drivers.sh): ${e.code}`);
 }
 const version = `postgres ${c.packageVersion('postgres')}`;
 

@@ -19,7 +19,7 @@ try {
   ({ PrismaPg } = require('@prisma/adapter-pg'));
   ({ PrismaClient } = require(path.join(process.env.PTP_BUILD_DIR || '', 'prisma', 'client')));
 } catch (e) {
-  c.unavailable(`Prisma client not installed or not generated (harness/install-drivers.sh): ${e.code}`);
+  c.unavailable(`Prisma client not installed or not generated (harness/scripts/install-drivers.sh): ${e.code}`);
 }
 const version = `prisma ${c.packageVersion('prisma')} (@prisma/client ${c.packageVersion('@prisma/client')}, @prisma/adapter-pg ${c.packageVersion('@prisma/adapter-pg')}, pg ${c.packageVersion('pg')})`;
 

@@ -9,16 +9,16 @@
 # checks: pgbench -C making the same number of verified TLS connections
 # with SCRAM at the same parallelism against a throwaway server.
 #
-# usage: harness/bench.sh [ROUNDS]   (default 3; JOBS=N to change --jobs)
+# usage: harness/bench/bench.sh [ROUNDS]   (default 3; JOBS=N to change --jobs)
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export PG_CONFIG=${PG_CONFIG:-pg_config}
 export LC_ALL=C.UTF-8
 rounds=${1:-3}
 jobs=${JOBS:-$(nproc)}
 
-bash harness/install-deps.sh
+bash harness/scripts/install-deps.sh
 make -s PG_CONFIG="$PG_CONFIG" >/dev/null
 make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 probe=$("$PG_CONFIG" --bindir)/pg_tls_probe
@@ -88,5 +88,5 @@ awk -v cases="$cases" -v lw="$libpq_wall" -v pw="$psql_wall" -v lp="$libpq_phase
 	printf "goal: whole matrix under 5 s: %s (%.2f s)\n", (lw < 5 ? "met" : "NOT met"), lw
 }'
 
-bash harness/bench_audit.sh "$probe" "$rounds"
-bash harness/bench_extension.sh
+bash harness/bench/bench_audit.sh "$probe" "$rounds"
+bash harness/bench/bench_extension.sh

@@ -1,13 +1,13 @@
 #!/bin/bash
 # test_drivers.sh: the drivers suites.
 #
-# usage: harness/test_drivers.sh PG_TLS_PROBE PG_CONFIG
+# usage: harness/t/test_drivers.sh PG_TLS_PROBE PG_CONFIG
 #   the drivers suite of `make test`: runs `pg_tls_probe drivers` on this
-#   machine when harness/install-drivers.sh has installed and built the
+#   machine when harness/scripts/install-drivers.sh has installed and built the
 #   clients; otherwise says what it skipped and why, since installing them
 #   takes minutes and `make test-drivers` is the place for that.
 #
-# usage: harness/test_drivers.sh --environments PG_CONFIG
+# usage: harness/t/test_drivers.sh --environments PG_CONFIG
 #   `make test-drivers`: both environments, one table.  host: this machine
 #   (Debian 12, libpq 15): install the clients, run the drivers.  current:
 #   the Debian unstable chroot of `make test PG=18` (libpq 18), on a copy of
@@ -17,11 +17,11 @@
 #   harness/drivers/build/table.md.  Prints each part's wall time; exits
 #   non-zero when either environment does.
 #
-# usage: harness/test_drivers.sh --current
+# usage: harness/t/test_drivers.sh --current
 #   the chroot's part of --environments (run inside the chroot).
 set -uo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$(dirname "$0")/.." && pwd)
 # Builds in the chroot live in the chroot, outside its throwaway checkout copy.
 chroot_build=/var/cache/pg_tls_probe-drivers
 
@@ -30,7 +30,7 @@ case "${1:-}" in
 		pg_config=$2
 		build=$here/drivers/build
 		t0=$SECONDS
-		bash "$here/install-drivers.sh" || exit 2
+		bash "$here/scripts/install-drivers.sh" || exit 2
 		t1=$SECONDS
 		mkdir -p "$build"
 		"$here/pg_tls_probe" drivers --format tap --pg-config "$pg_config" --drivers-dir "$here/drivers" \
@@ -38,7 +38,7 @@ case "${1:-}" in
 		host_rc=$?
 		t2=$SECONDS
 		PG_TLS_AUDIT_CHROOT_CARRY=harness/drivers/node/node_modules \
-			bash "$here/chroot.sh" 18 bash harness/test_drivers.sh --current
+			bash "$here/scripts/chroot.sh" 18 bash harness/t/test_drivers.sh --current
 		current_rc=$?
 		t3=$SECONDS
 		cache=$(realpath -m "${PG_TLS_AUDIT_CHROOT_CACHE:-/var/cache/pg_tls_audit}")/chroot-sid
@@ -53,7 +53,7 @@ case "${1:-}" in
 		;;
 	--current)
 		make -s -C "$here" PG_CONFIG="$PG_CONFIG" >/dev/null || exit 2
-		PTP_DRIVERS_BUILD=$chroot_build bash "$here/install-drivers.sh" || exit 2
+		PTP_DRIVERS_BUILD=$chroot_build bash "$here/scripts/install-drivers.sh" || exit 2
 		PTP_DRIVERS_BUILD=$chroot_build exec "$here/pg_tls_probe" drivers --format tap --pg-config "$PG_CONFIG" \
 			--drivers-dir "$here/drivers" --environment current --no-header --markdown-to "$chroot_build/current.md"
 		;;
@@ -64,7 +64,7 @@ pg_config=$2
 stamp="$here/drivers/build/.installed"
 
 if [ ! -f "$stamp" ]; then
-	echo "# SKIP drivers: the clients are not installed (harness/install-drivers.sh, or make test-drivers)"
+	echo "# SKIP drivers: the clients are not installed (harness/scripts/install-drivers.sh, or make test-drivers)"
 	echo "0 passed, 0 failed, 1 skipped"
 	exit 0
 fi

@@ -20,13 +20,13 @@
 # view of the extension, and reinstalls the default version.  The planting
 # role must still not be a superuser and no shadow may have been called.
 #
-# usage: harness/test_search_path.sh PG_TLS_PROBE
+# usage: harness/t/test_search_path.sh PG_TLS_PROBE
 # Output is TAP, ending with "N passed, N failed".  The cluster (preloaded,
 # so that every function works) is removed on exit, whatever happened.
 set -uo pipefail
 
-probe=${1:?usage: harness/test_search_path.sh PG_TLS_PROBE}
-cd "$(dirname "$0")/.."
+probe=${1:?usage: harness/t/test_search_path.sh PG_TLS_PROBE}
+cd "$(dirname "$0")/../.."
 export PG_CONFIG=${PG_CONFIG:-pg_config}
 export LC_ALL=C.UTF-8
 
@@ -42,8 +42,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-. harness/tap.sh
-. harness/testbed_lib.sh
+. harness/t/tap.sh
+. harness/t/testbed_lib.sh
 
 start_preloaded_cluster "$cluster"
 

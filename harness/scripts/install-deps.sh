@@ -3,7 +3,7 @@
 # need to build and test, if any is missing.  Does nothing when all are
 # present, so `make test` and `make demo` can call it every time.
 #
-# usage: harness/install-deps.sh [PG_MAJOR]   (default: the pg_config on
+# usage: harness/scripts/install-deps.sh [PG_MAJOR]   (default: the pg_config on
 # PATH, else 15)
 set -euo pipefail
 

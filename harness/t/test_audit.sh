@@ -9,10 +9,10 @@
 # finding; --timeout holds against listeners that never answer; malformed
 # strings leak nothing.
 #
-# usage: harness/test_audit.sh [PG_TLS_PROBE]
+# usage: harness/t/test_audit.sh [PG_TLS_PROBE]
 set -uo pipefail
 
-probe=${1:-$(dirname "$0")/pg_tls_probe}
+probe=${1:-$(dirname "$0")/../pg_tls_probe}
 probe=$(cd "$(dirname "$probe")" && pwd)/$(basename "$probe")
 # the test bed's tools (cluster, proxy): the same binary unless PTP_TOOL names another
 tool=${PTP_TOOL:-$probe}

@@ -3,10 +3,10 @@
 # input is exit 2 with one line on stderr, and a failure at any point (a
 # missing initdb, a server killed mid-run) leaves nothing running or behind.
 #
-# usage: harness/test_cli.sh [PG_TLS_PROBE]
+# usage: harness/t/test_cli.sh [PG_TLS_PROBE]
 set -uo pipefail
 
-probe=${1:-$(dirname "$0")/pg_tls_probe}
+probe=${1:-$(dirname "$0")/../pg_tls_probe}
 work=$(mktemp -d "${TMPDIR:-/tmp}/pg_tls_probe-cli.XXXXXX")
 chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
@@ -32,7 +32,7 @@ nothing_left() {
 		[ -z "$(ls -d "$work"/pg_tls_probe-matrix-* 2>/dev/null)" ]
 }
 
-version=$(sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" "$(dirname "$0")/../pg_tls_audit.control")
+version=$(sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" "$(dirname "$0")/../../pg_tls_audit.control")
 [ "$("$probe" --version)" = "pg_tls_probe $version" ]
 ok $? "--version prints the control file's version"
 "$probe" --help | grep -q matrix

@@ -1,7 +1,7 @@
 #!/bin/bash
 # demo.sh: show pg_tls_audit's functions on a plaintext, a verified TLS and
 # a client-certificate session, then 1.1's views of all of them.  Run by
-# `make demo` (harness/testbed.sh) inside the environment `pg_tls_probe
+# `make demo` (harness/t/testbed.sh) inside the environment `pg_tls_probe
 # cluster start` exported.
 set -euo pipefail
 

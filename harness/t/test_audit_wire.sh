@@ -5,15 +5,15 @@
 # compared where it can be with what "openssl s_client" gets from the
 # server, and cleared.
 #
-# usage: harness/test_audit_wire.sh PG_TLS_PROBE
+# usage: harness/t/test_audit_wire.sh PG_TLS_PROBE
 # Output is TAP, ending with "N passed, N failed".  The cluster and every
 # file are removed on exit.
 set -uo pipefail
 
-probe=${1:?usage: harness/test_audit_wire.sh PG_TLS_PROBE}
-cd "$(dirname "$0")/.."
-. harness/tap.sh
-. harness/testbed_lib.sh
+probe=${1:?usage: harness/t/test_audit_wire.sh PG_TLS_PROBE}
+cd "$(dirname "$0")/../.."
+. harness/t/tap.sh
+. harness/t/testbed_lib.sh
 export PG_CONFIG=${PG_CONFIG:-pg_config}
 export LC_ALL=C.UTF-8
 bindir=$("$PG_CONFIG" --bindir)

@@ -4,7 +4,7 @@
 # side with the same connection attempts made by psql processes
 # (--engine psql), best of ROUNDS alternating runs.
 #
-# usage: harness/bench_audit.sh PG_TLS_PROBE [ROUNDS]
+# usage: harness/bench/bench_audit.sh PG_TLS_PROBE [ROUNDS]
 set -euo pipefail
 
 probe=$1

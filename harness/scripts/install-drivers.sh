@@ -8,15 +8,15 @@
 # harness/drivers/build, or $PTP_DRIVERS_BUILD (a chroot run keeps its builds
 # there, outside its throwaway copy of the checkout).  npm and NuGet are
 # reached from the host only: in the chroot, node_modules is the host's,
-# carried in by harness/chroot.sh.  Each step is skipped when its result is
+# carried in by harness/scripts/chroot.sh.  Each step is skipped when its result is
 # already there, so it can run before every `make test-drivers`.  Prints how
 # long each step took.
 #
-# usage: harness/install-drivers.sh
+# usage: harness/scripts/install-drivers.sh
 set -euo pipefail
 
 started=$(date +%s)
-cd "$(dirname "$0")/drivers"
+cd "$(dirname "$0")/../drivers"
 drivers=$PWD
 build=${PTP_DRIVERS_BUILD:-$drivers/build}
 mkdir -p "$build"
@@ -177,6 +177,6 @@ else
 	done_step "present"
 fi
 
-# harness/test_drivers.sh runs the drivers suite of `make test` only then.
+# harness/t/test_drivers.sh runs the drivers suite of `make test` only then.
 touch "$build/.installed"
 echo "install-drivers: all clients ready in $(($(date +%s) - started)) s" >&2

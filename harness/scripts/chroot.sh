@@ -2,7 +2,7 @@
 # chroot.sh: run a command in a Debian chroot that has PostgreSQL MAJOR, on
 # a fresh copy of this checkout.  This is what `make test PG=N` runs.
 #
-# usage: harness/chroot.sh MAJOR COMMAND...
+# usage: harness/scripts/chroot.sh MAJOR COMMAND...
 #
 #   MAJOR 17: Debian 13 (trixie), postgresql-17
 #   MAJOR 18: Debian unstable (sid), postgresql-18 (by name: never another
@@ -11,11 +11,11 @@
 #
 # The chroot is built with debootstrap from the Debian mirror named in the
 # host's apt sources (read here, at run time), with the packages
-# harness/install-deps.sh lists, and cached in
+# harness/scripts/install-deps.sh lists, and cached in
 #   ${PG_TLS_AUDIT_CHROOT_CACHE:-/var/cache/pg_tls_audit}/chroot-<suite>
 # A build happens in chroot-<suite>.new and is renamed only once complete
 # (stamp file .pg_tls_audit-complete), so an interrupted build is never
-# reused; it is rebuilt when harness/install-deps.sh changes.
+# reused; it is rebuilt when harness/scripts/install-deps.sh changes.
 # PG_TLS_AUDIT_CHROOT_REFRESH=1 rebuilds it (say, for a newer sid); deleting
 # the directory does too.  PG_TLS_AUDIT_MIRROR=URL overrides the mirror.
 #
@@ -40,7 +40,7 @@ die() { echo "$prog: $*" >&2; exit 2; }
 note() { echo "$prog: $*" >&2; }
 
 if [ $# -lt 2 ]; then
-	echo "usage: harness/chroot.sh MAJOR COMMAND...   (MAJOR: 17 or 18)" >&2
+	echo "usage: harness/scripts/chroot.sh MAJOR COMMAND...   (MAJOR: 17 or 18)" >&2
 	exit 2
 fi
 major=$1
@@ -55,7 +55,7 @@ esac
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap, chroot and mounts need it)"
 
-srcdir=$(cd "$(dirname "$0")/.." && pwd)
+srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 cache_root=$(realpath -m "${PG_TLS_AUDIT_CHROOT_CACHE:-/var/cache/pg_tls_audit}")
 case "$cache_root" in
 	*[[:space:]\\]*) die "cache directory must not contain blanks or backslashes: $cache_root" ;;
@@ -213,10 +213,10 @@ host_mirror() {
 # --------------------------------------------------------------------------
 # Building the chroot.
 
-# The chroot holds what harness/install-deps.sh listed when it was built: a
+# The chroot holds what harness/scripts/install-deps.sh listed when it was built: a
 # change to that script rebuilds it (the test bed never has to install
 # anything, or reach a mirror, inside a cached chroot).
-deps_hash=$(sha256sum "$srcdir/harness/install-deps.sh" | cut -c1-16)
+deps_hash=$(sha256sum "$srcdir/harness/scripts/install-deps.sh" | cut -c1-16)
 
 stamp_ok() {
 	[ -f "$root/$stamp_name" ] && grep -qx "major=$major" "$root/$stamp_name" &&
@@ -261,7 +261,7 @@ build() {
 	chmod 755 "$new/usr/sbin/policy-rc.d"
 	printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$new/etc/hosts"
 	{
-		echo "// written by pg_tls_audit's harness/chroot.sh from the host's apt configuration"
+		echo "// written by pg_tls_audit's harness/scripts/chroot.sh from the host's apt configuration"
 		apt-config dump Acquire::Check-Valid-Until Acquire::Check-Date \
 			Acquire::http::Proxy Acquire::https::Proxy 2>/dev/null |
 			grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy) ' || true
@@ -291,7 +291,7 @@ build() {
 	sed -i 's/^#* *create_main_cluster *=.*/create_main_cluster = false/' \
 		"$new/etc/postgresql-common/createcluster.conf"
 	# Then exactly what the test bed installs on the host, for this major.
-	cp "$srcdir/harness/install-deps.sh" "$new/root/install-deps.sh"
+	cp "$srcdir/harness/scripts/install-deps.sh" "$new/root/install-deps.sh"
 	in_chroot "$new" bash /root/install-deps.sh "$major" >>"$log" 2>&1 ||
 		build_failed "installing the PostgreSQL $major packages failed"
 	rm -f "$new/root/install-deps.sh"
@@ -382,7 +382,7 @@ teardown "$root"
 
 if [ "${PG_TLS_AUDIT_CHROOT_REFRESH:-}" = 1 ] || ! stamp_ok; then
 	if [ -e "$root" ] && ! stamp_ok; then
-		note "$root is incomplete, or harness/install-deps.sh changed since it was built: rebuilding it"
+		note "$root is incomplete, or harness/scripts/install-deps.sh changed since it was built: rebuilding it"
 	fi
 	active=$new
 	build

@@ -1,6 +1,6 @@
 #!/bin/bash
 # testbed_lib.sh: shell helpers the preloaded test beds share (sourced by
-# harness/testbed_preload.sh, test_audit_wire.sh and test_search_path.sh).
+# harness/t/testbed_preload.sh, test_audit_wire.sh and test_search_path.sh).
 #
 #   start_preloaded_cluster DIR   pg_tls_probe cluster start with the library
 #                                 preloaded; exports its environment, or

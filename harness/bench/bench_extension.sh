@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench_extension.sh: pg_tls_audit's own costs, for make bench (called at
-# the end of harness/bench.sh; runs on its own too).
+# the end of harness/bench/bench.sh; runs on its own too).
 #
 #   1. TLS connections per second to one throwaway cluster with pg_tls_audit
 #      in shared_preload_libraries and its policy on (require_tls,
@@ -16,11 +16,11 @@
 #      call inside the server (N calls in one statement).
 #      Goal: at most 1.2x the sslinfo time.
 #
-# usage: harness/bench_extension.sh [ROUNDS]   (default 5; SECONDS_PER_RUN=N
+# usage: harness/bench/bench_extension.sh [ROUNDS]   (default 5; SECONDS_PER_RUN=N
 #        for each pgbench run, default 6)
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export PG_CONFIG=${PG_CONFIG:-pg_config}
 export LC_ALL=C.UTF-8
 rounds=${1:-5}

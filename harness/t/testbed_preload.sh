@@ -1,7 +1,7 @@
 #!/bin/bash
 # testbed_preload.sh: pg_tls_audit 1.1 on the test bed's second cluster,
 # which has the library in shared_preload_libraries.  Run by
-# "harness/testbed.sh test" as one suite (after make install):
+# "harness/t/testbed.sh test" as one suite (after make install):
 #
 #   1. the preloaded pg_regress suite (make installcheck-preload: sessions,
 #      visibility, the connection log's columns, counters and privileges);
@@ -17,15 +17,15 @@
 #      connections): the server stays up, and the log's counters equal the
 #      attempts counted independently.
 #
-# usage: harness/testbed_preload.sh PG_TLS_PROBE
+# usage: harness/t/testbed_preload.sh PG_TLS_PROBE
 # Output is TAP, ending with "N passed, N failed".  The cluster and every
 # file are removed on exit, whatever happened.  Passwords are generated
 # here, kept in a 0600 pgpass file and never printed.
 set -uo pipefail
 
-probe=${1:?usage: harness/testbed_preload.sh PG_TLS_PROBE}
-cd "$(dirname "$0")/.."
-. harness/testbed_lib.sh
+probe=${1:?usage: harness/t/testbed_preload.sh PG_TLS_PROBE}
+cd "$(dirname "$0")/../.."
+. harness/t/testbed_lib.sh
 export PG_CONFIG=${PG_CONFIG:-pg_config}
 export LC_ALL=C.UTF-8
 bindir=$("$PG_CONFIG" --bindir)
@@ -439,7 +439,7 @@ log_readable() {
 }
 
 if [ "$(admin -c "SELECT count(*) FROM pg_settings WHERE name = 'pg_tls_audit.test_log_write_delay'")" != 1 ]; then
-	ok 1 "signals during a log write: the library was built without PG_TLS_AUDIT_TEST_HOOKS=1 (harness/testbed.sh builds with it)"
+	ok 1 "signals during a log write: the library was built without PG_TLS_AUDIT_TEST_HOOKS=1 (harness/t/testbed.sh builds with it)"
 else
 	mark=$(stat -c %s "$log")
 	set_conf pg_tls_audit.test_log_write_delay 3000 3s
@@ -755,7 +755,7 @@ expect_finding "no CRL again" clientcert_without_crl medium
 expect_finding "ssl_min_protocol_version TLSv1.2" min_protocol ""
 set_conf ssl_min_protocol_version TLSv1.1 TLSv1.1
 # At OpenSSL 3's default security level the server still refuses TLS 1.1
-# (harness/test_audit_wire.sh compares that with a handshake): the setting
+# (harness/t/test_audit_wire.sh compares that with a handshake): the setting
 # is reported apart from what clients get.
 expect_finding "ssl_min_protocol_version TLSv1.1" min_protocol ""
 expect_finding "ssl_min_protocol_version TLSv1.1" min_protocol_setting low

@@ -5,22 +5,22 @@
 # stops and removes the cluster, whether the job passed, failed or was
 # interrupted.
 #
-# usage: harness/testbed.sh test   the regression suite (make test)
-#        harness/testbed.sh demo   the functions on a plaintext, a TLS and a
+# usage: harness/t/testbed.sh test   the regression suite (make test)
+#        harness/t/testbed.sh demo   the functions on a plaintext, a TLS and a
 #                                  client-certificate session (make demo)
 set -euo pipefail
 
 mode=${1:-}
 case "$mode" in
 	test|demo) ;;
-	*) echo "usage: harness/testbed.sh test|demo" >&2; exit 2 ;;
+	*) echo "usage: harness/t/testbed.sh test|demo" >&2; exit 2 ;;
 esac
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export PG_CONFIG=${PG_CONFIG:-pg_config}
 export LC_ALL=C.UTF-8
 
-bash harness/install-deps.sh
+bash harness/scripts/install-deps.sh
 # With the test-only hooks (see Makefile): the suite signals a backend in
 # the middle of a connection-log write.
 make -s PG_CONFIG="$PG_CONFIG" PG_TLS_AUDIT_TEST_HOOKS=1 >/dev/null
@@ -48,7 +48,7 @@ fi
 eval "$("$probe" cluster start "$cluster" --pg-config "$PG_CONFIG" "${preload[@]}")"
 
 if [ "$mode" = demo ]; then
-	bash harness/demo.sh
+	bash harness/scripts/demo.sh
 	exit 0
 fi
 
@@ -93,12 +93,12 @@ installcheck() {
 suite installcheck installcheck
 suite expectation-model harness/expectations_test
 suite matrix "$probe" matrix --format tap --pg-config "$PG_CONFIG"
-suite cli bash harness/test_cli.sh "$probe"
-suite preload bash harness/testbed_preload.sh "$probe"
-suite search-path bash harness/test_search_path.sh "$probe"
-suite audit bash harness/test_audit.sh "$probe"
-suite audit-wire bash harness/test_audit_wire.sh "$probe"
-suite drivers bash harness/test_drivers.sh "$probe" "$PG_CONFIG"
+suite cli bash harness/t/test_cli.sh "$probe"
+suite preload bash harness/t/testbed_preload.sh "$probe"
+suite search-path bash harness/t/test_search_path.sh "$probe"
+suite audit bash harness/t/test_audit.sh "$probe"
+suite audit-wire bash harness/t/test_audit_wire.sh "$probe"
+suite drivers bash harness/t/test_drivers.sh "$probe" "$PG_CONFIG"
 
 echo "all suites: $total_passed passed, $total_failed failed"
 exit $status
