@@ -49,18 +49,30 @@ $(shell echo '$(BUILD_VARIANT)' >extension/build-variant)
 endif
 $(OBJS): extension/build-variant
 
-.PHONY: harness install-harness clean-harness test test-all test-drivers demo bench installcheck-preload
+.PHONY: harness install-harness clean-harness test test-all test-drivers demo bench installcheck-preload deb dist
 
+# HARNESS=no builds and installs the extension alone (the Debian packages
+# build pg_tls_probe once, on its own: debian/rules).
+HARNESS ?= yes
+ifneq ($(HARNESS),no)
 all: harness
 install: install-harness
+endif
 clean: clean-harness
 
 harness:
 	$(MAKE) -C harness PG_CONFIG=$(PG_CONFIG)
 
+# pg_tls_probe is installed in pg_config's bindir, with a symbolic link in
+# PTP_LINK_DIR (empty: none) so that it is on a user's PATH.  Both honour
+# DESTDIR; a link that cannot be made is an error, not a silent skip.
+PTP_LINK_DIR ?= /usr/local/bin
 install-harness: harness
 	$(MAKE) -C harness PG_CONFIG=$(PG_CONFIG) install
-	ln -sf "$$($(PG_CONFIG) --bindir)/pg_tls_probe" /usr/local/bin/pg_tls_probe 2>/dev/null || true
+ifneq ($(PTP_LINK_DIR),)
+	$(MKDIR_P) '$(DESTDIR)$(PTP_LINK_DIR)'
+	ln -sf '$(bindir)/pg_tls_probe' '$(DESTDIR)$(PTP_LINK_DIR)/pg_tls_probe'
+endif
 
 clean-harness:
 	$(MAKE) -C harness PG_CONFIG=$(PG_CONFIG) clean
@@ -91,6 +103,17 @@ installcheck-preload:
 # Speed, as ratios against a reference run side by side (harness/bench/bench.sh).
 bench:
 	bash harness/bench/bench.sh
+
+# Release packaging.  make deb: the Debian packages (postgresql-N-pg-tls-audit
+# and pg-tls-probe) for the host's PostgreSQL, or with PG=17|18 built in that
+# major's chroot; make dist: the PGXN archive (git archive of HEAD, with a
+# META.json made from META.json.in).  Both write to $(DIST_DIR).
+DIST_DIR ?= dist
+deb:
+	bash harness/scripts/deb.sh $(if $(PG),--pg $(PG)) $(DIST_DIR)/deb
+
+dist:
+	bash harness/scripts/dist.sh $(DIST_DIR)
 
 # Every client the provider's guide names, with its recommended TLS setting,
 # against bad certificates and attackers: installs the clients

@@ -315,30 +315,18 @@ build() {
 # --------------------------------------------------------------------------
 # Copying the checkout.
 
-copy_checkout() {
-	local dest=$1
-	mkdir -p "$dest"
-	if command -v git >/dev/null 2>&1 &&
-		git -C "$srcdir" -c safe.directory="$srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-		(
-			cd "$srcdir"
-			git -c safe.directory="$srcdir" ls-files -z --cached --others --exclude-standard |
-				while IFS= read -r -d '' f; do
-					if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
-				done |
-				tar --null --no-recursion -T - -cf -
-		) | tar -xf - -C "$dest"
-		# PG_TLS_AUDIT_CHROOT_CARRY: ignored paths the command needs too
-		# (the host's node_modules: npm is reached from the host only).
-		for f in ${PG_TLS_AUDIT_CHROOT_CARRY:-}; do
-			case "$f" in /* | *..*) die "PG_TLS_AUDIT_CHROOT_CARRY: \"$f\" is not a path inside the checkout" ;; esac
-			[ -e "$srcdir/$f" ] && tar -C "$srcdir" -cf - "$f" | tar -xf - -C "$dest"
-		done
-	else
-		tar -C "$srcdir" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
-			--exclude=./results --exclude=./log --exclude='./regression.*' \
-			--exclude=./harness/pg_tls_probe -cf - . | tar -xf - -C "$dest"
-	fi
+. "$srcdir/harness/scripts/copy_checkout.sh"
+
+# copy_checkout_for_run DEST: the checkout, plus PG_TLS_AUDIT_CHROOT_CARRY's
+# ignored paths the command needs too (the host's node_modules: npm is
+# reached from the host only).
+copy_checkout_for_run() {
+	local dest=$1 f
+	copy_checkout "$srcdir" "$dest"
+	for f in ${PG_TLS_AUDIT_CHROOT_CARRY:-}; do
+		case "$f" in /* | *..*) die "PG_TLS_AUDIT_CHROOT_CARRY: \"$f\" is not a path inside the checkout" ;; esac
+		[ -e "$srcdir/$f" ] && tar -C "$srcdir" -cf - "$f" | tar -xf - -C "$dest"
+	done
 }
 
 # --------------------------------------------------------------------------
@@ -390,7 +378,7 @@ if [ "${PG_TLS_AUDIT_CHROOT_REFRESH:-}" = 1 ] || ! stamp_ok; then
 fi
 
 setup_mounts "$root"
-copy_checkout "$root$checkout"
+copy_checkout_for_run "$root$checkout"
 note "PostgreSQL $(in_chroot "$root" postgres --version 2>/dev/null | sed 's/^[^0-9]*//')" \
 	"in $distro chroot $root, libpq5 $(in_chroot "$root" dpkg-query -W -f='${Version}' libpq5 2>/dev/null)," \
 	"built $(sed -n 's/^built=//p' "$root/$stamp_name")"

@@ -3,10 +3,15 @@
 # need to build and test, if any is missing.  Does nothing when all are
 # present, so `make test` and `make demo` can call it every time.
 #
-# usage: harness/scripts/install-deps.sh [PG_MAJOR]   (default: the pg_config on
-# PATH, else 15)
+# usage: harness/scripts/install-deps.sh [--packaging] [PG_MAJOR]   (default:
+# the pg_config on PATH, else 15; --packaging adds what make deb needs)
 set -euo pipefail
 
+packaging=false
+if [ "${1:-}" = --packaging ]; then
+	packaging=true
+	shift
+fi
 major=${1:-}
 if [ -z "$major" ]; then
 	if command -v pg_config >/dev/null 2>&1; then
@@ -19,6 +24,9 @@ packages=(
 	"postgresql-$major" "postgresql-server-dev-$major" "postgresql-$major-pgtap"
 	libssl-dev libpq-dev libkrb5-dev gcc make openssl
 )
+if $packaging; then
+	packages+=(build-essential debhelper dpkg-dev postgresql-all)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
