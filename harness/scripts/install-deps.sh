@@ -25,7 +25,7 @@ packages=(
 	libssl-dev libpq-dev libkrb5-dev gcc make openssl
 )
 if $packaging; then
-	packages+=(build-essential debhelper dpkg-dev postgresql-all)
+	packages+=(build-essential debhelper dpkg-dev help2man lintian postgresql-all)
 fi
 
 missing=()

@@ -3,7 +3,8 @@
 # way a DBA installs them, as TAP (part of .ci/run, not of make test: it
 # installs packages system-wide and must run as root).
 #
-#   1. make deb: postgresql-15-pg-tls-audit and pg-tls-probe.
+#   1. make deb: postgresql-15-pg-tls-audit and pg-tls-probe, and lintian
+#      on them (errors fail; warnings are printed).
 #   2. A snapshot of every directory the packages or a cluster touch, and of
 #      dpkg's package list.  Files that `make install` put at the packages'
 #      paths (make test installs the same files unpackaged) are set aside
@@ -86,6 +87,9 @@ version=$(sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" pg_tls_audit.contro
 [ "$(dpkg-deb -f "$ext_deb" Version 2>/dev/null)" = "$version" ] &&
 	[ "$(dpkg-deb -f "$probe_deb" Version 2>/dev/null)" = "$version" ]
 ok $? "the packages' version is the control file's default_version ($version)"
+lintian --fail-on error "$ext_deb" "$probe_deb" >"$work/lintian" 2>&1
+rc=$?
+ok $rc "lintian finds no error in the packages ($(grep -v 'running with root privileges' "$work/lintian" | tr '\n' ' '))"
 if [ ! -f "$ext_deb" ] || [ ! -f "$probe_deb" ]; then
 	tap_done
 	exit 1
