@@ -34,12 +34,38 @@
  * recorded only when the server logs the message that ends them (not with
  * log_min_messages = panic, say).
  *
+ * Beside the ring, which forgets, a cumulative counter per outcome
+ * (tls_connection_outcomes()) counts each attempt once, under its final
+ * outcome, so that the counters only go up until tls_connection_log_reset()
+ * or a server restart, however often an entry is completed or corrected.
+ * An outcome is final:
+ *
+ *	- at a FATAL, which ends the connection;
+ *	- when the ClientAuthentication_hook records a failed authentication or
+ *	  a policy rejection (a FATAL follows, with the reason);
+ *	- before the backend has a PGPROC, at once: a communication error there
+ *	  always ends the connection, and PostgreSQL's SIGTERM and
+ *	  authentication_timeout handlers may _exit() right after the write;
+ *	- for an accepted attempt, when the startup transaction commits, which
+ *	  is the last step of InitPostgres() before the session starts; an
+ *	  attempt counted as accepted is not corrected afterwards;
+ *	- otherwise at backend exit (before_shmem_exit): an accepted attempt
+ *	  whose session did not start counts as refused there, and a
+ *	  communication error during authentication under whatever the hook
+ *	  then recorded.
+ *
+ * So an attempt between authentication and the start of its session is in
+ * the ring (and in tls_connection_log_stats()'s recorded) but in no counter
+ * yet.  The counters are atomics, incremented with signals blocked like the
+ * writes of the ring; only a reset and the reader take reset_mutex.
+ *
  *-------------------------------------------------------------------------
  */
 #include "pg_tls_audit.h"
 
 #include <signal.h>
 
+#include "access/xact.h"
 #include "funcapi.h"
 #include "libpq/hba.h"
 #include "libpq/pqsignal.h"
@@ -47,6 +73,7 @@
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "storage/ipc.h"
+#include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/builtins.h"
@@ -55,6 +82,7 @@
 #define TLS_LOG_REASON_LEN		256
 #define TLS_GET_LOG_NATTS		18
 #define TLS_LOG_STATS_NATTS		4
+#define TLS_OUTCOMES_NATTS		3
 
 /*
  * How often a writer tries to claim an entry that another writer (one that
@@ -91,7 +119,10 @@ typedef struct TlsConnLogShared
 {
 	pg_atomic_uint64 next_seq;	/* seq of the next attempt; the first is 1 */
 	pg_atomic_uint64 reset_seq; /* first seq after the last reset */
-	slock_t		reset_mutex;	/* protects reset_time */
+	/* attempts by final outcome since the last reset; [NONE] is unused */
+	pg_atomic_uint64 outcome_count[TLS_NUM_OUTCOMES];
+	slock_t		reset_mutex;	/* protects reset_time; held while the
+								 * counters are reset or read together */
 	TimestampTz reset_time;
 	int			capacity;
 	TlsLogEntry entries[FLEXIBLE_ARRAY_MEMBER];
@@ -107,10 +138,17 @@ static TlsConnLogShared *conn_log = NULL;
 static TlsLogRecord my_record;
 static bool my_reason_pending = false;
 static bool my_exit_callback = false;
+static bool my_xact_callback = false;
+
+/* Whether my_record's outcome is final, and counted (see the file header). */
+static bool my_counted = false;
+
+static void conn_log_at_exit(int code, Datum arg);
 
 PG_FUNCTION_INFO_V1(tls_get_connection_log);
 PG_FUNCTION_INFO_V1(tls_connection_log_stats);
 PG_FUNCTION_INFO_V1(tls_connection_log_reset);
+PG_FUNCTION_INFO_V1(tls_connection_outcomes);
 
 /*
  * tls_outcome_name
@@ -160,6 +198,8 @@ tls_conn_log_shmem_init(void)
 		memset(conn_log, 0, tls_conn_log_shmem_size());
 		pg_atomic_init_u64(&conn_log->next_seq, 1);
 		pg_atomic_init_u64(&conn_log->reset_seq, 1);
+		for (int i = 0; i < TLS_NUM_OUTCOMES; i++)
+			pg_atomic_init_u64(&conn_log->outcome_count[i], 0);
 		SpinLockInit(&conn_log->reset_mutex);
 		conn_log->reset_time = GetCurrentTimestamp();
 		conn_log->capacity = tls_audit_connection_log_size;
@@ -189,20 +229,58 @@ copy_text(char *dst, size_t size, const char *src)
 }
 
 /*
+ * count_my_outcome_unblocked
+ *		Count my_record's outcome, which is final, unless it was counted
+ *		already.  The caller blocks signals.
+ */
+static void
+count_my_outcome_unblocked(void)
+{
+	if (my_counted)
+		return;
+	Assert(my_record.outcome > TLS_OUTCOME_NONE &&
+		   my_record.outcome < TLS_NUM_OUTCOMES);
+	pg_atomic_fetch_add_u64(&conn_log->outcome_count[my_record.outcome], 1);
+	my_counted = true;
+}
+
+/*
+ * await_final_outcome
+ *		Make sure that an attempt whose outcome is not final yet is counted
+ *		at backend exit at the latest.  before_shmem_exit() does not
+ *		allocate, so this is safe before the backend has a PGPROC too.
+ */
+static void
+await_final_outcome(void)
+{
+	if (!my_exit_callback)
+	{
+		before_shmem_exit(conn_log_at_exit, (Datum) 0);
+		my_exit_callback = true;
+	}
+}
+
+/*
  * store_my_record
  *		Write my_record into the ring: into a new entry when it has no seq
- *		yet, else over its own entry unless that was overwritten meanwhile.
- *		Does not allocate or fail, and holds no lock: see the file header.
- *		When another writer keeps the entry busy for longer than it takes
- *		to copy one (only a writer that wrapped around the ring can), the
- *		attempt is not recorded rather than waited for.
+ *		yet, else over its own entry unless that was overwritten meanwhile;
+ *		when final, also count its outcome (once per attempt, whether or
+ *		not the ring kept the entry).  Does not allocate or fail, and holds
+ *		no lock: see the file header.  When another writer keeps the entry
+ *		busy for longer than it takes to copy one (only a writer that
+ *		wrapped around the ring can), the attempt is not recorded rather
+ *		than waited for.
+ *
+ * The count is made with the same signals blocked as the copy, so that a
+ * backend that a signal ends right after the write (see the file header)
+ * has both or neither.
  *
  * With test_delay (builds with PG_TLS_AUDIT_TEST_HOOKS only), the copy is
  * stretched by that many milliseconds, for the test bed to signal a
  * backend in the middle of it.
  */
 static void
-store_my_record(int test_delay)
+store_my_record(int test_delay, bool final)
 {
 	TlsLogEntry *entry;
 	sigset_t	saved;
@@ -214,6 +292,8 @@ store_my_record(int test_delay)
 	entry = &conn_log->entries[my_record.seq % conn_log->capacity];
 
 	sigprocmask(SIG_BLOCK, &BlockSig, &saved);
+	if (final)
+		count_my_outcome_unblocked();
 	for (int i = 0; i < TLS_LOG_WRITE_TRIES && !claimed; i++)
 	{
 		count = pg_atomic_read_u32(&entry->changecount);
@@ -262,20 +342,46 @@ read_entry(TlsLogEntry *entry, TlsLogRecord *r)
 
 /*
  * conn_log_at_exit
- *		before_shmem_exit callback of a backend whose attempt was recorded
- *		as accepted: if its session never started, it was refused after
+ *		before_shmem_exit callback of a backend whose attempt's outcome was
+ *		not final when recorded: it is now.  An attempt recorded as
+ *		accepted whose session never started was refused after
  *		authentication, whether or not emit_log_hook saw the FATAL.
  */
 static void
 conn_log_at_exit(int code, Datum arg)
 {
-	if (my_record.outcome != TLS_OUTCOME_ACCEPTED || IsNormalProcessingMode())
+	if (my_counted)
 		return;
-	my_record.outcome = TLS_OUTCOME_REFUSED;
-	if (my_record.reason[0] == '\0')
-		copy_text(my_record.reason, sizeof(my_record.reason),
-				  "the connection ended after authentication, before the session started");
-	store_my_record(0);
+	if (my_record.outcome == TLS_OUTCOME_ACCEPTED && !IsNormalProcessingMode())
+	{
+		my_record.outcome = TLS_OUTCOME_REFUSED;
+		if (my_record.reason[0] == '\0')
+			copy_text(my_record.reason, sizeof(my_record.reason),
+					  "the connection ended after authentication, before the session started");
+	}
+	store_my_record(0, true);
+}
+
+/*
+ * conn_log_xact_callback
+ *		Transaction callback of a backend whose attempt was recorded as
+ *		accepted: the first commit after authentication is that of
+ *		InitPostgres()'s startup transaction, once every check that can
+ *		still refuse the connection (the role may log in, the database
+ *		exists and allows it, connection limits) has passed, so accepted is
+ *		final.  Later transactions find it counted.
+ */
+static void
+conn_log_xact_callback(XactEvent event, void *arg)
+{
+	sigset_t	saved;
+
+	if (event != XACT_EVENT_COMMIT || my_counted ||
+		my_record.outcome != TLS_OUTCOME_ACCEPTED)
+		return;
+	sigprocmask(SIG_BLOCK, &BlockSig, &saved);
+	count_my_outcome_unblocked();
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 }
 
 /*
@@ -322,11 +428,15 @@ tls_conn_log_record(Port *port, const TlsConnInfo *info,
 	if (conn_log == NULL)
 		return;
 	fill_my_record(port, info, outcome, reason);
-	store_my_record(0);
-	if (outcome == TLS_OUTCOME_ACCEPTED && !my_exit_callback)
+	store_my_record(0, outcome != TLS_OUTCOME_ACCEPTED);
+	if (outcome == TLS_OUTCOME_ACCEPTED)
 	{
-		before_shmem_exit(conn_log_at_exit, (Datum) 0);
-		my_exit_callback = true;
+		await_final_outcome();
+		if (!my_xact_callback)
+		{
+			RegisterXactCallback(conn_log_xact_callback, NULL);
+			my_xact_callback = true;
+		}
 	}
 }
 
@@ -348,6 +458,7 @@ void
 tls_conn_log_emit_log(ErrorData *edata)
 {
 	TlsConnInfo info;
+	bool		final;
 
 	if (conn_log == NULL || MyProcPort == NULL || IsNormalProcessingMode())
 		return;
@@ -364,7 +475,7 @@ tls_conn_log_emit_log(ErrorData *edata)
 			copy_text(my_record.reason, sizeof(my_record.reason), edata->message);
 			my_reason_pending = false;
 		}
-		else if (my_record.outcome == TLS_OUTCOME_ACCEPTED)
+		else if (my_record.outcome == TLS_OUTCOME_ACCEPTED && !my_counted)
 		{
 			/* Authenticated, then refused: an unknown database, for one. */
 			my_record.outcome = TLS_OUTCOME_REFUSED;
@@ -372,16 +483,24 @@ tls_conn_log_emit_log(ErrorData *edata)
 		}
 		else
 			return;
-		store_my_record(0);
+		store_my_record(0, true);
 		return;
 	}
 
+	/*
+	 * A FATAL is final, and so is a communication error before the backend
+	 * has a PGPROC; one during authentication is followed by the
+	 * ClientAuthentication_hook's own record.
+	 */
+	final = (edata->elevel >= FATAL || MyProc == NULL);
 	tls_capture_connection(MyProcPort, &info);
 	fill_my_record(MyProcPort, &info,
 				   info.tls_attempted && !info.tls ?
 				   TLS_OUTCOME_TLS_HANDSHAKE_FAILED : TLS_OUTCOME_REFUSED,
 				   edata->message ? edata->message : "");
-	store_my_record(tls_audit_test_log_write_delay);
+	store_my_record(tls_audit_test_log_write_delay, final);
+	if (!final)
+		await_final_outcome();
 }
 
 /*
@@ -657,7 +776,9 @@ tls_connection_log_stats(PG_FUNCTION_ARGS)
 
 /*
  * tls_connection_log_reset
- *		Forget every recorded attempt and restart the counters.
+ *		Forget every recorded attempt and restart the counters, the
+ *		outcome counters too.  An attempt whose outcome becomes final after
+ *		this counts in the new period, even if it was recorded before.
  */
 Datum
 tls_connection_log_reset(PG_FUNCTION_ARGS)
@@ -666,8 +787,47 @@ tls_connection_log_reset(PG_FUNCTION_ARGS)
 
 	SpinLockAcquire(&conn_log->reset_mutex);
 	pg_atomic_write_u64(&conn_log->reset_seq, pg_atomic_read_u64(&conn_log->next_seq));
+	for (int i = 0; i < TLS_NUM_OUTCOMES; i++)
+		pg_atomic_write_u64(&conn_log->outcome_count[i], 0);
 	conn_log->reset_time = GetCurrentTimestamp();
 	SpinLockRelease(&conn_log->reset_mutex);
 
 	PG_RETURN_VOID();
+}
+
+/*
+ * tls_connection_outcomes
+ *		One row per outcome, every outcome even when none was seen: outcome,
+ *		recorded (attempts counted under that final outcome since the last
+ *		reset or the server's start; see the file header), stats_reset.
+ *		The counters and stats_reset are read under reset_mutex, so a row
+ *		set never mixes counts from before and after a reset.
+ */
+Datum
+tls_connection_outcomes(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	uint64		counts[TLS_NUM_OUTCOMES];
+	TimestampTz reset_time;
+
+	tls_audit_require_preload();
+	InitMaterializedSRF(fcinfo, 0);
+
+	SpinLockAcquire(&conn_log->reset_mutex);
+	for (int i = 0; i < TLS_NUM_OUTCOMES; i++)
+		counts[i] = pg_atomic_read_u64(&conn_log->outcome_count[i]);
+	reset_time = conn_log->reset_time;
+	SpinLockRelease(&conn_log->reset_mutex);
+
+	for (int i = TLS_OUTCOME_NONE + 1; i < TLS_NUM_OUTCOMES; i++)
+	{
+		Datum		values[TLS_OUTCOMES_NATTS];
+		bool		nulls[TLS_OUTCOMES_NATTS] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(tls_outcome_name((TlsConnOutcome) i));
+		values[1] = Int64GetDatum((int64) counts[i]);
+		values[2] = TimestampTzGetDatum(reset_time);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

@@ -1,4 +1,4 @@
-/* pg_tls_audit--1.1--1.2.sql: the server's certificates and CRLs from their files */
+/* pg_tls_audit--1.1--1.2.sql: the server's certificates and CRLs from their files, outcome counters */
 
 \echo Use "ALTER EXTENSION pg_tls_audit UPDATE TO '1.2'" to load this file. \quit
 
@@ -49,3 +49,20 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED ROWS 2;
 -- and pg_monitor.
 REVOKE ALL ON FUNCTION tls_server_certificates(), tls_crls() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_server_certificates(), tls_crls() TO pg_monitor;
+
+-- tls_connection_outcomes(): how many connection attempts ended with each
+-- outcome since the last tls_connection_log_reset() or the server's start,
+-- one row per outcome (zero included).  Counted as each attempt's outcome
+-- becomes final, not from the ring, so the counts only go down at a reset:
+-- a monitoring system may treat them as counters.  Read like
+-- tls_connection_log_stats(): superusers and pg_read_all_stats.
+CREATE FUNCTION tls_connection_outcomes(
+	OUT outcome text,
+	OUT recorded bigint,
+	OUT stats_reset timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tls_connection_outcomes'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED ROWS 5;
+
+REVOKE ALL ON FUNCTION tls_connection_outcomes() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tls_connection_outcomes() TO pg_read_all_stats;

@@ -84,6 +84,9 @@ typedef enum TlsConnOutcome
 	TLS_OUTCOME_TLS_HANDSHAKE_FAILED
 } TlsConnOutcome;
 
+/* Array size for per-outcome data indexed by TlsConnOutcome. */
+#define TLS_NUM_OUTCOMES		(TLS_OUTCOME_TLS_HANDSHAKE_FAILED + 1)
+
 /* pg_tls_audit.c: settings, and whether the preloaded parts are in place */
 extern bool tls_audit_log_connections;
 extern int	tls_audit_connection_log_size;

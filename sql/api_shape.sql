@@ -9,7 +9,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 RESET client_min_messages;
 \set QUIET off
 
-SELECT plan(105);
+SELECT plan(113);
 
 SELECT has_function('tls_session', '{}'::name[]);
 SELECT has_function('tls_peer_certificate', '{}'::name[]);
@@ -24,6 +24,7 @@ SELECT has_function('tls_connection_log_reset', '{}'::name[]);
 SELECT has_function('tls_audit', '{}'::name[]);
 SELECT has_function('tls_server_certificates', '{}'::name[]);
 SELECT has_function('tls_crls', '{}'::name[]);
+SELECT has_function('tls_connection_outcomes', '{}'::name[]);
 SELECT has_view('tls_sessions');
 SELECT has_view('tls_connection_log');
 
@@ -40,12 +41,13 @@ SELECT function_returns('tls_connection_log_reset', '{}'::name[], 'void');
 SELECT function_returns('tls_audit', '{}'::name[], 'setof record');
 SELECT function_returns('tls_server_certificates', '{}'::name[], 'setof record');
 SELECT function_returns('tls_crls', '{}'::name[], 'setof record');
+SELECT function_returns('tls_connection_outcomes', '{}'::name[], 'setof record');
 
 SELECT function_lang_is(f, '{}'::name[], 'c')
 FROM unnest(ARRAY['tls_session', 'tls_peer_certificate', 'tls_server_certificate',
                   'tls_peer_extensions', 'tls_get_sessions', 'tls_get_connection_log',
                   'tls_connection_log_stats', 'tls_connection_log_reset', 'tls_audit',
-                  'tls_server_certificates', 'tls_crls']::name[]) AS f;
+                  'tls_server_certificates', 'tls_crls', 'tls_connection_outcomes']::name[]) AS f;
 
 -- Session state does not change within a statement: STABLE.
 SELECT volatility_is(f, a, 'stable')
@@ -58,7 +60,7 @@ FROM (VALUES ('tls_session'::name, '{}'::name[]), ('tls_peer_certificate', '{}')
 SELECT volatility_is(f, '{}'::name[], 'volatile')
 FROM unnest(ARRAY['tls_get_sessions', 'tls_get_connection_log', 'tls_connection_log_stats',
                   'tls_connection_log_reset', 'tls_audit', 'tls_server_certificates',
-                  'tls_crls']::name[]) AS f;
+                  'tls_crls', 'tls_connection_outcomes']::name[]) AS f;
 
 SELECT is_strict('tls_peer_subject_field', ARRAY['text']);
 SELECT is_strict('tls_peer_issuer_field', ARRAY['text']);
@@ -72,24 +74,26 @@ ORDER BY p.proname;
 
 SELECT is((SELECT count(*)::int FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
            WHERE e.extname = 'pg_tls_audit' AND d.classid = 'pg_proc'::regclass),
-          13, 'the extension has exactly thirteen functions');
+          14, 'the extension has exactly fourteen functions');
 
 -- What reports on the caller's own session, on sessions it may see, or on
 -- checks it may run is for PUBLIC; the connection log shows every role's
--- attempts and is for pg_read_all_stats; only superusers reset it; the
--- server's certificate and CRL files are for pg_monitor.
+-- attempts and its outcome counters are for pg_read_all_stats; only
+-- superusers reset them; the server's certificate and CRL files are for
+-- pg_monitor.
 SELECT is(has_function_privilege('public', p.oid, 'EXECUTE'),
           p.proname NOT IN ('tls_get_connection_log', 'tls_connection_log_stats', 'tls_connection_log_reset',
-                            'tls_server_certificates', 'tls_crls'),
+                            'tls_connection_outcomes', 'tls_server_certificates', 'tls_crls'),
           p.proname || CASE WHEN p.proname IN ('tls_get_connection_log', 'tls_connection_log_stats',
-                                               'tls_connection_log_reset', 'tls_server_certificates', 'tls_crls')
+                                               'tls_connection_log_reset', 'tls_connection_outcomes',
+                                               'tls_server_certificates', 'tls_crls')
                             THEN ' is not executable by PUBLIC' ELSE ' is executable by PUBLIC' END)
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pg_tls_audit'
 ORDER BY p.proname;
 SELECT is(has_function_privilege('pg_read_all_stats', f, 'EXECUTE'), true,
           f || ' is executable by pg_read_all_stats')
-FROM unnest(ARRAY['tls_get_connection_log()', 'tls_connection_log_stats()']) AS f;
+FROM unnest(ARRAY['tls_get_connection_log()', 'tls_connection_log_stats()', 'tls_connection_outcomes()']) AS f;
 SELECT is(has_function_privilege('pg_read_all_stats', 'tls_connection_log_reset()', 'EXECUTE'), false,
           'tls_connection_log_reset() is not executable by pg_read_all_stats');
 SELECT is(has_function_privilege('pg_monitor', f, 'EXECUTE'), true,
@@ -153,6 +157,10 @@ SELECT is(
     (SELECT pg_get_function_arguments('tls_connection_log_stats'::regproc)),
     'OUT recorded bigint, OUT overwritten bigint, OUT capacity integer, OUT stats_reset timestamp with time zone',
     'tls_connection_log_stats columns and types');
+SELECT is(
+    (SELECT pg_get_function_arguments('tls_connection_outcomes'::regproc)),
+    'OUT outcome text, OUT recorded bigint, OUT stats_reset timestamp with time zone',
+    'tls_connection_outcomes columns and types');
 SELECT is(
     (SELECT pg_get_function_arguments('tls_audit'::regproc)),
     'OUT severity text, OUT "check" text, OUT detail text, OUT hint text',

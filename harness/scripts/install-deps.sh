@@ -24,6 +24,10 @@ packages=(
 	"postgresql-$major" "postgresql-server-dev-$major" "postgresql-$major-pgtap"
 	libssl-dev libpq-dev libkrb5-dev gcc make openssl
 )
+# The host (PostgreSQL 15, Debian 12) runs the postgres_exporter test.
+if [ "$major" = 15 ]; then
+	packages+=(prometheus-postgres-exporter curl)
+fi
 if $packaging; then
 	packages+=(build-essential debhelper dpkg-dev help2man lintian postgresql-all)
 fi
@@ -42,5 +46,24 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# No service may start because of this install (prometheus-postgres-exporter
+# would start its daemon on :9187): a policy-rc.d that refuses every start,
+# for the length of the install, unless the system has one of its own.
+policy=/usr/sbin/policy-rc.d
+own_policy=false
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=true
+	trap '$own_policy && rm -f "$policy"' EXIT
+fi
+daemon=/usr/bin/prometheus-postgres-exporter
+running_before=$(pidof "$daemon" 2>/dev/null || true)
 apt-get update -q >/dev/null
 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+# And should an init system have started it all the same, stop what this
+# install started (never an exporter that was running before).
+for pid in $(pidof "$daemon" 2>/dev/null || true); do
+	if [[ " $running_before " != *" $pid "* ]]; then
+		echo "install-deps.sh: stopping the exporter the install started (pid $pid)" >&2
+		kill "$pid" 2>/dev/null || true
+	fi
+done

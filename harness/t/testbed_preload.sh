@@ -360,7 +360,26 @@ ok $? "every policy change above took effect by reload, without a restart"
 # attempts come one after the other with no other connection in between,
 # then one session reads what they left in the log.
 
-read -r before last_id <<<"$(admin -F ' ' -c "SELECT recorded, (SELECT max(id) FROM tls_connection_log) FROM tls_connection_log_stats()")"
+# The outcome counters (tls_connection_outcomes()) as one line,
+# "outcome=recorded ..." in the function's order, and the difference
+# between two such lines, outcome by outcome.
+outcomes_sql="SELECT string_agg(outcome || '=' || recorded, ' ' ORDER BY n)
+              FROM tls_connection_outcomes() WITH ORDINALITY AS o(outcome, recorded, stats_reset, n)"
+outcome_delta() {
+	local -A was=()
+	local kv delta=()
+	for kv in $1; do was[${kv%%=*}]=${kv#*=}; done
+	for kv in $2; do delta+=("${kv%%=*}=$((${kv#*=} - ${was[${kv%%=*}]:-0}))"); done
+	echo "${delta[*]}"
+}
+
+# One session reads the log's counters and the outcome counters (a
+# session is counted there when it starts, so it is in both).
+{
+	read -r before last_id
+	read -r outcomes0
+} < <(admin -F ' ' -c "SELECT recorded, (SELECT max(id) FROM tls_connection_log) FROM tls_connection_log_stats()" \
+	-c "$outcomes_sql")
 attempt "$tls user=regress_tls_rejected"
 grep -q 'pg_hba.conf rejects connection' <<<"$err"
 ok $? "a reject line: refused by the server ($(head -n 1 <<<"$err"))"
@@ -383,7 +402,9 @@ ok $? "authenticated, then an unknown database: refused ($(head -n 1 <<<"$err"))
 admin -F '|' -c "SELECT recorded FROM tls_connection_log_stats()" \
 	-c "SELECT coalesce(usename, '-'), outcome, ssl, coalesce(protocol, ''), coalesce(auth_method, ''),
 	           coalesce(reason, '')
-	    FROM tls_connection_log WHERE id > $last_id ORDER BY id" >"$work/read"
+	    FROM tls_connection_log WHERE id > $last_id ORDER BY id" -c "$outcomes_sql" >"$work/read"
+outcomes1=$(tail -n 1 "$work/read")
+sed -i '$d' "$work/read"
 after=$(head -n 1 "$work/read")
 tail -n +2 "$work/read" >"$work/entries"
 expect_line() {
@@ -403,6 +424,34 @@ expect_line "authenticated, then an unknown database" 6 \
 expect_line "the reading session" 7 '^postgres\|accepted\|f\|\|trust\|$'
 [ "$(wc -l <"$work/entries")" -eq 7 ] && [ $((after - before)) -eq 7 ]
 ok $? "one entry per attempt, and recorded counts them all ($before -> $after: 6 attempts and the reader)"
+# The six attempts by final outcome (the unknown database as refused, not
+# also as accepted), and the reading session, accepted.
+delta=$(outcome_delta "$outcomes0" "$outcomes1")
+[ "$delta" = "accepted=1 rejected_by_policy=0 authentication_failed=1 refused=4 tls_handshake_failed=1" ]
+ok $? "tls_connection_outcomes() counted each attempt once, by its final outcome [$delta]"
+
+# A client that breaks off in the middle of SCRAM (a lone message type byte,
+# then EOF): the server first logs a communication error, then
+# authentication fails; the log keeps one entry, and the counters count the
+# attempt once, under the outcome the entry ends with.
+outcomes0=$(admin -c "$outcomes_sql")
+/usr/bin/python3 - "$PGPORT" <<'PY'
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+body = struct.pack("!I", 196608) + b"user\0regress_tls_app\0database\0postgres\0application_name\0regress_tls_midsasl\0\0"
+s.sendall(struct.pack("!I", len(body) + 4) + body)
+kind, length = s.recv(1), struct.unpack("!I", s.recv(4))[0]
+s.recv(length - 4)
+s.sendall(b"p")
+s.close()
+PY
+sleep 0.5
+outcomes1=$(admin -c "$outcomes_sql")
+entry=$(last_entry "'regress_tls_app'")
+delta=$(outcome_delta "$outcomes0" "$outcomes1")
+[ "${entry%%|*}" = authentication_failed ] &&
+	[ "$delta" = "accepted=1 rejected_by_policy=0 authentication_failed=1 refused=0 tls_handshake_failed=0" ]
+ok $? "a client that breaks off mid-SCRAM: one entry [$entry], counted once [$delta]"
 
 # ---------------------------------------------------------------------------
 # 3b. A startup backend ended in the middle of a connection-log write.
@@ -486,8 +535,10 @@ fi
 
 # ---------------------------------------------------------------------------
 # 3c. The outcome of an attempt that authenticated and was then refused does
-# not depend on what log_min_messages lets emit_log_hook see.
+# not depend on what log_min_messages lets emit_log_hook see.  Nor do the
+# outcome counters: with panic the refusal is counted at backend exit.
 
+outcomes0=$(admin -c "$outcomes_sql")
 for level in default fatal panic; do
 	if [ $level = default ]; then
 		reset_conf log_min_messages warning
@@ -506,6 +557,10 @@ for level in default fatal panic; do
 	reset_conf pg_tls_audit.require_tls off
 done
 reset_conf log_min_messages warning
+# The sessions of set_conf and admin are accepted, as many as it took.
+delta=$(outcome_delta "$outcomes0" "$(admin -c "$outcomes_sql")")
+[[ $delta =~ ^accepted=[1-9][0-9]*\ rejected_by_policy=3\ authentication_failed=0\ refused=3\ tls_handshake_failed=0$ ]]
+ok $? "log_min_messages default, fatal, panic: 3 refusals after authentication and 3 policy rejections counted [$delta]"
 
 # ---------------------------------------------------------------------------
 # 3d. log_connections lines: every value quoted and escaped, so that a
@@ -874,7 +929,10 @@ postmaster_pid=$(head -n 1 "$data/postmaster.pid")
 set_conf pg_tls_audit.require_tls on on
 set_conf pg_tls_audit.require_client_certificate tls_client tls_client
 echo 'SELECT 1;' >"$work/select1.sql"
-r0=$(admin -c "SELECT recorded FROM tls_connection_log_stats()")
+{
+	read -r r0
+	read -r outcomes0
+} < <(admin -c "SELECT recorded FROM tls_connection_log_stats()" -c "$outcomes_sql")
 mark=$(stat -c %s "$log")
 per_client=$((STORM_CONNECTIONS / STORM_CLIENTS))
 t0=$(date +%s.%N)
@@ -884,10 +942,13 @@ rc=$?
 t1=$(date +%s.%N)
 # One session reads everything after the storm; its own attempt is the
 # last one recorded.
-read -r r1 overwritten capacity rows span storm_rows <<<"$(admin -F ' ' -c "
+{
+	read -r r1 overwritten capacity rows span storm_rows
+	read -r outcomes1
+} < <(admin -F ' ' -c "
 	SELECT s.recorded, s.overwritten, s.capacity, count(*), max(l.id) - min(l.id) + 1,
 	       count(*) FILTER (WHERE l.outcome = 'accepted' AND l.usename = 'tls_client' AND l.ssl)
-	FROM tls_connection_log_stats() s, tls_connection_log l GROUP BY 1, 2, 3")"
+	FROM tls_connection_log_stats() s, tls_connection_log l GROUP BY 1, 2, 3" -c "$outcomes_sql")
 storm_log=$(tail -c +$((mark + 1)) "$log")
 seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 processed=$(sed -n 's|^number of transactions actually processed: \([0-9]*\)/.*|\1|p' "$work/pgbench.out")
@@ -914,6 +975,12 @@ kept=$((r1 < LOG_SIZE ? r1 : LOG_SIZE))
 ok $? "storm: the ring keeps the newest $rows of $r1 attempts (capacity $capacity), $overwritten overwritten, ids contiguous (span $span)"
 [ "$storm_rows" -eq $((kept < authorized ? kept - 1 : authorized - 1)) ]
 ok $? "storm: the kept entries since the storm began are its accepted TLS connections ($storm_rows) and the reader"
+# The ring overwrote entries; the counters count every attempt all the
+# same, the storm's and the reader's.
+delta=$(outcome_delta "$outcomes0" "$outcomes1")
+[ "$overwritten" -gt 0 ] &&
+	[ "$delta" = "accepted=$((r1 - r0)) rejected_by_policy=0 authentication_failed=0 refused=0 tls_handshake_failed=0" ]
+ok $? "storm: the outcome counters count every attempt though the ring overwrote $overwritten [$delta]"
 reset_conf pg_tls_audit.require_client_certificate ""
 reset_conf pg_tls_audit.require_tls off
 
