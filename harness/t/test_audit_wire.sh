@@ -241,4 +241,46 @@ restart_server
 ok $? "restarted with the defaults"
 expect_finding "built-in DH group again" dh_params_weak ""
 
+# ---------------------------------------------------------------------------
+# PostgreSQL 18's ssl_groups: without X25519, with a deprecated curve.
+# Before 18 there is one curve (ssl_ecdh_curve, prime256v1 by default, so
+# never X25519): no groups_* row and nothing else that names the setting.
+
+groups_rows() {
+	admin -c "SELECT count(*) FROM tls_audit() WHERE \"check\" LIKE 'groups%' OR detail ~ 'ssl_groups|ssl_ecdh_curve'"
+}
+checks() {
+	admin -c "SELECT string_agg(\"check\" || '/' || severity, ',' ORDER BY \"check\", severity) FROM tls_audit()"
+}
+if [ "$(admin -c 'SHOW server_version_num')" -ge 180000 ]; then
+	expect_finding "ssl_groups default" groups_no_x25519 ""
+	expect_finding "ssl_groups default" groups_deprecated ""
+	set_conf ssl_groups prime256v1
+	expect_finding "ssl_groups prime256v1" groups_no_x25519 low
+	expect_finding "ssl_groups prime256v1" groups_deprecated ""
+	! handshake_ok -groups X25519 && handshake_ok -groups prime256v1
+	ok $? "ssl_groups prime256v1: openssl s_client cannot negotiate X25519, can P-256"
+	set_conf ssl_groups 'X25519:brainpoolP256r1'
+	expect_finding "ssl_groups X25519:brainpoolP256r1" groups_deprecated medium
+	expect_finding "ssl_groups X25519:brainpoolP256r1" groups_no_x25519 ""
+	handshake_ok -tls1_2 -groups brainpoolP256r1
+	ok $? "ssl_groups X25519:brainpoolP256r1: openssl s_client negotiates brainpoolP256r1 over TLS 1.2"
+	reset_conf ssl_groups
+	expect_finding "ssl_groups reset" groups_no_x25519 ""
+	expect_finding "ssl_groups reset" groups_deprecated ""
+else
+	before=$(checks)
+	[ "$(groups_rows)" = 0 ]
+	ok $? "ssl_ecdh_curve default: no groups_* row, no detail naming the setting"
+	set_conf ssl_ecdh_curve secp384r1
+	handshake_ok -groups secp384r1 && ! handshake_ok -groups X25519
+	ok $? "ssl_ecdh_curve secp384r1: openssl s_client negotiates secp384r1, not X25519"
+	[ "$(groups_rows)" = 0 ]
+	ok $? "ssl_ecdh_curve secp384r1: still no groups_* row, no detail naming the setting"
+	after=$(checks)
+	[ "$before" = "$after" ]
+	ok $? "ssl_ecdh_curve secp384r1: the same checks as with the default (got '$after', had '$before')"
+	reset_conf ssl_ecdh_curve
+fi
+
 tap_done
