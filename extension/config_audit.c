@@ -756,6 +756,15 @@ check_chain(Audit *audit, List *certs)
  *		ssl_cert_file holds now (certs, as tls_audit() read it; NIL when it
  *		cannot be read).  The newest TLS session says what is served; when
  *		it began before the last reload, it cannot tell.
+ *
+ * With the file unreadable, the server cannot have loaded it, so what it
+ * serves, if anything, is what an earlier start or reload loaded: with no
+ * reload since the start (which needed a readable file, ssl being on), or
+ * a TLS session seen, that is the old certificate; otherwise the reload
+ * may have turned ssl on without a certificate, and then the server
+ * answers every SSLRequest with "no" (the postmaster only enables TLS
+ * once a context has loaded).  Which of the two cannot be told from the
+ * settings.
  */
 static void
 check_served(Audit *audit, List *certs, const char *cert_error)
@@ -764,25 +773,34 @@ check_served(Audit *audit, List *certs, const char *cert_error)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
 	char	   *served_fp;
+	bool		served_known = tls_sessions_newest_served(&served);
 
-	if (!tls_sessions_newest_served(&served))
+	if (certs == NIL)
 	{
-		if (certs == NIL)
+		const char *path = tls_setting("ssl_cert_file");
+
+		if (served_known)
+			add_finding(audit, SEVERITY_HIGH, "served_certificate_not_on_disk",
+						"Restore ssl_cert_file before the next restart, which would fail with the file as it is, then reload.",
+						"TLS sessions are still given the certificate loaded before (SHA-256 %s, newest TLS session at %s), but ssl_cert_file \"%s\" cannot be read (%s): the reload that followed its change failed, and a restart would refuse to start.",
+						tls_fingerprint_text(served.sha256, sizeof(served.sha256)),
+						timestamptz_to_str(served.at), path, cert_error);
+		else if (PgReloadTime <= PgStartTime)
+			add_finding(audit, SEVERITY_HIGH, "served_certificate_not_on_disk",
+						"Restore ssl_cert_file before the next restart, which would fail with the file as it is, then reload.",
+						"TLS sessions are still given the certificate the server loaded when it started (%s; no reload since), but ssl_cert_file \"%s\" cannot be read (%s): a reload would keep the old certificate, and a restart would refuse to start.",
+						timestamptz_to_str(PgStartTime), path, cert_error);
+		else
 			add_finding(audit, SEVERITY_CRITICAL, "tls_not_served",
 						"Fix ssl_cert_file and ssl_key_file, reload, and check the server log; then connect with sslmode=require to confirm.",
-						"ssl is on but ssl_cert_file cannot be read, and whether the server serves TLS at all cannot be told: %s. A server started this way refuses every TLS request.",
+						"The server may be refusing every TLS request: ssl is on but ssl_cert_file \"%s\" cannot be read (%s). If the reload at %s turned ssl on, the server answers every SSLRequest with \"no\": clients with sslmode=require or stricter cannot connect, and prefer or allow fall back to plaintext. If ssl was on before, the certificate loaded then is still served. Which of the two cannot be told: %s. A restart would refuse to start.",
+						path, cert_error, timestamptz_to_str(PgReloadTime),
 						tls_served_unknown_reason());
 		return;
 	}
-	served_fp = tls_fingerprint_text(served.sha256, sizeof(served.sha256));
-	if (certs == NIL)
-	{
-		add_finding(audit, SEVERITY_HIGH, "served_certificate_not_on_disk",
-					"Restore ssl_cert_file before the next restart, which would fail with the file as it is, then reload.",
-					"TLS sessions are still given the certificate loaded before (SHA-256 %s, newest TLS session at %s): the reload that followed the change of ssl_cert_file failed, and a restart would refuse to start.",
-					served_fp, timestamptz_to_str(served.at));
+	if (!served_known)
 		return;
-	}
+	served_fp = tls_fingerprint_text(served.sha256, sizeof(served.sha256));
 	if (X509_digest(linitial(certs), EVP_sha256(), md, &md_len) == 1 &&
 		md_len == sizeof(served.sha256) && memcmp(md, served.sha256, md_len) != 0)
 		add_finding(audit, served.at >= PgReloadTime ? SEVERITY_MEDIUM : SEVERITY_INFO,
