@@ -168,19 +168,16 @@ check_validity(Audit *audit, X509 *cert, const char *what, const char *prefix,
 
 /*
  * check_server_certificate
- *		The first certificate of ssl_cert_file: validity, key strength,
- *		signature hash and subjectAltName.  Returns whether the file could be
- *		read.
+ *		The first certificate of ssl_cert_file (certs, as read by
+ *		tls_audit(); NIL with error when it could not be): validity, key
+ *		strength, signature hash and subjectAltName.
  */
-static bool
-check_server_certificate(Audit *audit)
+static void
+check_server_certificate(Audit *audit, List *certs, const char *error)
 {
 	const char *path = tls_setting("ssl_cert_file");
-	const char *error;
-	List	   *certs = tls_read_pem_file(path, false, &error);
 	X509	   *cert;
 	EVP_PKEY   *pkey;
-	ListCell   *lc;
 	int			md_nid = NID_undef;
 	int			pk_nid;
 	char	   *subject;
@@ -191,7 +188,7 @@ check_server_certificate(Audit *audit)
 					"Point ssl_cert_file at a readable PEM certificate.",
 					"Could not read a certificate from ssl_cert_file \"%s\": %s.",
 					path, error);
-		return false;
+		return;
 	}
 	cert = linitial(certs);
 	subject = cert_name_text(X509_get_subject_name(cert));
@@ -230,10 +227,6 @@ check_server_certificate(Audit *audit)
 					"Issue a certificate with the server's host names and addresses as subjectAltName entries.",
 					"The server certificate \"%s\" has no subjectAltName; libpq falls back to its CN, but clients that follow RFC 6125 (Go, Java, browsers) refuse it with verify-full.",
 					subject);
-
-	foreach(lc, certs)
-		X509_free(lfirst(lc));
-	return true;
 }
 
 /*
@@ -417,11 +410,13 @@ kx_possible(int kx_nid, const WireOffer *offer)
 
 /*
  * wire_offer
- *		Fill *offer; false when the settings do not make a context at all
- *		(the server could not have loaded them either).
+ *		Fill *offer from the settings and from certs, the certificates of
+ *		ssl_cert_file (NIL: unreadable, the key type unknown); false when
+ *		the settings do not make a context at all (the server could not
+ *		have loaded them either).
  */
 static bool
-wire_offer(WireOffer *offer)
+wire_offer(WireOffer *offer, List *certs)
 {
 	const char *ciphers = tls_setting("ssl_ciphers");
 	const char *dh_file = tls_setting("ssl_dh_params_file");
@@ -433,16 +428,12 @@ wire_offer(WireOffer *offer)
 	SSL_CTX    *ctx = SSL_CTX_new(TLS_server_method());
 	SSL		   *ssl = NULL;
 	STACK_OF(SSL_CIPHER) *supported = NULL;
-	const char *error;
-	List	   *certs;
 	bool		ok = false;
 
 	memset(offer, 0, sizeof(*offer));
 	offer->key_type = NID_undef;
-	certs = tls_read_pem_file(tls_setting("ssl_cert_file"), false, &error);
 	if (certs != NIL && X509_get0_pubkey(linitial(certs)) != NULL)
 		offer->key_type = EVP_PKEY_get_base_id(X509_get0_pubkey(linitial(certs)));
-	tls_free_pem_list(certs, false);
 
 	if (ctx == NULL ||
 		SSL_CTX_set_min_proto_version(ctx, min) != 1 ||
@@ -550,7 +541,7 @@ accepted_versions(const WireOffer *offer, int below)
  *		parameters too small for DHE (LOGJAM).
  */
 static void
-check_protocols_and_ciphers(Audit *audit)
+check_protocols_and_ciphers(Audit *audit, List *certs)
 {
 	const char *min = tls_setting("ssl_min_protocol_version");
 	const char *ciphers = tls_setting("ssl_ciphers");
@@ -563,7 +554,7 @@ check_protocols_and_ciphers(Audit *audit)
 	Severity	worst = SEVERITY_INFO;
 	ListCell   *lc;
 
-	if (!wire_offer(&offer))
+	if (!wire_offer(&offer, certs))
 	{
 		add_finding(audit, SEVERITY_HIGH, "no_cipher_offered",
 					"Check the server log for the reason, and set ssl_ciphers and the protocol range to values OpenSSL accepts.",
@@ -717,10 +708,8 @@ check_groups(Audit *audit)
  *		"chain incomplete").
  */
 static void
-check_chain(Audit *audit)
+check_chain(Audit *audit, List *certs)
 {
-	const char *error;
-	List	   *certs = tls_read_pem_file(tls_setting("ssl_cert_file"), false, &error);
 	List	   *sent;
 	X509	   *last;
 	int			n;
@@ -759,46 +748,59 @@ check_chain(Audit *audit)
 					cert_name_text(X509_get_subject_name(last)),
 					cert_name_text(X509_get_issuer_name(last)));
 	tls_free_pem_list(sent, false);
-	tls_free_pem_list(certs, false);
 }
 
 /*
  * check_served
  *		Whether the certificate TLS sessions are given is the one
- *		ssl_cert_file holds now.  The newest TLS session says what is
- *		served; when it began before the last reload, it cannot tell.
+ *		ssl_cert_file holds now (certs, as tls_audit() read it; NIL when it
+ *		cannot be read).  The newest TLS session says what is served; when
+ *		it began before the last reload, it cannot tell.
+ *
+ * With the file unreadable, the server cannot have loaded it, so what it
+ * serves, if anything, is what an earlier start or reload loaded: with no
+ * reload since the start (which needed a readable file, ssl being on), or
+ * a TLS session seen, that is the old certificate; otherwise the reload
+ * may have turned ssl on without a certificate, and then the server
+ * answers every SSLRequest with "no" (the postmaster only enables TLS
+ * once a context has loaded).  Which of the two cannot be told from the
+ * settings.
  */
 static void
-check_served(Audit *audit, bool cert_readable)
+check_served(Audit *audit, List *certs, const char *cert_error)
 {
 	TlsServedCertificate served;
-	const char *error;
-	List	   *certs;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
 	char	   *served_fp;
+	bool		served_known = tls_sessions_newest_served(&served);
 
-	if (!tls_sessions_newest_served(&served))
+	if (certs == NIL)
 	{
-		if (!cert_readable)
+		const char *path = tls_setting("ssl_cert_file");
+
+		if (served_known)
+			add_finding(audit, SEVERITY_HIGH, "served_certificate_not_on_disk",
+						"Restore ssl_cert_file before the next restart, which would fail with the file as it is, then reload.",
+						"TLS sessions are still given the certificate loaded before (SHA-256 %s, newest TLS session at %s), but ssl_cert_file \"%s\" cannot be read (%s): the reload that followed its change failed, and a restart would refuse to start.",
+						tls_fingerprint_text(served.sha256, sizeof(served.sha256)),
+						timestamptz_to_str(served.at), path, cert_error);
+		else if (PgReloadTime <= PgStartTime)
+			add_finding(audit, SEVERITY_HIGH, "served_certificate_not_on_disk",
+						"Restore ssl_cert_file before the next restart, which would fail with the file as it is, then reload.",
+						"TLS sessions are still given the certificate the server loaded when it started (%s; no reload since), but ssl_cert_file \"%s\" cannot be read (%s): a reload would keep the old certificate, and a restart would refuse to start.",
+						timestamptz_to_str(PgStartTime), path, cert_error);
+		else
 			add_finding(audit, SEVERITY_CRITICAL, "tls_not_served",
 						"Fix ssl_cert_file and ssl_key_file, reload, and check the server log; then connect with sslmode=require to confirm.",
-						"ssl is on but ssl_cert_file cannot be read, and whether the server serves TLS at all cannot be told: %s. A server started this way refuses every TLS request.",
+						"The server may be refusing every TLS request: ssl is on but ssl_cert_file \"%s\" cannot be read (%s). If the reload at %s turned ssl on, the server answers every SSLRequest with \"no\": clients with sslmode=require or stricter cannot connect, and prefer or allow fall back to plaintext. If ssl was on before, the certificate loaded then is still served. Which of the two cannot be told: %s. A restart would refuse to start.",
+						path, cert_error, timestamptz_to_str(PgReloadTime),
 						tls_served_unknown_reason());
 		return;
 	}
+	if (!served_known)
+		return;
 	served_fp = tls_fingerprint_text(served.sha256, sizeof(served.sha256));
-	if (!cert_readable)
-	{
-		add_finding(audit, SEVERITY_HIGH, "served_certificate_not_on_disk",
-					"Restore ssl_cert_file before the next restart, which would fail with the file as it is, then reload.",
-					"TLS sessions are still given the certificate loaded before (SHA-256 %s, newest TLS session at %s): the reload that followed the change of ssl_cert_file failed, and a restart would refuse to start.",
-					served_fp, timestamptz_to_str(served.at));
-		return;
-	}
-	certs = tls_read_pem_file(tls_setting("ssl_cert_file"), false, &error);
-	if (certs == NIL)
-		return;
 	if (X509_digest(linitial(certs), EVP_sha256(), md, &md_len) == 1 &&
 		md_len == sizeof(served.sha256) && memcmp(md, served.sha256, md_len) != 0)
 		add_finding(audit, served.at >= PgReloadTime ? SEVERITY_MEDIUM : SEVERITY_INFO,
@@ -811,7 +813,6 @@ check_served(Audit *audit, bool cert_readable)
 					served.at >= PgReloadTime ? served_fp : timestamptz_to_str(served.at),
 					served.at >= PgReloadTime ? timestamptz_to_str(served.at) : served_fp);
 	ERR_clear_error();
-	tls_free_pem_list(certs, false);
 }
 
 /*
@@ -1107,19 +1108,23 @@ tls_audit(PG_FUNCTION_ARGS)
 					"ssl is off: every connection is plaintext, whatever the client asks for.");
 	else
 	{
-		bool		cert_readable = check_server_certificate(&audit);
+		/* ssl_cert_file is read once, for every check that needs it. */
+		const char *cert_error;
+		List	   *certs = tls_read_pem_file(tls_setting("ssl_cert_file"), false, &cert_error);
 
-		check_served(&audit, cert_readable);
-		if (cert_readable)
-			check_chain(&audit);
+		check_server_certificate(&audit, certs, cert_error);
+		check_served(&audit, certs, cert_error);
+		if (certs != NIL)
+			check_chain(&audit, certs);
 		check_groups(&audit);
 		check_ca_file(&audit);
 		check_crls(&audit);
 		if (has_privs_of_role(user, ROLE_PG_READ_ALL_SETTINGS))
-			check_protocols_and_ciphers(&audit);
+			check_protocols_and_ciphers(&audit, certs);
 		else
 			not_checked(&audit, "min_protocol, weak_ciphers",
 						"ssl_min_protocol_version and ssl_ciphers are visible only to superusers and members of pg_read_all_settings");
+		tls_free_pem_list(certs, false);
 	}
 
 	if (strcmp(tls_setting("password_encryption"), "md5") == 0)

@@ -15,14 +15,27 @@
 #      per statement over one TLS connection (pgbench -M prepared), and per
 #      call inside the server (N calls in one statement).
 #      Goal: at most 1.2x the sslinfo time.
+#   3. SELECT * FROM tls_audit() inside the server (EXPLAIN ANALYZE of one
+#      call, AUDIT_CALLS times over one connection as a superuser, median),
+#      against one full default run of testssl.sh (--starttls postgres)
+#      against the same server: what the scanner takes to see the wire,
+#      and what the extension takes to compute it from the settings.
+#      BENCH_TESTSSL=0 leaves testssl.sh out (it takes about 90 s); when
+#      it is not installed, the line says so (apt-get install testssl.sh).
 #
 # usage: harness/bench/bench_extension.sh [ROUNDS]   (default 5; SECONDS_PER_RUN=N
 #        for each pgbench run, default 6)
+#        harness/bench/bench_extension.sh --tls-audit-only   (part 3 alone)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 export PG_CONFIG=${PG_CONFIG:-pg_config}
 export LC_ALL=C.UTF-8
+only_audit=false
+if [ "${1:-}" = --tls-audit-only ]; then
+	only_audit=true
+	shift
+fi
 rounds=${1:-5}
 per_run=${SECONDS_PER_RUN:-6}
 calls=200000
@@ -71,6 +84,48 @@ configure() {
 	[ "$(admin -c "SELECT count(*) FROM pg_settings WHERE name = 'pg_tls_audit.require_tls' AND setting = 'on'")" = \
 		"$([ "$1" = with ] && echo 1 || echo 0)" ]
 }
+
+# bench_tls_audit: part 3, on the cluster as it is.
+audit_calls=${AUDIT_CALLS:-51}
+bench_tls_audit() {
+	local i audit_ms testssl_s="" testssl_note="" t0 t1 rc testssl_cmd
+	for i in $(seq 1 "$audit_calls"); do
+		echo 'EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) SELECT * FROM tls_audit();'
+	done >"$work/tls_audit.sql"
+	audit_ms=$(admin -f "$work/tls_audit.sql" | sed -n 's/.*"Execution Time": \([0-9.]*\).*/\1/p' |
+		sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	testssl_cmd=(testssl --quiet --color 0 --warnings batch -n none --starttls postgres "127.0.0.1:$PGPORT")
+	if [ "${BENCH_TESTSSL:-1}" = 0 ]; then
+		testssl_note="left out (BENCH_TESTSSL=0)"
+	elif ! command -v testssl >/dev/null 2>&1; then
+		testssl_note="not installed (apt-get install testssl.sh)"
+	else
+		t0=$(date +%s.%N)
+		rc=0
+		(cd "$work" && "${testssl_cmd[@]}" >"$work/testssl.out" 2>&1) || rc=$?
+		t1=$(date +%s.%N)
+		if grep -q '^ Done ' "$work/testssl.out"; then
+			testssl_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+		else
+			testssl_note="did not finish (exit $rc): $(tail -n 1 "$work/testssl.out")"
+		fi
+	fi
+	awk -v n="$audit_calls" -v ms="$audit_ms" -v ts="$testssl_s" -v note="$testssl_note" \
+		-v cmd="${testssl_cmd[*]}" -v pg="$(admin -c 'SHOW server_version' | sed 's/ .*//')" 'BEGIN {
+		printf "\ntls_audit() against a scanner, the same server (PostgreSQL %s)\n", pg
+		printf "  in the server:  EXPLAIN (ANALYZE, TIMING OFF) SELECT * FROM tls_audit();  %d calls, median\n", n
+		printf "  on the wire:    %s  (one full default run)\n", cmd
+		printf "%-36s %14s %14s %8s\n", "", "tls_audit()", "testssl.sh", "ratio"
+		if (ts != "")
+			printf "%-36s %14.2f %14.0f %7.0fx\n", "one audit (ms)", ms, ts * 1000, ts * 1000 / ms
+		else
+			printf "%-36s %14.2f %14s   testssl.sh %s\n", "one audit (ms)", ms, "-", note
+	}'
+}
+if $only_audit; then
+	bench_tls_audit
+	exit 0
+fi
 
 conninfo="host=localhost dbname=postgres user=tls_client sslmode=verify-full sslcert=$PG_TLS_PROBE_PKI/client.crt sslkey=$PG_TLS_PROBE_PKI/client.key"
 echo 'SELECT 1;' >"$work/select1.sql"
@@ -153,3 +208,5 @@ awk -v rounds="$rounds" -v per_run="$per_run" -v calls="$calls" \
 	printf "goal: SELECT * FROM tls_session() at most 1.2x the sslinfo calls: %s (%.2fx per statement, %.2fx per call in the server)\n",
 		(st / ss <= 1.2 ? "met" : "NOT met"), st / ss, ct / cs
 }'
+
+bench_tls_audit

@@ -241,4 +241,114 @@ restart_server
 ok $? "restarted with the defaults"
 expect_finding "built-in DH group again" dh_params_weak ""
 
+# ---------------------------------------------------------------------------
+# PostgreSQL 18's ssl_groups: without X25519, with a deprecated curve.
+# Before 18 there is one curve (ssl_ecdh_curve, prime256v1 by default, so
+# never X25519): no groups_* row and nothing else that names the setting.
+
+groups_rows() {
+	admin -c "SELECT count(*) FROM tls_audit() WHERE \"check\" LIKE 'groups%' OR detail ~ 'ssl_groups|ssl_ecdh_curve'"
+}
+checks() {
+	admin -c "SELECT string_agg(\"check\" || '/' || severity, ',' ORDER BY \"check\", severity) FROM tls_audit()"
+}
+if [ "$(admin -c 'SHOW server_version_num')" -ge 180000 ]; then
+	expect_finding "ssl_groups default" groups_no_x25519 ""
+	expect_finding "ssl_groups default" groups_deprecated ""
+	set_conf ssl_groups prime256v1
+	expect_finding "ssl_groups prime256v1" groups_no_x25519 low
+	expect_finding "ssl_groups prime256v1" groups_deprecated ""
+	! handshake_ok -groups X25519 && handshake_ok -groups prime256v1
+	ok $? "ssl_groups prime256v1: openssl s_client cannot negotiate X25519, can P-256"
+	set_conf ssl_groups 'X25519:brainpoolP256r1'
+	expect_finding "ssl_groups X25519:brainpoolP256r1" groups_deprecated medium
+	expect_finding "ssl_groups X25519:brainpoolP256r1" groups_no_x25519 ""
+	handshake_ok -tls1_2 -groups brainpoolP256r1
+	ok $? "ssl_groups X25519:brainpoolP256r1: openssl s_client negotiates brainpoolP256r1 over TLS 1.2"
+	reset_conf ssl_groups
+	expect_finding "ssl_groups reset" groups_no_x25519 ""
+	expect_finding "ssl_groups reset" groups_deprecated ""
+else
+	before=$(checks)
+	[ "$(groups_rows)" = 0 ]
+	ok $? "ssl_ecdh_curve default: no groups_* row, no detail naming the setting"
+	set_conf ssl_ecdh_curve secp384r1
+	handshake_ok -groups secp384r1 && ! handshake_ok -groups X25519
+	ok $? "ssl_ecdh_curve secp384r1: openssl s_client negotiates secp384r1, not X25519"
+	[ "$(groups_rows)" = 0 ]
+	ok $? "ssl_ecdh_curve secp384r1: still no groups_* row, no detail naming the setting"
+	after=$(checks)
+	[ "$before" = "$after" ]
+	ok $? "ssl_ecdh_curve secp384r1: the same checks as with the default (got '$after', had '$before')"
+	reset_conf ssl_ecdh_curve
+fi
+
+# ---------------------------------------------------------------------------
+# ssl_cert_file unreadable: what is served, if anything.  Sessions are only
+# recorded once they authenticate, so openssl s_client (which does not)
+# tests the wire without telling the server.
+
+# require_fails: a sslmode=require connection is refused for want of TLS.
+require_fails() {
+	local out
+	out=$(psql -X -At -c 'SELECT 1' "host=127.0.0.1 port=$PGPORT dbname=postgres user=postgres sslmode=require" 2>&1)
+	grep -q 'does not support SSL' <<<"$out"
+}
+detail_of() {
+	admin -c "SELECT detail FROM tls_audit() WHERE \"check\" = '$1'"
+}
+
+cat "$certs/rsa_b.leaf" "$pki/intermediate_ca.crt" >"$certs/live.crt"
+cp -p "$certs/rsa_b.key" "$certs/live.key"
+admin -c "ALTER SYSTEM SET ssl_cert_file = '$certs/live.crt'" -c "ALTER SYSTEM SET ssl_key_file = '$certs/live.key'" >/dev/null
+restart_server
+ok $? "restarted on a certificate file of its own"
+mv "$certs/live.crt" "$certs/live.crt.away"
+expect_finding "file gone, no reload since the start, no TLS session" served_certificate_not_on_disk high
+expect_finding "file gone, no reload since the start, no TLS session" tls_not_served ""
+grep -q 'loaded when it started' <<<"$(detail_of served_certificate_not_on_disk)"
+ok $? "the finding says the certificate loaded at the start is served"
+handshake_ok
+ok $? "openssl s_client still completes a handshake"
+reload
+expect_finding "file gone and reloaded, no TLS session" tls_not_served critical
+d=$(detail_of tls_not_served)
+[[ $d == "The server may be refusing every TLS request: "* ]] && grep -q 'cannot be told' <<<"$d"
+ok $? "tls_not_served says the consequence first, and that it cannot tell which (got '$d')"
+handshake_ok
+ok $? "openssl s_client completes a handshake: the old certificate is served (the case it cannot tell)"
+tls_session
+expect_finding "file gone, a TLS session seen" served_certificate_not_on_disk high
+expect_finding "file gone, a TLS session seen" tls_not_served ""
+mv "$certs/live.crt.away" "$certs/live.crt"
+reload
+expect_finding "file restored" served_certificate_not_on_disk ""
+expect_finding "file restored" tls_not_served ""
+
+# Debian's way in: the server ran with ssl = off, then ssl = on with the
+# snakeoil certificate of a removed ssl-cert package, and a reload.  The
+# postmaster never loaded a TLS context: it refuses every SSLRequest.
+admin -c "ALTER SYSTEM SET ssl = off" >/dev/null
+restart_server
+ok $? "restarted with ssl = off"
+expect_finding "ssl = off" ssl_off critical
+admin -c "ALTER SYSTEM SET ssl_cert_file = '$work/snakeoil/ssl-cert-snakeoil.pem'" \
+	-c "ALTER SYSTEM SET ssl_key_file = '$work/snakeoil/ssl-cert-snakeoil.key'" \
+	-c "ALTER SYSTEM SET ssl = on" >/dev/null
+reload
+require_fails
+ok $? "ssl = on with the snakeoil files missing, reloaded: sslmode=require is refused"
+wire=$(s_client)
+grep -q 'no peer certificate available' <<<"$wire"
+ok $? "openssl s_client gets no certificate: the server does not start TLS"
+expect_finding "ssl = on, nothing loadable" tls_not_served critical
+expect_finding "ssl = on, nothing loadable" served_certificate_not_on_disk ""
+[[ $(detail_of tls_not_served) == "The server may be refusing every TLS request: "* ]]
+ok $? "tls_not_served says the consequence first"
+restore_cert
+tls_session
+ok $? "ssl_cert_file fixed and reloaded: sslmode=require connects"
+expect_finding "ssl_cert_file fixed" tls_not_served ""
+reset_conf ssl
+
 tap_done
