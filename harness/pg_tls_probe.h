@@ -222,6 +222,7 @@ extern char *ptp_shell_quote(const char *value);
 extern char *ptp_conf_quote(const char *value);
 extern char *ptp_absolute_path(const char *path);
 extern bool ptp_dir_is_empty(const char *path);
+extern const char *ptp_scratch_dir(void);
 
 /* cluster.c: throwaway TLS servers */
 

@@ -349,16 +349,16 @@ library_installed(const char *pg_config)
 
 /*
  * ptp_testbed_start
- *		Makes /tmp/pg_tls_probe-NAME-XXXXXX with the fixture and scenario
- *		PKI, starts the cluster (pg_tls_audit preloaded where installed: its
- *		functions then need no per-backend load), and creates the SCRAM role
- *		with a fresh password.  Returns false with a failure recorded; call
- *		ptp_testbed_stop() either way.
+ *		Makes pg_tls_probe-NAME-XXXXXX under ptp_scratch_dir() with the
+ *		fixture and scenario PKI, starts the cluster (pg_tls_audit preloaded
+ *		where installed: its functions then need no per-backend load), and
+ *		creates the SCRAM role with a fresh password.  Returns false with a
+ *		failure recorded; call ptp_testbed_stop() either way.
  */
 bool
 ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int timeout)
 {
-	const char *tmpdir = getenv("TMPDIR");
+	const char *tmpdir = ptp_scratch_dir();
 	char	   *template;
 	char	   *conf[6];
 	int			n_conf = 0;
@@ -368,9 +368,6 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 	char	   *query;
 	bool		ok;
 
-	/* Under $TMPDIR when set (it must be reachable by the server's user). */
-	if (tmpdir == NULL || tmpdir[0] != '/')
-		tmpdir = "/tmp";
 	template = ptp_psprintf("%s/pg_tls_probe-%s-XXXXXX", tmpdir, name);
 	memset(tb, 0, sizeof(*tb));
 	tb->pg_config = pg_config;
