@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -53,6 +54,8 @@ typedef struct Cluster
 	char	   *bindir;
 	PtpUser		user;
 	char	   *pkidir;
+	pid_t		pki_pid;		/* the child writing the PKI, 0: none */
+	int			pki_fd;			/* reads what that child reports */
 	int			port;
 	bool		ipv6;
 } Cluster;
@@ -321,24 +324,31 @@ check_directory_usable(const Cluster *c)
 }
 
 /*
- * Sets c->pkidir: the given PKI directory (checked for the server's files),
- * or a freshly generated DIR/pki.  Returns false with a failure recorded.
+ * Sets c->pkidir to the PKI the server uses: the --pki directory, checked
+ * for the server's files; or a directory to be written by opts->make_pki
+ * (opts->pki) or ptp_pki_generate() (DIR/pki), which start_pki() then
+ * starts.  Returns false with a failure recorded.
  */
 static bool
-prepare_pki(Cluster *c, const char *pki_arg)
+choose_pki(Cluster *c, const PtpClusterOptions *opts)
 {
 	static const char *const needed[] = {PTP_SERVER_CRT, PTP_SERVER_KEY, PTP_ROOT_CA_CRT};
 
-	if (pki_arg == NULL)
+	if (opts->pki == NULL)
 	{
 		c->pkidir = cluster_path(c, "pki");
-		return ptp_pki_generate(c->pkidir);
+		return true;
+	}
+	if (opts->make_pki != NULL)
+	{
+		c->pkidir = ptp_absolute_path(opts->pki);
+		return c->pkidir != NULL;
 	}
 
-	c->pkidir = realpath(pki_arg, NULL);
+	c->pkidir = realpath(opts->pki, NULL);
 	if (c->pkidir == NULL)
 	{
-		ptp_fail("could not resolve --pki directory \"%s\": %s", pki_arg, strerror(errno));
+		ptp_fail("could not resolve --pki directory \"%s\": %s", opts->pki, strerror(errno));
 		return false;
 	}
 	for (size_t i = 0; i < lengthof(needed); i++)
@@ -357,19 +367,114 @@ prepare_pki(Cluster *c, const char *pki_arg)
 }
 
 /*
- * Creates the directories and files the server user writes to, and its
- * private copies of the certificate files (PostgreSQL refuses a key that is
- * not its own or that others can read).  Returns false with a failure
- * recorded.
+ * Starts writing the PKI that choose_pki() chose, if it is to be written,
+ * in a child process: certificate generation (an RSA key above all) takes
+ * about as long as initdb, which needs no PKI, so the two run side by side
+ * and finish_pki() waits for the child after initdb.  This process must
+ * have no other threads yet.  Returns false with a failure recorded.
  */
 static bool
-prepare_server_files(const Cluster *c)
+start_pki(Cluster *c, const PtpClusterOptions *opts)
+{
+	PtpPkiMaker make = opts->pki == NULL ? ptp_pki_generate : opts->make_pki;
+	int			fds[2];
+	pid_t		pid;
+
+	if (make == NULL)
+		return true;
+	if (pipe2(fds, O_CLOEXEC) != 0)
+	{
+		ptp_fail("could not create a pipe: %s", strerror(errno));
+		return false;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+	{
+		ptp_fail("could not fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return false;
+	}
+	if (pid == 0)
+	{
+		/* The failure, if any, travels to the parent as its one line. */
+		close(fds[0]);
+		if (make(c->pkidir))
+			_exit(0);
+		if (dup2(fds[1], STDERR_FILENO) >= 0)
+			(void) ptp_report_failure();
+		_exit(1);
+	}
+	close(fds[1]);
+	c->pki_pid = pid;
+	c->pki_fd = fds[0];
+	return true;
+}
+
+/*
+ * Waits for the child of start_pki(), if one runs, and takes over its
+ * failure.  With abandon, kills it first: its directory is about to go.
+ * Returns false with a failure recorded.
+ */
+static bool
+finish_pki(Cluster *c, bool abandon)
+{
+	char		report[1024];
+	size_t		len = 0;
+	int			status = 0;
+	bool		ok;
+
+	if (c->pki_pid == 0)
+		return true;
+	if (abandon)
+		kill(c->pki_pid, SIGKILL);
+	for (;;)
+	{
+		ssize_t		n = read(c->pki_fd, report + len, sizeof(report) - 1 - len);
+
+		if (n > 0)
+			len += n;
+		else if (n == 0 || errno != EINTR || len == sizeof(report) - 1)
+			break;
+	}
+	report[len] = '\0';
+	close(c->pki_fd);
+	while (waitpid(c->pki_pid, &status, 0) < 0 && errno == EINTR)
+		;
+	c->pki_pid = 0;
+	ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!ok && !abandon)
+	{
+		const char *prefix = PTP_PROGNAME ": ";
+		char	   *msg = report;
+
+		msg[strcspn(msg, "\n")] = '\0';
+		if (strncmp(msg, prefix, strlen(prefix)) == 0)
+			msg += strlen(prefix);
+		if (msg[0] != '\0')
+			ptp_fail("%s", msg);
+		else
+		{
+			char	   *how = ptp_describe_status(status);
+
+			ptp_fail("could not write the PKI in \"%s\": the child %s", c->pkidir, how);
+			free(how);
+		}
+	}
+	return ok;
+}
+
+/*
+ * Creates the directories and files the server user writes to.  Returns
+ * false with a failure recorded.
+ */
+static bool
+prepare_server_dirs(const Cluster *c)
 {
 	static const char *const dirs[] = {"data", "server", "socket"};
 	bool		ok = true;
 	char	   *log;
-	DIR		   *dir;
-	struct dirent *de;
 
 	for (size_t i = 0; ok && i < lengthof(dirs); i++)
 	{
@@ -381,10 +486,27 @@ prepare_server_files(const Cluster *c)
 	if (!ok)
 		return false;
 
-	/*
-	 * Every certificate, key and CRL of the PKI, so that a caller such as
-	 * the matrix can switch the server between them with a reload.
-	 */
+	/* pg_ctl opens the log as the server user, who cannot write DIR. */
+	log = cluster_path(c, "postgresql.log");
+	ok = ptp_write_new_file(log, 0600, &c->user, "");
+	free(log);
+	return ok;
+}
+
+/*
+ * Gives the server user its private copies of every certificate, key and
+ * CRL of the PKI (PostgreSQL refuses a key that is not its own or that
+ * others can read), so that a caller such as the matrix can switch the
+ * server between them with a reload.  Returns false with a failure
+ * recorded.
+ */
+static bool
+copy_server_pki(const Cluster *c)
+{
+	bool		ok = true;
+	DIR		   *dir;
+	struct dirent *de;
+
 	dir = opendir(c->pkidir);
 	if (dir == NULL)
 	{
@@ -414,13 +536,6 @@ prepare_server_files(const Cluster *c)
 		ok = false;
 	}
 	closedir(dir);
-	if (!ok)
-		return false;
-
-	/* pg_ctl opens the log as the server user, who cannot write DIR. */
-	log = cluster_path(c, "postgresql.log");
-	ok = ptp_write_new_file(log, 0600, &c->user, "");
-	free(log);
 	return ok;
 }
 
@@ -997,9 +1112,12 @@ ptp_cluster_start(const PtpClusterOptions *opts, PtpClusterInfo *info)
 	STEP(have_user = resolve_server_user(opts->user, &c.user));
 	STEP(claim_directory(&c, opts->dir));
 	STEP(check_directory_usable(&c));
-	STEP(prepare_pki(&c, opts->pki));
-	STEP(prepare_server_files(&c));
+	STEP(choose_pki(&c, opts));
+	STEP(prepare_server_dirs(&c));
+	STEP(start_pki(&c, opts));
 	STEP(run_initdb(&c));
+	STEP(finish_pki(&c, false));
+	STEP(copy_server_pki(&c));
 	STEP(choose_port(&c));
 	STEP(write_postgresql_conf(&c, opts));
 	STEP(write_pg_hba_conf(&c, opts));
@@ -1027,6 +1145,7 @@ done:
 
 		if (sig != 0)
 			ptp_fail("interrupted by SIG%s; cluster start abandoned", sigabbrev_np(sig));
+		(void) finish_pki(&c, true);
 		abandon_start(&c);
 	}
 	free(c.dir);

@@ -226,11 +226,15 @@ extern const char *ptp_scratch_dir(void);
 
 /* cluster.c: throwaway TLS servers */
 
+/* Writes a PKI into a directory; false with a failure recorded. */
+typedef bool (*PtpPkiMaker) (const char *dir);
+
 typedef struct PtpClusterOptions
 {
 	const char *action;
 	const char *dir;
-	const char *pki;
+	const char *pki;			/* an existing PKI, or where make_pki writes one */
+	PtpPkiMaker make_pki;		/* with pki: writes it while initdb runs */
 	const char *pg_config;
 	const char *user;
 	int			timeout;

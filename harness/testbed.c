@@ -348,6 +348,17 @@ library_installed(const char *pg_config)
 }
 
 /*
+ * testbed_pki
+ *		Writes the fixture PKI and the scenarios' certificates into dir.
+ *		Returns false with a failure recorded.
+ */
+static bool
+testbed_pki(const char *dir)
+{
+	return ptp_pki_generate(dir) && ptp_scenarios_pki(dir);
+}
+
+/*
  * ptp_testbed_start
  *		Makes pg_tls_probe-NAME-XXXXXX under ptp_scratch_dir() with the
  *		fixture and scenario PKI, starts the cluster (pg_tls_audit preloaded
@@ -380,8 +391,6 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 	}
 	tb->workdir = template;
 	tb->pkidir = ptp_psprintf("%s/pki", tb->workdir);
-	if (!ptp_pki_generate(tb->pkidir) || !ptp_scenarios_pki(tb->pkidir))
-		return false;
 
 	/* The server checks client certificates against the same CRLs. */
 	conf[n_conf++] = ptp_psprintf("ssl_crl_file = '%s/cluster/server/%s'", tb->workdir, PTP_CRL_FILE);
@@ -395,6 +404,7 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 		conf[n_conf++] = ptp_strdup("shared_preload_libraries = 'pg_tls_audit'");
 	copts.dir = ptp_psprintf("%s/cluster", tb->workdir);
 	copts.pki = tb->pkidir;
+	copts.make_pki = testbed_pki;
 	copts.pg_config = pg_config;
 	copts.timeout = timeout;
 	copts.conf = conf;
