@@ -33,12 +33,16 @@
 
 #include "libpq-fe.h"
 #include "pg_tls_probe.h"
+#include "utils/pidfile.h"
 
 #define DEFAULT_TIMEOUT		60
 #define MAX_TIMEOUT			3600
 #define FALLBACK_USER		"pg_tls_probe"
 #define SUPERUSER			"postgres"
 #define PASSWORD_BYTES		16
+
+/* How often ptp_postmaster_start() looks whether the server is ready. */
+#define POSTMASTER_POLL_MS	2
 
 /* Longest socket file name the server derives from its directory. */
 #define SOCKET_FILE_SUFFIX	"/.s.PGSQL.65535.lock"
@@ -50,7 +54,7 @@ typedef struct Cluster
 	char	   *dir;
 	bool		created_dir;	/* we made DIR itself: remove it, not just its contents */
 	bool		own_contents;	/* DIR is ours to empty on failure */
-	bool		server_started; /* pg_ctl start was run: a postmaster may exist */
+	bool		server_started; /* a postmaster was started: one may exist */
 	char	   *bindir;
 	PtpUser		user;
 	char	   *pkidir;
@@ -486,7 +490,10 @@ prepare_server_dirs(const Cluster *c)
 	if (!ok)
 		return false;
 
-	/* pg_ctl opens the log as the server user, who cannot write DIR. */
+	/*
+	 * The server's log belongs to its user, who cannot write DIR: "pg_ctl
+	 * restart -l" (harness/t/testbed_lib.sh) opens it as that user.
+	 */
 	log = cluster_path(c, "postgresql.log");
 	ok = ptp_write_new_file(log, 0600, &c->user, "");
 	free(log);
@@ -896,7 +903,7 @@ run_pg_ctl(const char *dir, const char *bindir, const PtpUser *user,
 	options.cwd = dir;
 	options.path_prefix = bindir;
 	options.clean_env = true;
-	/* A killed "pg_ctl start" could leave a postmaster we do not know of. */
+	/* A killed "pg_ctl stop" could leave a postmaster half stopped. */
 	options.kill_on_interrupt = false;
 	status = ptp_run(argv, &options);
 
@@ -907,6 +914,151 @@ run_pg_ctl(const char *dir, const char *bindir, const PtpUser *user,
 }
 
 /*
+ * Whether DATA/postmaster.pid says that the postmaster pid accepts
+ * connections.
+ */
+static bool
+postmaster_ready(const char *pidfile, pid_t pid)
+{
+	FILE	   *fp = fopen(pidfile, "r");
+	char		line[MAXPGPATH];
+	long		file_pid = 0;
+	bool		ready = false;
+
+	if (fp == NULL)
+		return false;
+	for (int n = 1; fgets(line, sizeof(line), fp) != NULL; n++)
+	{
+		if (n == 1)
+			file_pid = atol(line);
+		else if (n == LOCK_FILE_LINE_PM_STATUS)
+			ready = strncmp(line, PM_STATUS_READY, strlen(PM_STATUS_READY)) == 0;
+	}
+	fclose(fp);
+	return ready && file_pid == (long) pid;
+}
+
+/*
+ * Whether process pid still runs.  The postmasters we start are not our
+ * children, so their exit leaves a zombie until whoever adopted them reaps
+ * it, which can take seconds: one is as good as gone, and kill(pid, 0)
+ * would say otherwise.
+ */
+static bool
+process_runs(pid_t pid)
+{
+	char		path[64];
+	char		stat[512];
+	FILE	   *fp;
+	size_t		len;
+	char	   *paren;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+	fp = fopen(path, "r");
+	if (fp == NULL)
+		return kill(pid, 0) == 0 || errno == EPERM;
+	len = fread(stat, 1, sizeof(stat) - 1, fp);
+	fclose(fp);
+	stat[len] = '\0';
+	/* "pid (comm) state ...", where comm may hold anything */
+	paren = strrchr(stat, ')');
+	return paren == NULL || (paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X');
+}
+
+/*
+ * Stops the postmaster pid that ptp_postmaster_start() gave up on
+ * (immediate shutdown), and waits until it has gone.  Returns nothing.
+ */
+static void
+abandon_postmaster(pid_t pid)
+{
+	kill(pid, SIGQUIT);
+	for (int waited = 0; process_runs(pid); waited++)
+	{
+		if (waited == 5000)
+			kill(pid, SIGKILL);
+		usleep(1000);
+	}
+}
+
+/*
+ * ptp_postmaster_start
+ *		Starts "postgres -D DIR/data", plus the arguments extra (NULL-ended,
+ *		or NULL), as user with the binaries of bindir, its output appended
+ *		to DIR/postgresql.log, in a session of its own so that it outlives
+ *		us as it would under pg_ctl; then waits until it accepts connections
+ *		or exits.  pg_ctl -w looks every 100 ms, a test server is ready in a
+ *		fraction of that, and the matrix starts three.
+ *
+ *		Returns PTP_POSTMASTER_READY, or PTP_POSTMASTER_EXITED (its reason
+ *		is in the log), or PTP_POSTMASTER_FAILED with a failure recorded
+ *		(and the server stopped) when it could not be started or was not
+ *		ready within timeout seconds, or when we were interrupted meanwhile
+ *		(no failure recorded: the interrupt is the reason).
+ */
+PtpPostmasterStart
+ptp_postmaster_start(const char *bindir, const PtpUser *user, const char *dir,
+					 char *const *extra, int timeout)
+{
+	char	   *postgres = ptp_psprintf("%s/postgres", bindir);
+	char	   *data = ptp_psprintf("%s/data", dir);
+	char	   *pidfile = ptp_psprintf("%s/postmaster.pid", data);
+	char	   *log = ptp_psprintf("%s/postgresql.log", dir);
+	char	  **argv;
+	int			n_extra = 0;
+	PtpRunOptions options = {0};
+	PtpPostmasterStart result = PTP_POSTMASTER_FAILED;
+	pid_t		pid;
+
+	while (extra != NULL && extra[n_extra] != NULL)
+		n_extra++;
+	argv = ptp_malloc0((n_extra + 4) * sizeof(char *));
+	argv[0] = postgres;
+	argv[1] = "-D";
+	argv[2] = data;
+	for (int i = 0; i < n_extra; i++)
+		argv[3 + i] = extra[i];
+
+	options.user = user;
+	options.log_path = log;
+	options.cwd = dir;
+	options.path_prefix = bindir;
+	options.clean_env = true;
+	pid = ptp_start_daemon(argv, &options);
+	for (int waited_ms = 0; pid > 0; waited_ms += POSTMASTER_POLL_MS)
+	{
+		if (postmaster_ready(pidfile, pid))
+		{
+			result = PTP_POSTMASTER_READY;
+			break;
+		}
+		if (!process_runs(pid))
+		{
+			result = PTP_POSTMASTER_EXITED;
+			break;
+		}
+		if (ptp_interrupted())
+		{
+			abandon_postmaster(pid);
+			break;
+		}
+		if (waited_ms >= timeout * 1000)
+		{
+			ptp_fail("the server did not accept connections within %d s (see %s)", timeout, log);
+			abandon_postmaster(pid);
+			break;
+		}
+		usleep(POSTMASTER_POLL_MS * 1000);
+	}
+	free(argv);
+	free(postgres);
+	free(data);
+	free(pidfile);
+	free(log);
+	return result;
+}
+
+/*
  * Starts the server and waits until it accepts connections.  Returns false
  * with a failure recorded, quoting the server's last FATAL line.
  */
@@ -914,33 +1066,28 @@ static bool
 start_server(Cluster *c, int timeout)
 {
 	char	   *log = cluster_path(c, "postgresql.log");
-	char	   *timeout_text = ptp_psprintf("%d", timeout);
-	const char *args[] = {"-l", log, "-w", "-t", timeout_text, "start"};
-	int			status;
-	bool		ok = true;
+	bool		ok = false;
 
 	c->server_started = true;
-	status = run_pg_ctl(c->dir, c->bindir, &c->user, args, lengthof(args));
-	if (status < 0)
-		ok = false;
-	else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+	switch (ptp_postmaster_start(c->bindir, &c->user, c->dir, NULL, timeout))
 	{
-		char	   *fatal = ptp_last_line(log, "FATAL:");
+		case PTP_POSTMASTER_READY:
+			ok = true;
+			break;
+		case PTP_POSTMASTER_EXITED:
+			{
+				char	   *fatal = ptp_last_line(log, "FATAL:");
 
-		if (fatal != NULL)
-			ptp_fail("server did not start: %s", fatal);
-		else
-		{
-			char	   *why = explain_setup_failure(c, status);
-
-			ptp_fail("server did not start: pg_ctl %s", why);
-			free(why);
-		}
-		free(fatal);
-		ok = false;
+				if (fatal == NULL)
+					fatal = ptp_last_line(log, NULL);
+				ptp_fail("server did not start: %s", fatal ? fatal : "it exited and logged nothing");
+				free(fatal);
+			}
+			break;
+		case PTP_POSTMASTER_FAILED:
+			break;
 	}
 	free(log);
-	free(timeout_text);
 	return ok;
 }
 
@@ -1132,6 +1279,7 @@ ptp_cluster_start(const PtpClusterOptions *opts, PtpClusterInfo *info)
 		info->socket_dir = cluster_path(&c, "socket");
 		info->server_dir = cluster_path(&c, "server");
 		info->data_dir = cluster_path(&c, "data");
+		info->bindir = ptp_strdup(c.bindir);
 		info->port = c.port;
 		info->ipv6 = c.ipv6;
 	}
@@ -1168,6 +1316,7 @@ ptp_cluster_info_free(PtpClusterInfo *info)
 	free(info->socket_dir);
 	free(info->server_dir);
 	free(info->data_dir);
+	free(info->bindir);
 	memset(info, 0, sizeof(*info));
 }
 

@@ -476,7 +476,7 @@ stop_postmaster(const PtpClusterInfo *info, int timeout)
 	}
 	if (pid > 0 && kill((pid_t) pid, SIGINT) == 0)
 	{
-		for (int waited = 0; access(pidfile, F_OK) == 0; waited += 10)
+		for (int waited = 0; access(pidfile, F_OK) == 0; waited++)
 		{
 			if (waited >= timeout * 1000)
 			{
@@ -484,7 +484,7 @@ stop_postmaster(const PtpClusterInfo *info, int timeout)
 				ok = false;
 				break;
 			}
-			usleep(10000);
+			usleep(1000);
 		}
 	}
 	free(pidfile);
@@ -534,17 +534,12 @@ last_fatal(const char *path, long offset)
 bool
 ptp_testbed_start_failure(Testbed *tb, const Scenario *s, char **fatal)
 {
-	char	   *argv[] = {(char *) (tb->pg_config ? tb->pg_config : "pg_config"), "--bindir", NULL};
-	char	   *bindir;
-	char	   *pg_ctl,
-			   *log,
-			   *setup_log,
-			   *timeout_text,
-			   *options;
+	char	   *log;
+	char	   *extra[2 * 16 + 1];
+	int			n = 0;
 	PtpUser		owner;
-	PtpRunOptions run = {0};
+	PtpPostmasterStart started;
 	struct stat st;
-	int			status;
 
 	*fatal = NULL;
 	if (!stop_postmaster(&tb->info, tb->timeout))
@@ -554,57 +549,36 @@ ptp_testbed_start_failure(Testbed *tb, const Scenario *s, char **fatal)
 		ptp_fail("could not find the owner of \"%s\"", tb->info.data_dir);
 		return false;
 	}
-	bindir = ptp_run_capture(argv);
-	if (bindir == NULL)
-	{
-		ptp_user_free(&owner);
-		return false;
-	}
-	bindir[strcspn(bindir, "\r\n")] = '\0';
-	pg_ctl = ptp_psprintf("%s/pg_ctl", bindir);
 	log = ptp_psprintf("%s/postgresql.log", tb->info.dir);
-	setup_log = ptp_psprintf("%s/setup.log", tb->info.dir);
-	timeout_text = ptp_psprintf("%d", tb->timeout);
-	/* pg_ctl hands -o to a shell: every value is single-quoted, none holds a quote */
-	options = ptp_psprintf("-c ssl=on -c ssl_cert_file='%s/%s' -c ssl_key_file='%s/%s'",
-						   tb->info.server_dir, s->cert, tb->info.server_dir, s->key);
-	for (const char *const *set = s->settings; set && *set; set++)
+	extra[n++] = "-c";
+	extra[n++] = ptp_strdup("ssl=on");
+	extra[n++] = "-c";
+	extra[n++] = ptp_psprintf("ssl_cert_file=%s/%s", tb->info.server_dir, s->cert);
+	extra[n++] = "-c";
+	extra[n++] = ptp_psprintf("ssl_key_file=%s/%s", tb->info.server_dir, s->key);
+	for (const char *const *set = s->settings; set && *set && n + 2 < (int) lengthof(extra); set++)
 	{
-		const char *eq = strchr(*set, '=');
-		char	   *more = ptp_psprintf("%s -c %.*s='%s'", options, (int) (eq - *set), *set, eq + 1);
-
-		free(options);
-		options = more;
+		extra[n++] = "-c";
+		extra[n++] = ptp_strdup(*set);
 	}
+	extra[n] = NULL;
 	if (stat(log, &st) != 0)
 		st.st_size = 0;
-	{
-		char	   *pg_ctl_argv[] = {pg_ctl, "-D", tb->info.data_dir, "-l", log, "-w", "-t", timeout_text,
-		"-o", options, "start", NULL};
-
-		run.user = &owner;
-		run.log_path = setup_log;
-		run.cwd = tb->info.dir;
-		run.path_prefix = bindir;
-		run.clean_env = true;
-		status = ptp_run(pg_ctl_argv, &run);
-	}
-	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	started = ptp_postmaster_start(tb->info.bindir, &owner, tb->info.dir, extra,
+								   tb->timeout);
+	if (started == PTP_POSTMASTER_READY)
 		(void) stop_postmaster(&tb->info, tb->timeout);
-	else if (status >= 0)
+	else if (started == PTP_POSTMASTER_EXITED)
 	{
 		*fatal = last_fatal(log, (long) st.st_size);
 		if (*fatal == NULL)
 			*fatal = ptp_strdup("the server did not start, and logged no FATAL line");
 	}
 	ptp_user_free(&owner);
-	free(bindir);
-	free(pg_ctl);
+	for (int i = 1; i < n; i += 2)
+		free(extra[i]);
 	free(log);
-	free(setup_log);
-	free(timeout_text);
-	free(options);
-	return status >= 0;
+	return started != PTP_POSTMASTER_FAILED;
 }
 
 /*
