@@ -299,6 +299,7 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 	bool		ok = false;
 	PGconn	   *conn;
 	Case	  **group = ptp_malloc0(n * sizeof(Case *));
+	const Scenario **order = ptp_malloc0(n_matrix_scenarios * sizeof(Scenario *));
 	double		t_start = now_seconds(),
 				t_cases = 0,
 				t_cases_start = 0,
@@ -349,10 +350,28 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 		"tls_session() and tls_server_certificate() (pg_tls_audit installed in the target)" :
 		"pg_stat_ssl, and the certificate file the harness configured (pg_tls_audit is not installed)";
 
-	t_cases_start = now_seconds();
-	for (int si = 0; si < n_matrix_scenarios; si++)
+	/*
+	 * Scenarios that configure the server alike run one after the other,
+	 * so that each server configuration costs one reload; the report keeps
+	 * the table's order.
+	 */
+	for (int si = 0, placed = 0; si < n_matrix_scenarios; si++)
 	{
-		const Scenario *s = &matrix_scenarios[si];
+		bool		seen = false;
+
+		for (int k = 0; k < placed && !seen; k++)
+			seen = order[k] == &matrix_scenarios[si];
+		if (seen)
+			continue;
+		for (int sj = si; sj < n_matrix_scenarios; sj++)
+			if (sj == si || ptp_testbed_same_config(&matrix_scenarios[si], &matrix_scenarios[sj]))
+				order[placed++] = &matrix_scenarios[sj];
+	}
+
+	t_cases_start = now_seconds();
+	for (int oi = 0; oi < n_matrix_scenarios; oi++)
+	{
+		const Scenario *s = order[oi];
 		bool		any = false;
 
 		for (int i = 0; i < n; i++)
@@ -434,6 +453,7 @@ done:
 	free(root_home);
 	free(system_dir);
 	free(group);
+	free(order);
 	return ok;
 }
 

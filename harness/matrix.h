@@ -314,6 +314,7 @@ typedef struct Testbed
 	char		password[33];	/* of MATRIX_SCRAM_ROLE; never printed */
 	const Scenario *applied;	/* the scenario the server is configured for */
 	const Scenario *cert_from;	/* the last applied one that named a certificate */
+	char	   *conf_load_time; /* the postmaster's, as of the last reload */
 	Proxy	   *proxy;			/* the current attack scenario's */
 	X509	   *proxy_cert;
 	EVP_PKEY   *proxy_key;
@@ -324,6 +325,7 @@ extern PGconn *ptp_superuser_connect(const PtpClusterInfo *info);
 extern char *ptp_sql(PGconn *conn, const char *query);
 extern bool ptp_sql_ok(PGconn *conn, const char *query);
 extern bool ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int timeout);
+extern bool ptp_testbed_same_config(const Scenario *a, const Scenario *b);
 extern bool ptp_testbed_scenario(Testbed *tb, const Scenario *s, AttemptContext *ctx);
 extern void ptp_testbed_end_scenario(Testbed *tb, AttemptContext *ctx);
 extern bool ptp_testbed_alive(const Testbed *tb);

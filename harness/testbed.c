@@ -136,6 +136,27 @@ server_ssl(const Scenario *s)
 }
 
 /*
+ * postmaster_pid
+ *		The pid in DATA/postmaster.pid, or 0 when there is none.
+ */
+static pid_t
+postmaster_pid(const PtpClusterInfo *info)
+{
+	char	   *pidfile = ptp_psprintf("%s/postmaster.pid", info->data_dir);
+	FILE	   *fp = fopen(pidfile, "r");
+	long		pid = 0;
+
+	if (fp != NULL)
+	{
+		if (fscanf(fp, "%ld", &pid) != 1 || pid < 0)
+			pid = 0;
+		fclose(fp);
+	}
+	free(pidfile);
+	return (pid_t) pid;
+}
+
+/*
  * configure_scenario
  *		Points the server at the scenario's certificate, SSL setting and
  *		pg_hba.conf, reloads, and waits until the postmaster has applied it
@@ -147,18 +168,12 @@ configure_scenario(Testbed *tb, const Scenario *s)
 {
 	const PtpClusterInfo *info = &tb->info;
 	char	   *path = ptp_psprintf("%s/%s", info->data_dir, SCENARIO_CONF);
-	PGconn	   *conn = ptp_superuser_connect(info);
-	char	   *before = NULL;
+	PGconn	   *conn;
+	pid_t		pid;
 	FILE	   *fp;
 	bool		ok;
 
-	if (conn == NULL)
-	{
-		free(path);
-		return false;
-	}
-	before = ptp_sql(conn, "SELECT pg_conf_load_time()");
-	ok = before != NULL && write_hba(info, s->hba);
+	ok = write_hba(info, s->hba);
 	/* A scenario without a certificate keeps the one the server has. */
 	if (s->cert != NULL)
 		tb->cert_from = s;
@@ -200,8 +215,18 @@ configure_scenario(Testbed *tb, const Scenario *s)
 		}
 	}
 	free(path);
-	ok = ok && ptp_sql_ok(conn, "SELECT pg_reload_conf()");
-	PQfinish(conn);
+
+	/*
+	 * What pg_reload_conf() would do, without a backend to run it: only
+	 * the connections that check the reload need one.
+	 */
+	pid = ok ? postmaster_pid(info) : 0;
+	if (ok && (pid == 0 || kill(pid, SIGHUP) != 0))
+	{
+		ptp_fail("could not signal the test server to reload: %s",
+				 pid == 0 ? "it has no postmaster.pid" : strerror(errno));
+		ok = false;
+	}
 
 	for (int waited = 0; ok; waited += 1)
 	{
@@ -217,9 +242,10 @@ configure_scenario(Testbed *tb, const Scenario *s)
 		PQfinish(conn);
 		if (now == NULL)
 			ok = false;
-		else if (strcmp(now, before) != 0)
+		else if (strcmp(now, tb->conf_load_time) != 0)
 		{
-			free(now);
+			free(tb->conf_load_time);
+			tb->conf_load_time = now;
 			break;
 		}
 		free(now);
@@ -230,16 +256,16 @@ configure_scenario(Testbed *tb, const Scenario *s)
 		}
 		usleep(1000);
 	}
-	free(before);
 	return ok;
 }
 
 /*
- * same_server_config
- *		Whether scenarios a and b configure the server alike.
+ * ptp_testbed_same_config
+ *		Whether scenarios a and b configure the server alike: run one after
+ *		the other, they share one reload.
  */
-static bool
-same_server_config(const Scenario *a, const Scenario *b)
+bool
+ptp_testbed_same_config(const Scenario *a, const Scenario *b)
 {
 	return server_ssl(a) == server_ssl(b) && a->hba == b->hba && a->settings == b->settings &&
 		((a->key == NULL && b->key == NULL) ||
@@ -430,6 +456,9 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 	query = ptp_psprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", MATRIX_SCRAM_ROLE, tb->password);
 	ok = ptp_sql_ok(conn, query);
 	free(query);
+	/* What configure_scenario() compares with to see its reload applied */
+	if (ok)
+		ok = (tb->conf_load_time = ptp_sql(conn, "SELECT pg_conf_load_time()")) != NULL;
 	PQfinish(conn);
 	return ok;
 }
@@ -445,7 +474,7 @@ bool
 ptp_testbed_scenario(Testbed *tb, const Scenario *s, AttemptContext *ctx)
 {
 	/* Consecutive scenarios often share a server configuration. */
-	if (tb->applied == NULL || !same_server_config(tb->applied, s))
+	if (tb->applied == NULL || !ptp_testbed_same_config(tb->applied, s))
 	{
 		if (!configure_scenario(tb, s))
 			return false;
@@ -464,16 +493,9 @@ static bool
 stop_postmaster(const PtpClusterInfo *info, int timeout)
 {
 	char	   *pidfile = ptp_psprintf("%s/postmaster.pid", info->data_dir);
-	FILE	   *fp = fopen(pidfile, "r");
-	long		pid = 0;
+	long		pid = (long) postmaster_pid(info);
 	bool		ok = true;
 
-	if (fp != NULL)
-	{
-		if (fscanf(fp, "%ld", &pid) != 1)
-			pid = 0;
-		fclose(fp);
-	}
 	if (pid > 0 && kill((pid_t) pid, SIGINT) == 0)
 	{
 		for (int waited = 0; access(pidfile, F_OK) == 0; waited++)
@@ -628,6 +650,7 @@ ptp_testbed_stop(Testbed *tb, AttemptContext *ctx, bool keep)
 		ptp_cluster_info_free(&tb->info);
 	free(tb->workdir);
 	free(tb->pkidir);
+	free(tb->conf_load_time);
 	memset(tb, 0, sizeof(*tb));
 	return ok;
 }
