@@ -584,7 +584,7 @@ run_initdb(const Cluster *c)
 	char	   *content;
 	char	   *initdb;
 	char	   *pwopt;
-	char	   *argv[11];
+	char	   *argv[12];
 	PtpRunOptions options = {0};
 	int			status = -1;
 	bool		ok = false;
@@ -622,7 +622,8 @@ run_initdb(const Cluster *c)
 	argv[7] = "UTF8";
 	argv[8] = "--no-locale";
 	argv[9] = "--no-sync";
-	argv[10] = NULL;
+	argv[10] = "--no-instructions";
+	argv[11] = NULL;
 	options.user = &c->user;
 	options.log_path = log;
 	options.cwd = c->dir;

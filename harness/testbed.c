@@ -397,7 +397,7 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 {
 	const char *tmpdir = ptp_scratch_dir();
 	char	   *template;
-	char	   *conf[6];
+	char	   *conf[7];
 	int			n_conf = 0;
 	PtpClusterOptions copts = {0};
 	unsigned char pw_bytes[16];
@@ -425,6 +425,12 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 	conf[n_conf++] = ptp_strdup("ssl_passphrase_command = 'echo " MATRIX_KEY_PASSPHRASE "'\n"
 								"ssl_passphrase_command_supports_reload = on");
 	conf[n_conf++] = ptp_strdup("max_connections = 100\nshared_buffers = 16MB");
+
+	/*
+	 * A server thrown away within seconds needs no durability, and
+	 * autovacuum would only compete with the cases for the CPU.
+	 */
+	conf[n_conf++] = ptp_strdup("fsync = off\nautovacuum = off");
 	conf[n_conf++] = ptp_strdup("include_if_exists = '" SCENARIO_CONF "'");
 	if (library_installed(pg_config))
 		conf[n_conf++] = ptp_strdup("shared_preload_libraries = 'pg_tls_audit'");
