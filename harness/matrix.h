@@ -273,6 +273,7 @@ extern void ptp_attempt_free_stores(AttemptContext *ctx);
 extern char *ptp_file_fingerprint(const char *path);
 extern char *ptp_fingerprint(X509 *cert);
 extern Outcome ptp_classify_tls(SSL *ssl, struct x509_store_st *store, const char *host);
+extern const char *ptp_server_view_query(const AttemptContext *ctx);
 extern void ptp_attempt(const AttemptContext *ctx, Case *c);
 extern char *ptp_find_psql(const char *pg_config);
 
@@ -296,6 +297,7 @@ extern PGconn *ptp_connect_bounded(const char *const *keys, const char *const *v
 								   int expand_dbname, int timeout_ms, ConnectTrace *trace);
 extern PGresult *ptp_exec_bounded(PGconn *conn, const char *query, int timeout_ms,
 								  bool *timed_out);
+extern char *ptp_conninfo(const char *const *keys, const char *const *vals);
 extern bool ptp_run_psql(const char *psql, const char *const *keys, const char *const *vals,
 						 const char *query);
 
