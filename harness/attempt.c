@@ -209,6 +209,16 @@ ptp_classify_tls(SSL *ssl, X509_STORE *store, const char *host)
 }
 
 /*
+ * ptp_server_view_query
+ *		The query that asks the server what the session it runs in is.
+ */
+const char *
+ptp_server_view_query(const AttemptContext *ctx)
+{
+	return ctx->use_extension ? SERVER_VIEW_EXTENSION : SERVER_VIEW_PG_STAT_SSL;
+}
+
+/*
  * server_view
  *		Asks the server what this session is: TLS or not, and the
  *		fingerprint of the certificate it serves.  Records a finding when it
@@ -222,7 +232,7 @@ server_view(const AttemptContext *ctx, Case *c, PGconn *conn)
 	bool		client_tls = o->outcome >= OUTCOME_TLS_UNVERIFIED;
 	char	   *differs = NULL;
 
-	res = PQexec(conn, ctx->use_extension ? SERVER_VIEW_EXTENSION : SERVER_VIEW_PG_STAT_SSL);
+	res = PQexec(conn, ptp_server_view_query(ctx));
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 	{
 		o->finding = ptp_psprintf("could not read the server's view: %s",
@@ -311,32 +321,21 @@ ptp_find_psql(const char *pg_config)
 }
 
 /*
- * ptp_run_psql
- *		Runs one psql process with the connection parameters keys/vals
- *		(NULL-terminated) and query.  The password travels in PGPASSWORD,
- *		not on the command line.  Returns whether psql succeeded.
+ * ptp_conninfo
+ *		The connection parameters keys/vals (NULL-terminated) as one
+ *		connection string, every value quoted, without the password (which
+ *		has no place on a command line).  malloc'd.
  */
-bool
-ptp_run_psql(const char *psql, const char *const *keys, const char *const *vals,
-			 const char *query)
+char *
+ptp_conninfo(const char *const *keys, const char *const *vals)
 {
 	PQExpBufferData conninfo;
-	posix_spawn_file_actions_t actions;
-	pid_t		pid;
-	int			status = -1;
-	int			n_env = 0;
-	char	  **envp;
-	char	   *password = NULL;
-	char	   *argv[] = {(char *) psql, "-X", "-q", "-A", "-t", "-d", NULL, "-c", (char *) query, NULL};
 
 	initPQExpBuffer(&conninfo);
 	for (int i = 0; keys[i] != NULL; i++)
 	{
 		if (strcmp(keys[i], "password") == 0)
-		{
-			password = ptp_psprintf("PGPASSWORD=%s", vals[i]);
 			continue;
-		}
 		appendPQExpBuffer(&conninfo, "%s%s='", conninfo.len ? " " : "", keys[i]);
 		for (const char *p = vals[i]; *p; p++)
 		{
@@ -346,7 +345,33 @@ ptp_run_psql(const char *psql, const char *const *keys, const char *const *vals,
 		}
 		appendPQExpBufferChar(&conninfo, '\'');
 	}
-	argv[6] = conninfo.data;
+	return conninfo.data;
+}
+
+/*
+ * ptp_run_psql
+ *		Runs one psql process with the connection parameters keys/vals
+ *		(NULL-terminated) and query.  The password travels in PGPASSWORD,
+ *		not on the command line.  Returns whether psql succeeded.
+ */
+bool
+ptp_run_psql(const char *psql, const char *const *keys, const char *const *vals,
+			 const char *query)
+{
+	char	   *conninfo;
+	posix_spawn_file_actions_t actions;
+	pid_t		pid;
+	int			status = -1;
+	int			n_env = 0;
+	char	  **envp;
+	char	   *password = NULL;
+	char	   *argv[] = {(char *) psql, "-X", "-q", "-A", "-t", "-d", NULL, "-c", (char *) query, NULL};
+
+	for (int i = 0; keys[i] != NULL; i++)
+		if (strcmp(keys[i], "password") == 0)
+			password = ptp_psprintf("PGPASSWORD=%s", vals[i]);
+	conninfo = ptp_conninfo(keys, vals);
+	argv[6] = conninfo;
 
 	while (environ[n_env] != NULL)
 		n_env++;
@@ -362,7 +387,7 @@ ptp_run_psql(const char *psql, const char *const *keys, const char *const *vals,
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 	posix_spawn_file_actions_destroy(&actions);
-	termPQExpBuffer(&conninfo);
+	free(conninfo);
 	free(envp);
 	if (password != NULL)
 	{
@@ -691,8 +716,7 @@ ptp_attempt(const AttemptContext *ctx, Case *c)
 	{
 		/* the benchmark's reference: connects only, classifies nothing */
 		c->seen.ran = true;
-		c->seen.outcome = ptp_run_psql(ctx->psql, keys, vals, ctx->use_extension ?
-									   SERVER_VIEW_EXTENSION : SERVER_VIEW_PG_STAT_SSL) ?
+		c->seen.outcome = ptp_run_psql(ctx->psql, keys, vals, ptp_server_view_query(ctx)) ?
 			OUTCOME_TLS_UNVERIFIED : OUTCOME_REFUSED;
 		for (int i = 0; i < n_owned; i++)
 			free(owned[i]);

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -32,12 +33,16 @@
 
 #include "libpq-fe.h"
 #include "pg_tls_probe.h"
+#include "utils/pidfile.h"
 
 #define DEFAULT_TIMEOUT		60
 #define MAX_TIMEOUT			3600
 #define FALLBACK_USER		"pg_tls_probe"
 #define SUPERUSER			"postgres"
 #define PASSWORD_BYTES		16
+
+/* How often ptp_postmaster_start() looks whether the server is ready. */
+#define POSTMASTER_POLL_MS	2
 
 /* Longest socket file name the server derives from its directory. */
 #define SOCKET_FILE_SUFFIX	"/.s.PGSQL.65535.lock"
@@ -49,10 +54,12 @@ typedef struct Cluster
 	char	   *dir;
 	bool		created_dir;	/* we made DIR itself: remove it, not just its contents */
 	bool		own_contents;	/* DIR is ours to empty on failure */
-	bool		server_started; /* pg_ctl start was run: a postmaster may exist */
+	bool		server_started; /* a postmaster was started: one may exist */
 	char	   *bindir;
 	PtpUser		user;
 	char	   *pkidir;
+	pid_t		pki_pid;		/* the child writing the PKI, 0: none */
+	int			pki_fd;			/* reads what that child reports */
 	int			port;
 	bool		ipv6;
 } Cluster;
@@ -321,24 +328,31 @@ check_directory_usable(const Cluster *c)
 }
 
 /*
- * Sets c->pkidir: the given PKI directory (checked for the server's files),
- * or a freshly generated DIR/pki.  Returns false with a failure recorded.
+ * Sets c->pkidir to the PKI the server uses: the --pki directory, checked
+ * for the server's files; or a directory to be written by opts->make_pki
+ * (opts->pki) or ptp_pki_generate() (DIR/pki), which start_pki() then
+ * starts.  Returns false with a failure recorded.
  */
 static bool
-prepare_pki(Cluster *c, const char *pki_arg)
+choose_pki(Cluster *c, const PtpClusterOptions *opts)
 {
 	static const char *const needed[] = {PTP_SERVER_CRT, PTP_SERVER_KEY, PTP_ROOT_CA_CRT};
 
-	if (pki_arg == NULL)
+	if (opts->pki == NULL)
 	{
 		c->pkidir = cluster_path(c, "pki");
-		return ptp_pki_generate(c->pkidir);
+		return true;
+	}
+	if (opts->make_pki != NULL)
+	{
+		c->pkidir = ptp_absolute_path(opts->pki);
+		return c->pkidir != NULL;
 	}
 
-	c->pkidir = realpath(pki_arg, NULL);
+	c->pkidir = realpath(opts->pki, NULL);
 	if (c->pkidir == NULL)
 	{
-		ptp_fail("could not resolve --pki directory \"%s\": %s", pki_arg, strerror(errno));
+		ptp_fail("could not resolve --pki directory \"%s\": %s", opts->pki, strerror(errno));
 		return false;
 	}
 	for (size_t i = 0; i < lengthof(needed); i++)
@@ -357,19 +371,114 @@ prepare_pki(Cluster *c, const char *pki_arg)
 }
 
 /*
- * Creates the directories and files the server user writes to, and its
- * private copies of the certificate files (PostgreSQL refuses a key that is
- * not its own or that others can read).  Returns false with a failure
- * recorded.
+ * Starts writing the PKI that choose_pki() chose, if it is to be written,
+ * in a child process: certificate generation (an RSA key above all) takes
+ * about as long as initdb, which needs no PKI, so the two run side by side
+ * and finish_pki() waits for the child after initdb.  This process must
+ * have no other threads yet.  Returns false with a failure recorded.
  */
 static bool
-prepare_server_files(const Cluster *c)
+start_pki(Cluster *c, const PtpClusterOptions *opts)
+{
+	PtpPkiMaker make = opts->pki == NULL ? ptp_pki_generate : opts->make_pki;
+	int			fds[2];
+	pid_t		pid;
+
+	if (make == NULL)
+		return true;
+	if (pipe2(fds, O_CLOEXEC) != 0)
+	{
+		ptp_fail("could not create a pipe: %s", strerror(errno));
+		return false;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+	{
+		ptp_fail("could not fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return false;
+	}
+	if (pid == 0)
+	{
+		/* The failure, if any, travels to the parent as its one line. */
+		close(fds[0]);
+		if (make(c->pkidir))
+			_exit(0);
+		if (dup2(fds[1], STDERR_FILENO) >= 0)
+			(void) ptp_report_failure();
+		_exit(1);
+	}
+	close(fds[1]);
+	c->pki_pid = pid;
+	c->pki_fd = fds[0];
+	return true;
+}
+
+/*
+ * Waits for the child of start_pki(), if one runs, and takes over its
+ * failure.  With abandon, kills it first: its directory is about to go.
+ * Returns false with a failure recorded.
+ */
+static bool
+finish_pki(Cluster *c, bool abandon)
+{
+	char		report[1024];
+	size_t		len = 0;
+	int			status = 0;
+	bool		ok;
+
+	if (c->pki_pid == 0)
+		return true;
+	if (abandon)
+		kill(c->pki_pid, SIGKILL);
+	for (;;)
+	{
+		ssize_t		n = read(c->pki_fd, report + len, sizeof(report) - 1 - len);
+
+		if (n > 0)
+			len += n;
+		else if (n == 0 || errno != EINTR || len == sizeof(report) - 1)
+			break;
+	}
+	report[len] = '\0';
+	close(c->pki_fd);
+	while (waitpid(c->pki_pid, &status, 0) < 0 && errno == EINTR)
+		;
+	c->pki_pid = 0;
+	ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!ok && !abandon)
+	{
+		const char *prefix = PTP_PROGNAME ": ";
+		char	   *msg = report;
+
+		msg[strcspn(msg, "\n")] = '\0';
+		if (strncmp(msg, prefix, strlen(prefix)) == 0)
+			msg += strlen(prefix);
+		if (msg[0] != '\0')
+			ptp_fail("%s", msg);
+		else
+		{
+			char	   *how = ptp_describe_status(status);
+
+			ptp_fail("could not write the PKI in \"%s\": the child %s", c->pkidir, how);
+			free(how);
+		}
+	}
+	return ok;
+}
+
+/*
+ * Creates the directories and files the server user writes to.  Returns
+ * false with a failure recorded.
+ */
+static bool
+prepare_server_dirs(const Cluster *c)
 {
 	static const char *const dirs[] = {"data", "server", "socket"};
 	bool		ok = true;
 	char	   *log;
-	DIR		   *dir;
-	struct dirent *de;
 
 	for (size_t i = 0; ok && i < lengthof(dirs); i++)
 	{
@@ -382,9 +491,29 @@ prepare_server_files(const Cluster *c)
 		return false;
 
 	/*
-	 * Every certificate, key and CRL of the PKI, so that a caller such as
-	 * the matrix can switch the server between them with a reload.
+	 * The server's log belongs to its user, who cannot write DIR: "pg_ctl
+	 * restart -l" (harness/t/testbed_lib.sh) opens it as that user.
 	 */
+	log = cluster_path(c, "postgresql.log");
+	ok = ptp_write_new_file(log, 0600, &c->user, "");
+	free(log);
+	return ok;
+}
+
+/*
+ * Gives the server user its private copies of every certificate, key and
+ * CRL of the PKI (PostgreSQL refuses a key that is not its own or that
+ * others can read), so that a caller such as the matrix can switch the
+ * server between them with a reload.  Returns false with a failure
+ * recorded.
+ */
+static bool
+copy_server_pki(const Cluster *c)
+{
+	bool		ok = true;
+	DIR		   *dir;
+	struct dirent *de;
+
 	dir = opendir(c->pkidir);
 	if (dir == NULL)
 	{
@@ -414,13 +543,6 @@ prepare_server_files(const Cluster *c)
 		ok = false;
 	}
 	closedir(dir);
-	if (!ok)
-		return false;
-
-	/* pg_ctl opens the log as the server user, who cannot write DIR. */
-	log = cluster_path(c, "postgresql.log");
-	ok = ptp_write_new_file(log, 0600, &c->user, "");
-	free(log);
 	return ok;
 }
 
@@ -462,7 +584,7 @@ run_initdb(const Cluster *c)
 	char	   *content;
 	char	   *initdb;
 	char	   *pwopt;
-	char	   *argv[11];
+	char	   *argv[12];
 	PtpRunOptions options = {0};
 	int			status = -1;
 	bool		ok = false;
@@ -500,7 +622,8 @@ run_initdb(const Cluster *c)
 	argv[7] = "UTF8";
 	argv[8] = "--no-locale";
 	argv[9] = "--no-sync";
-	argv[10] = NULL;
+	argv[10] = "--no-instructions";
+	argv[11] = NULL;
 	options.user = &c->user;
 	options.log_path = log;
 	options.cwd = c->dir;
@@ -781,7 +904,7 @@ run_pg_ctl(const char *dir, const char *bindir, const PtpUser *user,
 	options.cwd = dir;
 	options.path_prefix = bindir;
 	options.clean_env = true;
-	/* A killed "pg_ctl start" could leave a postmaster we do not know of. */
+	/* A killed "pg_ctl stop" could leave a postmaster half stopped. */
 	options.kill_on_interrupt = false;
 	status = ptp_run(argv, &options);
 
@@ -792,6 +915,151 @@ run_pg_ctl(const char *dir, const char *bindir, const PtpUser *user,
 }
 
 /*
+ * Whether DATA/postmaster.pid says that the postmaster pid accepts
+ * connections.
+ */
+static bool
+postmaster_ready(const char *pidfile, pid_t pid)
+{
+	FILE	   *fp = fopen(pidfile, "r");
+	char		line[MAXPGPATH];
+	long		file_pid = 0;
+	bool		ready = false;
+
+	if (fp == NULL)
+		return false;
+	for (int n = 1; fgets(line, sizeof(line), fp) != NULL; n++)
+	{
+		if (n == 1)
+			file_pid = atol(line);
+		else if (n == LOCK_FILE_LINE_PM_STATUS)
+			ready = strncmp(line, PM_STATUS_READY, strlen(PM_STATUS_READY)) == 0;
+	}
+	fclose(fp);
+	return ready && file_pid == (long) pid;
+}
+
+/*
+ * Whether process pid still runs.  The postmasters we start are not our
+ * children, so their exit leaves a zombie until whoever adopted them reaps
+ * it, which can take seconds: one is as good as gone, and kill(pid, 0)
+ * would say otherwise.
+ */
+static bool
+process_runs(pid_t pid)
+{
+	char		path[64];
+	char		stat[512];
+	FILE	   *fp;
+	size_t		len;
+	char	   *paren;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+	fp = fopen(path, "r");
+	if (fp == NULL)
+		return kill(pid, 0) == 0 || errno == EPERM;
+	len = fread(stat, 1, sizeof(stat) - 1, fp);
+	fclose(fp);
+	stat[len] = '\0';
+	/* "pid (comm) state ...", where comm may hold anything */
+	paren = strrchr(stat, ')');
+	return paren == NULL || (paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X');
+}
+
+/*
+ * Stops the postmaster pid that ptp_postmaster_start() gave up on
+ * (immediate shutdown), and waits until it has gone.  Returns nothing.
+ */
+static void
+abandon_postmaster(pid_t pid)
+{
+	kill(pid, SIGQUIT);
+	for (int waited = 0; process_runs(pid); waited++)
+	{
+		if (waited == 5000)
+			kill(pid, SIGKILL);
+		usleep(1000);
+	}
+}
+
+/*
+ * ptp_postmaster_start
+ *		Starts "postgres -D DIR/data", plus the arguments extra (NULL-ended,
+ *		or NULL), as user with the binaries of bindir, its output appended
+ *		to DIR/postgresql.log, in a session of its own so that it outlives
+ *		us as it would under pg_ctl; then waits until it accepts connections
+ *		or exits.  pg_ctl -w looks every 100 ms, a test server is ready in a
+ *		fraction of that, and the matrix starts three.
+ *
+ *		Returns PTP_POSTMASTER_READY, or PTP_POSTMASTER_EXITED (its reason
+ *		is in the log), or PTP_POSTMASTER_FAILED with a failure recorded
+ *		(and the server stopped) when it could not be started or was not
+ *		ready within timeout seconds, or when we were interrupted meanwhile
+ *		(no failure recorded: the interrupt is the reason).
+ */
+PtpPostmasterStart
+ptp_postmaster_start(const char *bindir, const PtpUser *user, const char *dir,
+					 char *const *extra, int timeout)
+{
+	char	   *postgres = ptp_psprintf("%s/postgres", bindir);
+	char	   *data = ptp_psprintf("%s/data", dir);
+	char	   *pidfile = ptp_psprintf("%s/postmaster.pid", data);
+	char	   *log = ptp_psprintf("%s/postgresql.log", dir);
+	char	  **argv;
+	int			n_extra = 0;
+	PtpRunOptions options = {0};
+	PtpPostmasterStart result = PTP_POSTMASTER_FAILED;
+	pid_t		pid;
+
+	while (extra != NULL && extra[n_extra] != NULL)
+		n_extra++;
+	argv = ptp_malloc0((n_extra + 4) * sizeof(char *));
+	argv[0] = postgres;
+	argv[1] = "-D";
+	argv[2] = data;
+	for (int i = 0; i < n_extra; i++)
+		argv[3 + i] = extra[i];
+
+	options.user = user;
+	options.log_path = log;
+	options.cwd = dir;
+	options.path_prefix = bindir;
+	options.clean_env = true;
+	pid = ptp_start_daemon(argv, &options);
+	for (int waited_ms = 0; pid > 0; waited_ms += POSTMASTER_POLL_MS)
+	{
+		if (postmaster_ready(pidfile, pid))
+		{
+			result = PTP_POSTMASTER_READY;
+			break;
+		}
+		if (!process_runs(pid))
+		{
+			result = PTP_POSTMASTER_EXITED;
+			break;
+		}
+		if (ptp_interrupted())
+		{
+			abandon_postmaster(pid);
+			break;
+		}
+		if (waited_ms >= timeout * 1000)
+		{
+			ptp_fail("the server did not accept connections within %d s (see %s)", timeout, log);
+			abandon_postmaster(pid);
+			break;
+		}
+		usleep(POSTMASTER_POLL_MS * 1000);
+	}
+	free(argv);
+	free(postgres);
+	free(data);
+	free(pidfile);
+	free(log);
+	return result;
+}
+
+/*
  * Starts the server and waits until it accepts connections.  Returns false
  * with a failure recorded, quoting the server's last FATAL line.
  */
@@ -799,33 +1067,28 @@ static bool
 start_server(Cluster *c, int timeout)
 {
 	char	   *log = cluster_path(c, "postgresql.log");
-	char	   *timeout_text = ptp_psprintf("%d", timeout);
-	const char *args[] = {"-l", log, "-w", "-t", timeout_text, "start"};
-	int			status;
-	bool		ok = true;
+	bool		ok = false;
 
 	c->server_started = true;
-	status = run_pg_ctl(c->dir, c->bindir, &c->user, args, lengthof(args));
-	if (status < 0)
-		ok = false;
-	else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+	switch (ptp_postmaster_start(c->bindir, &c->user, c->dir, NULL, timeout))
 	{
-		char	   *fatal = ptp_last_line(log, "FATAL:");
+		case PTP_POSTMASTER_READY:
+			ok = true;
+			break;
+		case PTP_POSTMASTER_EXITED:
+			{
+				char	   *fatal = ptp_last_line(log, "FATAL:");
 
-		if (fatal != NULL)
-			ptp_fail("server did not start: %s", fatal);
-		else
-		{
-			char	   *why = explain_setup_failure(c, status);
-
-			ptp_fail("server did not start: pg_ctl %s", why);
-			free(why);
-		}
-		free(fatal);
-		ok = false;
+				if (fatal == NULL)
+					fatal = ptp_last_line(log, NULL);
+				ptp_fail("server did not start: %s", fatal ? fatal : "it exited and logged nothing");
+				free(fatal);
+			}
+			break;
+		case PTP_POSTMASTER_FAILED:
+			break;
 	}
 	free(log);
-	free(timeout_text);
 	return ok;
 }
 
@@ -997,9 +1260,12 @@ ptp_cluster_start(const PtpClusterOptions *opts, PtpClusterInfo *info)
 	STEP(have_user = resolve_server_user(opts->user, &c.user));
 	STEP(claim_directory(&c, opts->dir));
 	STEP(check_directory_usable(&c));
-	STEP(prepare_pki(&c, opts->pki));
-	STEP(prepare_server_files(&c));
+	STEP(choose_pki(&c, opts));
+	STEP(prepare_server_dirs(&c));
+	STEP(start_pki(&c, opts));
 	STEP(run_initdb(&c));
+	STEP(finish_pki(&c, false));
+	STEP(copy_server_pki(&c));
 	STEP(choose_port(&c));
 	STEP(write_postgresql_conf(&c, opts));
 	STEP(write_pg_hba_conf(&c, opts));
@@ -1014,6 +1280,7 @@ ptp_cluster_start(const PtpClusterOptions *opts, PtpClusterInfo *info)
 		info->socket_dir = cluster_path(&c, "socket");
 		info->server_dir = cluster_path(&c, "server");
 		info->data_dir = cluster_path(&c, "data");
+		info->bindir = ptp_strdup(c.bindir);
 		info->port = c.port;
 		info->ipv6 = c.ipv6;
 	}
@@ -1027,6 +1294,7 @@ done:
 
 		if (sig != 0)
 			ptp_fail("interrupted by SIG%s; cluster start abandoned", sigabbrev_np(sig));
+		(void) finish_pki(&c, true);
 		abandon_start(&c);
 	}
 	free(c.dir);
@@ -1049,6 +1317,7 @@ ptp_cluster_info_free(PtpClusterInfo *info)
 	free(info->socket_dir);
 	free(info->server_dir);
 	free(info->data_dir);
+	free(info->bindir);
 	memset(info, 0, sizeof(*info));
 }
 

@@ -23,15 +23,20 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 
 #include "libpq-fe.h"
 #include "matrix.h"
 #include "pg_tls_probe.h"
 
 #define DEFAULT_TIMEOUT		10
+
+/* --bench-logins: untimed logins before the timed passes. */
+#define BENCH_WARMUP		20
 
 extern char **environ;
 
@@ -47,6 +52,7 @@ typedef struct MatrixOptions
 	bool		model;
 	bool		psql;			/* --engine psql: the benchmark's reference */
 	bool		timing;			/* --timing: phase times on stderr */
+	int			bench_logins;	/* --bench-logins N: engine vs pgbench -C */
 } MatrixOptions;
 
 static double
@@ -277,9 +283,301 @@ matrix_usage(void)
 	printf("  --engine libpq|psql      psql: run each case as one psql process instead (the\n");
 	printf("                           benchmark's reference; connects only, classifies nothing)\n");
 	printf("  --timing                 print the time of each phase on stderr\n");
+	printf("  --bench-logins N         for benchmarking (make bench), instead of the cases: N\n");
+	printf("                           verify-full TLS logins with SCRAM and channel binding by\n");
+	printf("                           this engine, and N by pgbench -C, on one server, --jobs\n");
+	printf("                           at a time; prints both rates and their ratio\n");
 	printf("  -h, --help               show this help, then exit\n\n");
 	printf("Exit status: 0 every case behaved as expected (documented insecure behaviour\n");
 	printf("included), 1 a deviation, 2 could not run.\n");
+}
+
+/*
+ * start_testbed
+ *		Starts the test bed of a run: PKI, server, throwaway homes, the
+ *		trust stores and fingerprints the attempts compare with, and the
+ *		server view (pg_tls_audit where the server has it).  Returns false
+ *		with a failure recorded; call ptp_testbed_stop() either way.
+ */
+static bool
+start_testbed(const MatrixOptions *opts, Testbed *tb, AttemptContext *ctx,
+			  char **empty_home, char **root_home, char **system_dir,
+			  const char **server_view)
+{
+	PGconn	   *conn;
+
+	if (!ptp_testbed_start(tb, "matrix", opts->pg_config, 60) ||
+		!make_homes(tb->workdir, tb->pkidir, empty_home, root_home, system_dir))
+		return false;
+	ctx->pkidir = tb->pkidir;
+	ctx->port = tb->info.port;
+	ctx->password = tb->password;
+	if (!ptp_attempt_stores(ctx))
+		return false;
+	{
+		/* sslrootcert=system: OpenSSL's default store, pointed at our root */
+		char	   *cert_file = ptp_psprintf("%s/%s", tb->pkidir, PTP_ROOT_CA_CRT);
+
+		setenv("SSL_CERT_FILE", cert_file, 1);
+		free(cert_file);
+	}
+
+	ctx->served_fingerprints = ptp_malloc0(n_matrix_scenarios * sizeof(char *));
+	for (int i = 0; i < n_matrix_scenarios; i++)
+		if (matrix_scenarios[i].cert != NULL)
+		{
+			char	   *path = ptp_psprintf("%s/%s", tb->pkidir, matrix_scenarios[i].cert);
+
+			ctx->served_fingerprints[i] = ptp_file_fingerprint(path);
+			free(path);
+		}
+
+	conn = ptp_superuser_connect(&tb->info);
+	if (conn == NULL)
+		return false;
+	{
+		char	   *avail = ptp_sql(conn, "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_tls_audit'");
+
+		ctx->use_extension = avail != NULL && strcmp(avail, "1") == 0 &&
+			ptp_sql_ok(conn, "CREATE EXTENSION IF NOT EXISTS pg_tls_audit");
+		PQfinish(conn);
+		if (avail == NULL)
+			return false;
+		free(avail);
+	}
+	*server_view = ctx->use_extension ?
+		"tls_session() and tls_server_certificate() (pg_tls_audit installed in the target)" :
+		"pg_stat_ssl, and the certificate file the harness configured (pg_tls_audit is not installed)";
+	return true;
+}
+
+/*
+ * free_observation
+ *		Frees what an attempt filled in.
+ */
+static void
+free_observation(Observation *o)
+{
+	free(o->error);
+	free(o->protocol);
+	free(o->fingerprint);
+	free(o->server_fingerprint);
+	free(o->finding);
+	free(o->attacker_got);
+	free(o->server_differs);
+	memset(o, 0, sizeof(*o));
+}
+
+/*
+ * bench_template
+ *		The case --bench-logins repeats: a login to the good server with
+ *		sslmode=verify-full and the right root, as the SCRAM role with
+ *		channel_binding=require, which the model expects to be
+ *		tls-verified.  NULL when this libpq has no such case.
+ */
+static const Case *
+bench_template(const Case *cases, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		const Case *c = &cases[i];
+		const ClientConfig *cfg = &c->config;
+
+		if (strcmp(c->scenario->name, "good") == 0 && cfg->mode == MODE_VERIFY_FULL &&
+			!cfg->mode_unset && cfg->anchor == ANCHOR_RIGHT && cfg->channel_binding &&
+			cfg->ccert == CCERT_NONE && cfg->crl == CRL_NONE && !cfg->direct &&
+			cfg->tls == TLS_DEFAULT && c->expect.needs_libpq == 0 &&
+			c->expect.outcome == OUTCOME_TLS_VERIFIED)
+			return c;
+	}
+	return NULL;
+}
+
+/*
+ * engine_logins
+ *		n attempts of template by the matrix engine, jobs at a time, each
+ *		as in a matrix run (connect, classify what the client received, ask
+ *		the server's view).  Returns their seconds, or -1 with a failure
+ *		recorded when one was not a tls-verified session the server
+ *		confirmed: a benchmark of failures would measure nothing.
+ */
+static double
+engine_logins(const AttemptContext *ctx, const Case *template, int n, int jobs)
+{
+	Case	   *copies = ptp_malloc0(n * sizeof(Case));
+	Case	  **queue = ptp_malloc0(n * sizeof(Case *));
+	double		t0,
+				seconds;
+
+	for (int i = 0; i < n; i++)
+	{
+		copies[i] = *template;
+		memset(&copies[i].seen, 0, sizeof(Observation));
+		queue[i] = &copies[i];
+	}
+	t0 = now_seconds();
+	run_group(ctx, queue, n, jobs);
+	seconds = now_seconds() - t0;
+	if (ptp_interrupted())
+	{
+		ptp_fail("interrupted; benchmark abandoned");
+		seconds = -1;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		Observation *o = &copies[i].seen;
+
+		if (seconds >= 0 &&
+			(!o->ran || o->outcome != OUTCOME_TLS_VERIFIED || o->finding != NULL))
+		{
+			ptp_fail("benchmark login %d of %d was not a tls-verified session the server confirmed: %s",
+					 i + 1, n, o->finding ? o->finding : o->error ? o->error : outcome_names[o->outcome]);
+			seconds = -1;
+		}
+		free_observation(o);
+	}
+	free(copies);
+	free(queue);
+	return seconds;
+}
+
+/*
+ * pgbench_logins
+ *		n logins by "pgbench -C", jobs clients on jobs threads, with the
+ *		same connection parameters as engine_logins() (the password in a
+ *		password file of the work directory) and the same server view query
+ *		as their one transaction.  Returns the seconds pgbench's own rate
+ *		(including reconnection times) gives, or -1 with a failure recorded.
+ */
+static double
+pgbench_logins(const Testbed *tb, const AttemptContext *ctx, int n, int jobs)
+{
+	char	   *pgbench = ptp_psprintf("%s/pgbench", tb->info.bindir);
+	char	   *script = ptp_psprintf("%s/bench.sql", tb->workdir);
+	char	   *passfile = ptp_psprintf("%s/bench.pgpass", tb->workdir);
+	char	   *log = ptp_psprintf("%s/pgbench.log", tb->workdir);
+	char	   *rootcert = ptp_psprintf("%s/%s", tb->pkidir, PTP_ROOT_CA_CRT);
+	char	   *query = ptp_psprintf("%s;\n", ptp_server_view_query(ctx));
+	char	   *secret = ptp_psprintf("*:%d:*:%s:%s\n", tb->info.port, MATRIX_SCRAM_ROLE, tb->password);
+	char		port[16],
+				clients[16],
+				per_client[16];
+	const char *keys[] = {"host", "port", "dbname", "user", "passfile", "sslmode", "sslrootcert",
+	"channel_binding", "gssencmode", NULL};
+	const char *vals[] = {"localhost", port, "postgres", MATRIX_SCRAM_ROLE, passfile, "verify-full",
+	rootcert, "require", "disable", NULL};
+	char	   *conninfo;
+	PtpRunOptions run = {0};
+	int			status;
+	double		seconds = -1;
+
+	snprintf(port, sizeof(port), "%d", tb->info.port);
+	snprintf(clients, sizeof(clients), "%d", jobs);
+	snprintf(per_client, sizeof(per_client), "%d", n / jobs);
+	conninfo = ptp_conninfo(keys, vals);
+	(void) unlink(script);
+	(void) unlink(passfile);
+	(void) unlink(log);
+	if (ptp_write_new_file(script, 0644, NULL, query) &&
+		ptp_write_new_file(passfile, 0600, NULL, secret))
+	{
+		char	   *argv[] = {pgbench, "-n", "-C", "-c", clients, "-j", clients, "-t", per_client,
+		"-f", script, conninfo, NULL};
+
+		run.log_path = log;
+		run.kill_on_interrupt = true;
+		status = ptp_run(argv, &run);
+		if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		{
+			char	   *line = ptp_last_line(log, "tps = ");
+			double		rate;
+
+			if (line != NULL && strstr(line, "(including reconnection times)") != NULL &&
+				sscanf(line, "tps = %lf", &rate) == 1 && rate > 0)
+				seconds = n / rate;
+			else
+				ptp_fail("pgbench -C printed no rate including reconnection times (see %s)", log);
+			free(line);
+		}
+		else if (status >= 0)
+		{
+			char	   *how = ptp_describe_status(status);
+			char	   *last = ptp_last_line(log, NULL);
+
+			ptp_fail("pgbench -C %s: %s", how, last ? last : "(no output)");
+			free(how);
+			free(last);
+		}
+	}
+	OPENSSL_cleanse(secret, strlen(secret));
+	free(secret);
+	(void) unlink(passfile);
+	free(pgbench);
+	free(script);
+	free(passfile);
+	free(log);
+	free(rootcert);
+	free(query);
+	free(conninfo);
+	return seconds;
+}
+
+/*
+ * run_bench
+ *		--bench-logins: the matrix engine's connection phase against
+ *		pgbench -C, like for like: the same verified TLS login with SCRAM
+ *		and channel binding, the same query, the same parallelism, the same
+ *		server, in one run.  A warm-up first (the first backends build the
+ *		caches that later ones read), then engine, pgbench, pgbench, engine,
+ *		so that drift over the run (a neighbour's load) weighs on both
+ *		alike; each side's better pass counts.  Returns false with a failure
+ *		recorded.
+ */
+static bool
+run_bench(const MatrixOptions *opts, const Case *template, AttemptContext *ctx)
+{
+	Testbed		tb;
+	char	   *empty_home = NULL,
+			   *root_home = NULL,
+			   *system_dir = NULL;
+	const char *server_view = "";
+	int			n = opts->bench_logins / opts->jobs * opts->jobs;
+	double		engine = -1,
+				pgbench = -1;
+	bool		ok;
+
+	ok = start_testbed(opts, &tb, ctx, &empty_home, &root_home, &system_dir, &server_view) &&
+		ptp_testbed_scenario(&tb, template->scenario, ctx);
+	if (ok)
+		setenv("HOME", empty_home, 1);
+	ok = ok && engine_logins(ctx, template, Min(n, BENCH_WARMUP), opts->jobs) >= 0;
+	for (int pass = 0; ok && pass < 4; pass++)
+	{
+		bool		by_engine = pass == 0 || pass == 3;
+		double		seconds = by_engine ? engine_logins(ctx, template, n, opts->jobs) :
+			pgbench_logins(&tb, ctx, n, opts->jobs);
+		double	   *best = by_engine ? &engine : &pgbench;
+
+		ok = seconds > 0;
+		if (ok && (*best < 0 || seconds < *best))
+			*best = seconds;
+	}
+	if (!ptp_testbed_stop(&tb, ctx, opts->keep))
+		ok = false;
+	if (ok)
+	{
+		printf("bench-logins: %d logins each: sslmode=verify-full, SCRAM with channel_binding=require, then the server view query; --jobs %d, one server\n",
+			   n, opts->jobs);
+		printf("engine (pg_tls_probe matrix): %d logins in %.2f s (%.0f logins/s), better of 2 passes\n",
+			   n, engine, n / engine);
+		printf("pgbench -C: %d logins in %.2f s (%.0f logins/s), better of 2 passes\n",
+			   n, pgbench, n / pgbench);
+		printf("ratio (engine / pgbench -C): %.0f%%\n", 100 * pgbench / engine);
+	}
+	free(empty_home);
+	free(root_home);
+	free(system_dir);
+	return ok;
 }
 
 /*
@@ -297,8 +595,8 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 			   *system_dir = NULL;
 	int			cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	bool		ok = false;
-	PGconn	   *conn;
 	Case	  **group = ptp_malloc0(n * sizeof(Case *));
+	const Scenario **order = ptp_malloc0(n_matrix_scenarios * sizeof(Scenario *));
 	double		t_start = now_seconds(),
 				t_cases = 0,
 				t_cases_start = 0,
@@ -306,53 +604,31 @@ run_matrix(const MatrixOptions *opts, Case *cases, int n, AttemptContext *ctx,
 				t_group;
 	int			n_ran = 0;
 
-	if (!ptp_testbed_start(&tb, "matrix", opts->pg_config, 60) ||
-		!make_homes(tb.workdir, tb.pkidir, &empty_home, &root_home, &system_dir))
+	if (!start_testbed(opts, &tb, ctx, &empty_home, &root_home, &system_dir, server_view))
 		goto done;
-	ctx->pkidir = tb.pkidir;
-	ctx->port = tb.info.port;
-	ctx->password = tb.password;
-	if (!ptp_attempt_stores(ctx))
-		goto done;
+
+	/*
+	 * Scenarios that configure the server alike run one after the other,
+	 * so that each server configuration costs one reload; the report keeps
+	 * the table's order.
+	 */
+	for (int si = 0, placed = 0; si < n_matrix_scenarios; si++)
 	{
-		/* sslrootcert=system: OpenSSL's default store, pointed at our root */
-		char	   *cert_file = ptp_psprintf("%s/%s", tb.pkidir, PTP_ROOT_CA_CRT);
+		bool		seen = false;
 
-		setenv("SSL_CERT_FILE", cert_file, 1);
-		free(cert_file);
+		for (int k = 0; k < placed && !seen; k++)
+			seen = order[k] == &matrix_scenarios[si];
+		if (seen)
+			continue;
+		for (int sj = si; sj < n_matrix_scenarios; sj++)
+			if (sj == si || ptp_testbed_same_config(&matrix_scenarios[si], &matrix_scenarios[sj]))
+				order[placed++] = &matrix_scenarios[sj];
 	}
-
-	ctx->served_fingerprints = ptp_malloc0(n_matrix_scenarios * sizeof(char *));
-	for (int i = 0; i < n_matrix_scenarios; i++)
-		if (matrix_scenarios[i].cert != NULL)
-		{
-			char	   *path = ptp_psprintf("%s/%s", tb.pkidir, matrix_scenarios[i].cert);
-
-			ctx->served_fingerprints[i] = ptp_file_fingerprint(path);
-			free(path);
-		}
-
-	conn = ptp_superuser_connect(&tb.info);
-	if (conn == NULL)
-		goto done;
-	{
-		char	   *avail = ptp_sql(conn, "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_tls_audit'");
-
-		ctx->use_extension = avail != NULL && strcmp(avail, "1") == 0 &&
-			ptp_sql_ok(conn, "CREATE EXTENSION IF NOT EXISTS pg_tls_audit");
-		PQfinish(conn);
-		if (avail == NULL)
-			goto done;
-		free(avail);
-	}
-	*server_view = ctx->use_extension ?
-		"tls_session() and tls_server_certificate() (pg_tls_audit installed in the target)" :
-		"pg_stat_ssl, and the certificate file the harness configured (pg_tls_audit is not installed)";
 
 	t_cases_start = now_seconds();
-	for (int si = 0; si < n_matrix_scenarios; si++)
+	for (int oi = 0; oi < n_matrix_scenarios; oi++)
 	{
-		const Scenario *s = &matrix_scenarios[si];
+		const Scenario *s = order[oi];
 		bool		any = false;
 
 		for (int i = 0; i < n; i++)
@@ -434,6 +710,7 @@ done:
 	free(root_home);
 	free(system_dir);
 	free(group);
+	free(order);
 	return ok;
 }
 
@@ -447,7 +724,8 @@ ptp_matrix_main(int argc, char **argv)
 	enum
 	{
 		OPT_FORMAT = 1000, OPT_FILTER, OPT_JOBS, OPT_KEEP, OPT_TIMEOUT,
-		OPT_PG_CONFIG, OPT_LIST, OPT_MODEL, OPT_ENGINE, OPT_TIMING, OPT_DETAILS
+		OPT_PG_CONFIG, OPT_LIST, OPT_MODEL, OPT_ENGINE, OPT_TIMING, OPT_DETAILS,
+		OPT_BENCH_LOGINS
 	};
 	static const struct option long_options[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -462,9 +740,10 @@ ptp_matrix_main(int argc, char **argv)
 		{"engine", required_argument, NULL, OPT_ENGINE},
 		{"timing", no_argument, NULL, OPT_TIMING},
 		{"details", no_argument, NULL, OPT_DETAILS},
+		{"bench-logins", required_argument, NULL, OPT_BENCH_LOGINS},
 		{NULL, 0, NULL, 0}
 	};
-	MatrixOptions opts = {FORMAT_TABLE, NULL, 0, false, DEFAULT_TIMEOUT, NULL, false, false, false, false};
+	MatrixOptions opts = {FORMAT_TABLE, NULL, 0, false, DEFAULT_TIMEOUT, NULL, false, false, false, false, 0};
 	char	   *psql = NULL;
 	AttemptContext ctx = {0};
 	const char *server_view = "";
@@ -525,6 +804,10 @@ ptp_matrix_main(int argc, char **argv)
 			case OPT_DETAILS:
 				details = true;
 				break;
+			case OPT_BENCH_LOGINS:
+				if (!ptp_parse_int(optarg, 1, 1000000, &opts.bench_logins))
+					return ptp_usage_error("matrix", "invalid --bench-logins \"%s\" (1 to 1000000)", optarg);
+				break;
 			case OPT_ENGINE:
 				if (strcmp(optarg, "psql") == 0)
 					opts.psql = true;
@@ -545,6 +828,10 @@ ptp_matrix_main(int argc, char **argv)
 		return ptp_usage_error("matrix", "--details is for --format table");
 	if (details)
 		opts.format = FORMAT_DETAILS;
+	if (opts.bench_logins > 0 && (opts.filter != NULL || opts.psql || opts.list || opts.model))
+		return ptp_usage_error("matrix", "--bench-logins runs its own logins: no --filter, --engine psql, --list or --model");
+	if (opts.bench_logins > 0 && opts.bench_logins < opts.jobs)
+		return ptp_usage_error("matrix", "--bench-logins %d is less than --jobs %d", opts.bench_logins, opts.jobs);
 
 	if (opts.model)
 	{
@@ -586,6 +873,22 @@ ptp_matrix_main(int argc, char **argv)
 	ctx.timeout = opts.timeout;
 	ctx.libpq_major = libpq_major;
 	ptp_trap_signals();
+	if (opts.bench_logins > 0)
+	{
+		const Case *template = bench_template(cases, n);
+		bool		ok;
+
+		if (template == NULL)
+		{
+			ptp_fail("this libpq has no verify-full case with channel_binding=require to benchmark");
+			ok = false;
+		}
+		else
+			ok = run_bench(&opts, template, &ctx);
+		ptp_attempt_free_stores(&ctx);
+		free(cases);
+		return ok ? PTP_EXIT_OK : ptp_report_failure();
+	}
 	if (!run_matrix(&opts, cases, n, &ctx, &server_view))
 	{
 		ptp_attempt_free_stores(&ctx);

@@ -273,6 +273,7 @@ extern void ptp_attempt_free_stores(AttemptContext *ctx);
 extern char *ptp_file_fingerprint(const char *path);
 extern char *ptp_fingerprint(X509 *cert);
 extern Outcome ptp_classify_tls(SSL *ssl, struct x509_store_st *store, const char *host);
+extern const char *ptp_server_view_query(const AttemptContext *ctx);
 extern void ptp_attempt(const AttemptContext *ctx, Case *c);
 extern char *ptp_find_psql(const char *pg_config);
 
@@ -296,6 +297,7 @@ extern PGconn *ptp_connect_bounded(const char *const *keys, const char *const *v
 								   int expand_dbname, int timeout_ms, ConnectTrace *trace);
 extern PGresult *ptp_exec_bounded(PGconn *conn, const char *query, int timeout_ms,
 								  bool *timed_out);
+extern char *ptp_conninfo(const char *const *keys, const char *const *vals);
 extern bool ptp_run_psql(const char *psql, const char *const *keys, const char *const *vals,
 						 const char *query);
 
@@ -314,6 +316,7 @@ typedef struct Testbed
 	char		password[33];	/* of MATRIX_SCRAM_ROLE; never printed */
 	const Scenario *applied;	/* the scenario the server is configured for */
 	const Scenario *cert_from;	/* the last applied one that named a certificate */
+	char	   *conf_load_time; /* the postmaster's, as of the last reload */
 	Proxy	   *proxy;			/* the current attack scenario's */
 	X509	   *proxy_cert;
 	EVP_PKEY   *proxy_key;
@@ -324,6 +327,7 @@ extern PGconn *ptp_superuser_connect(const PtpClusterInfo *info);
 extern char *ptp_sql(PGconn *conn, const char *query);
 extern bool ptp_sql_ok(PGconn *conn, const char *query);
 extern bool ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int timeout);
+extern bool ptp_testbed_same_config(const Scenario *a, const Scenario *b);
 extern bool ptp_testbed_scenario(Testbed *tb, const Scenario *s, AttemptContext *ctx);
 extern void ptp_testbed_end_scenario(Testbed *tb, AttemptContext *ctx);
 extern bool ptp_testbed_alive(const Testbed *tb);

@@ -208,6 +208,7 @@ typedef struct PtpRunOptions
 } PtpRunOptions;
 
 extern int	ptp_run(char *const argv[], const PtpRunOptions *options);
+extern pid_t ptp_start_daemon(char *const argv[], const PtpRunOptions *options);
 extern char *ptp_run_capture(char *const argv[]);
 extern char *ptp_describe_status(int status);
 
@@ -222,14 +223,19 @@ extern char *ptp_shell_quote(const char *value);
 extern char *ptp_conf_quote(const char *value);
 extern char *ptp_absolute_path(const char *path);
 extern bool ptp_dir_is_empty(const char *path);
+extern const char *ptp_scratch_dir(void);
 
 /* cluster.c: throwaway TLS servers */
+
+/* Writes a PKI into a directory; false with a failure recorded. */
+typedef bool (*PtpPkiMaker) (const char *dir);
 
 typedef struct PtpClusterOptions
 {
 	const char *action;
 	const char *dir;
-	const char *pki;
+	const char *pki;			/* an existing PKI, or where make_pki writes one */
+	PtpPkiMaker make_pki;		/* with pki: writes it while initdb runs */
 	const char *pg_config;
 	const char *user;
 	int			timeout;
@@ -248,10 +254,21 @@ typedef struct PtpClusterInfo
 	char	   *socket_dir;
 	char	   *server_dir;		/* the server's copies of the PKI files */
 	char	   *data_dir;
+	char	   *bindir;			/* the PostgreSQL programs it runs */
 	int			port;
 	bool		ipv6;
 } PtpClusterInfo;
 
+typedef enum PtpPostmasterStart
+{
+	PTP_POSTMASTER_FAILED,
+	PTP_POSTMASTER_READY,
+	PTP_POSTMASTER_EXITED
+} PtpPostmasterStart;
+
+extern PtpPostmasterStart ptp_postmaster_start(const char *bindir, const PtpUser *user,
+											   const char *dir, char *const *extra,
+											   int timeout);
 extern bool ptp_cluster_start(const PtpClusterOptions *opts, PtpClusterInfo *info);
 extern void ptp_cluster_info_free(PtpClusterInfo *info);
 extern bool ptp_cluster_stop(const PtpClusterOptions *opts);

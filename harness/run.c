@@ -3,8 +3,9 @@
  * run.c
  *		Child processes for pg_tls_probe: running PostgreSQL's programs as an
  *		unprivileged OS user (fork, setgid/initgroups/setuid, execve) without
- *		depending on su or sudo, capturing a program's output, and deferring
- *		SIGINT/SIGTERM so that a subcommand can clean up before it exits.
+ *		depending on su or sudo, waited for or left running as a daemon,
+ *		capturing a program's output, and deferring SIGINT/SIGTERM so that
+ *		a subcommand can clean up before it exits.
  *
  * harness/run.c
  *
@@ -207,16 +208,37 @@ clean_environment(const char *path_prefix)
 }
 
 /*
- * Sets up and execs the child side of ptp_run.  Never returns.
+ * Frees what clean_environment() made and closes the log, once a child has
+ * them.  Returns nothing.
+ */
+static void
+release_child_setup(char **env, int log_fd)
+{
+	if (env != NULL)
+	{
+		for (char **e = env; *e != NULL; e++)
+			free(*e);
+		free(env);
+	}
+	if (log_fd >= 0)
+		close(log_fd);
+}
+
+/*
+ * Sets up and execs the child side of ptp_run and ptp_start_daemon.  Never
+ * returns.
  */
 static void
 run_child(char *const argv[], const PtpRunOptions *options, int log_fd,
-		  char **env)
+		  char **env, bool daemon)
 {
 	sigset_t	none;
 	int			devnull;
 
-	if (trapping)
+	/* A daemon also leaves our session, as pg_ctl's server does. */
+	if (daemon)
+		setsid();
+	else if (trapping)
 		setpgid(0, 0);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
@@ -302,7 +324,7 @@ ptp_run(char *const argv[], const PtpRunOptions *options)
 	if (pid < 0)
 		ptp_fail("could not fork: %s", strerror(errno));
 	else if (pid == 0)
-		run_child(argv, options, log_fd, env);
+		run_child(argv, options, log_fd, env, false);
 	else
 	{
 		for (;;)
@@ -336,15 +358,78 @@ ptp_run(char *const argv[], const PtpRunOptions *options)
 	}
 
 	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
-	if (env != NULL)
-	{
-		for (char **e = env; *e != NULL; e++)
-			free(*e);
-		free(env);
-	}
-	if (log_fd >= 0)
-		close(log_fd);
+	release_child_setup(env, log_fd);
 	return got_signal ? -1 : status;
+}
+
+/*
+ * Starts argv (argv[0] an absolute path) as described by options, as a
+ * daemon: in a session of its own and, by a double fork, not our child, so
+ * that whoever adopts orphans reaps it whenever it exits (a child of ours
+ * would linger as a zombie that kill(pid, 0) and pg_ctl take for alive).
+ * The caller watches it with kill(pid, 0).  Returns its pid, or -1 with a
+ * failure recorded.
+ */
+pid_t
+ptp_start_daemon(char *const argv[], const PtpRunOptions *options)
+{
+	int			log_fd = -1;
+	char	  **env = NULL;
+	int			fds[2];
+	pid_t		middle;
+	pid_t		pid = -1;
+	int			status;
+
+	if (options->log_path != NULL)
+	{
+		log_fd = open(options->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (log_fd < 0)
+		{
+			ptp_fail("could not open \"%s\": %s", options->log_path, strerror(errno));
+			return -1;
+		}
+	}
+	if (pipe2(fds, O_CLOEXEC) != 0)
+	{
+		ptp_fail("could not create a pipe: %s", strerror(errno));
+		if (log_fd >= 0)
+			close(log_fd);
+		return -1;
+	}
+	if (options->clean_env)
+		env = clean_environment(options->path_prefix);
+	fflush(NULL);
+	middle = fork();
+	if (middle < 0)
+		ptp_fail("could not fork: %s", strerror(errno));
+	else if (middle == 0)
+	{
+		/* The middle process reports the daemon's pid, and exits. */
+		pid_t		daemon_pid = fork();
+
+		if (daemon_pid == 0)
+			run_child(argv, options, log_fd, env, true);
+		_exit(write(fds[1], &daemon_pid, sizeof(daemon_pid)) == sizeof(daemon_pid) ? 0 : 1);
+	}
+	else
+	{
+		close(fds[1]);
+		fds[1] = -1;
+		while (read(fds[0], &pid, sizeof(pid)) < 0 && errno == EINTR)
+			;
+		while (waitpid(middle, &status, 0) < 0 && errno == EINTR)
+			;
+		if (pid <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		{
+			ptp_fail("could not start \"%s\": fork failed", argv[0]);
+			pid = -1;
+		}
+	}
+	close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	release_child_setup(env, log_fd);
+	return pid;
 }
 
 /*

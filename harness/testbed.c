@@ -136,6 +136,27 @@ server_ssl(const Scenario *s)
 }
 
 /*
+ * postmaster_pid
+ *		The pid in DATA/postmaster.pid, or 0 when there is none.
+ */
+static pid_t
+postmaster_pid(const PtpClusterInfo *info)
+{
+	char	   *pidfile = ptp_psprintf("%s/postmaster.pid", info->data_dir);
+	FILE	   *fp = fopen(pidfile, "r");
+	long		pid = 0;
+
+	if (fp != NULL)
+	{
+		if (fscanf(fp, "%ld", &pid) != 1 || pid < 0)
+			pid = 0;
+		fclose(fp);
+	}
+	free(pidfile);
+	return (pid_t) pid;
+}
+
+/*
  * configure_scenario
  *		Points the server at the scenario's certificate, SSL setting and
  *		pg_hba.conf, reloads, and waits until the postmaster has applied it
@@ -147,18 +168,12 @@ configure_scenario(Testbed *tb, const Scenario *s)
 {
 	const PtpClusterInfo *info = &tb->info;
 	char	   *path = ptp_psprintf("%s/%s", info->data_dir, SCENARIO_CONF);
-	PGconn	   *conn = ptp_superuser_connect(info);
-	char	   *before = NULL;
+	PGconn	   *conn;
+	pid_t		pid;
 	FILE	   *fp;
 	bool		ok;
 
-	if (conn == NULL)
-	{
-		free(path);
-		return false;
-	}
-	before = ptp_sql(conn, "SELECT pg_conf_load_time()");
-	ok = before != NULL && write_hba(info, s->hba);
+	ok = write_hba(info, s->hba);
 	/* A scenario without a certificate keeps the one the server has. */
 	if (s->cert != NULL)
 		tb->cert_from = s;
@@ -200,8 +215,18 @@ configure_scenario(Testbed *tb, const Scenario *s)
 		}
 	}
 	free(path);
-	ok = ok && ptp_sql_ok(conn, "SELECT pg_reload_conf()");
-	PQfinish(conn);
+
+	/*
+	 * What pg_reload_conf() would do, without a backend to run it: only
+	 * the connections that check the reload need one.
+	 */
+	pid = ok ? postmaster_pid(info) : 0;
+	if (ok && (pid == 0 || kill(pid, SIGHUP) != 0))
+	{
+		ptp_fail("could not signal the test server to reload: %s",
+				 pid == 0 ? "it has no postmaster.pid" : strerror(errno));
+		ok = false;
+	}
 
 	for (int waited = 0; ok; waited += 1)
 	{
@@ -217,9 +242,10 @@ configure_scenario(Testbed *tb, const Scenario *s)
 		PQfinish(conn);
 		if (now == NULL)
 			ok = false;
-		else if (strcmp(now, before) != 0)
+		else if (strcmp(now, tb->conf_load_time) != 0)
 		{
-			free(now);
+			free(tb->conf_load_time);
+			tb->conf_load_time = now;
 			break;
 		}
 		free(now);
@@ -230,16 +256,16 @@ configure_scenario(Testbed *tb, const Scenario *s)
 		}
 		usleep(1000);
 	}
-	free(before);
 	return ok;
 }
 
 /*
- * same_server_config
- *		Whether scenarios a and b configure the server alike.
+ * ptp_testbed_same_config
+ *		Whether scenarios a and b configure the server alike: run one after
+ *		the other, they share one reload.
  */
-static bool
-same_server_config(const Scenario *a, const Scenario *b)
+bool
+ptp_testbed_same_config(const Scenario *a, const Scenario *b)
 {
 	return server_ssl(a) == server_ssl(b) && a->hba == b->hba && a->settings == b->settings &&
 		((a->key == NULL && b->key == NULL) ||
@@ -348,19 +374,30 @@ library_installed(const char *pg_config)
 }
 
 /*
+ * testbed_pki
+ *		Writes the fixture PKI and the scenarios' certificates into dir.
+ *		Returns false with a failure recorded.
+ */
+static bool
+testbed_pki(const char *dir)
+{
+	return ptp_pki_generate(dir) && ptp_scenarios_pki(dir);
+}
+
+/*
  * ptp_testbed_start
- *		Makes /tmp/pg_tls_probe-NAME-XXXXXX with the fixture and scenario
- *		PKI, starts the cluster (pg_tls_audit preloaded where installed: its
- *		functions then need no per-backend load), and creates the SCRAM role
- *		with a fresh password.  Returns false with a failure recorded; call
- *		ptp_testbed_stop() either way.
+ *		Makes pg_tls_probe-NAME-XXXXXX under ptp_scratch_dir() with the
+ *		fixture and scenario PKI, starts the cluster (pg_tls_audit preloaded
+ *		where installed: its functions then need no per-backend load), and
+ *		creates the SCRAM role with a fresh password.  Returns false with a
+ *		failure recorded; call ptp_testbed_stop() either way.
  */
 bool
 ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int timeout)
 {
-	const char *tmpdir = getenv("TMPDIR");
+	const char *tmpdir = ptp_scratch_dir();
 	char	   *template;
-	char	   *conf[6];
+	char	   *conf[7];
 	int			n_conf = 0;
 	PtpClusterOptions copts = {0};
 	unsigned char pw_bytes[16];
@@ -368,9 +405,6 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 	char	   *query;
 	bool		ok;
 
-	/* Under $TMPDIR when set (it must be reachable by the server's user). */
-	if (tmpdir == NULL || tmpdir[0] != '/')
-		tmpdir = "/tmp";
 	template = ptp_psprintf("%s/pg_tls_probe-%s-XXXXXX", tmpdir, name);
 	memset(tb, 0, sizeof(*tb));
 	tb->pg_config = pg_config;
@@ -383,8 +417,6 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 	}
 	tb->workdir = template;
 	tb->pkidir = ptp_psprintf("%s/pki", tb->workdir);
-	if (!ptp_pki_generate(tb->pkidir) || !ptp_scenarios_pki(tb->pkidir))
-		return false;
 
 	/* The server checks client certificates against the same CRLs. */
 	conf[n_conf++] = ptp_psprintf("ssl_crl_file = '%s/cluster/server/%s'", tb->workdir, PTP_CRL_FILE);
@@ -393,11 +425,18 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 	conf[n_conf++] = ptp_strdup("ssl_passphrase_command = 'echo " MATRIX_KEY_PASSPHRASE "'\n"
 								"ssl_passphrase_command_supports_reload = on");
 	conf[n_conf++] = ptp_strdup("max_connections = 100\nshared_buffers = 16MB");
+
+	/*
+	 * A server thrown away within seconds needs no durability, and
+	 * autovacuum would only compete with the cases for the CPU.
+	 */
+	conf[n_conf++] = ptp_strdup("fsync = off\nautovacuum = off");
 	conf[n_conf++] = ptp_strdup("include_if_exists = '" SCENARIO_CONF "'");
 	if (library_installed(pg_config))
 		conf[n_conf++] = ptp_strdup("shared_preload_libraries = 'pg_tls_audit'");
 	copts.dir = ptp_psprintf("%s/cluster", tb->workdir);
 	copts.pki = tb->pkidir;
+	copts.make_pki = testbed_pki;
 	copts.pg_config = pg_config;
 	copts.timeout = timeout;
 	copts.conf = conf;
@@ -423,6 +462,9 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 	query = ptp_psprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", MATRIX_SCRAM_ROLE, tb->password);
 	ok = ptp_sql_ok(conn, query);
 	free(query);
+	/* What configure_scenario() compares with to see its reload applied */
+	if (ok)
+		ok = (tb->conf_load_time = ptp_sql(conn, "SELECT pg_conf_load_time()")) != NULL;
 	PQfinish(conn);
 	return ok;
 }
@@ -438,7 +480,7 @@ bool
 ptp_testbed_scenario(Testbed *tb, const Scenario *s, AttemptContext *ctx)
 {
 	/* Consecutive scenarios often share a server configuration. */
-	if (tb->applied == NULL || !same_server_config(tb->applied, s))
+	if (tb->applied == NULL || !ptp_testbed_same_config(tb->applied, s))
 	{
 		if (!configure_scenario(tb, s))
 			return false;
@@ -457,19 +499,12 @@ static bool
 stop_postmaster(const PtpClusterInfo *info, int timeout)
 {
 	char	   *pidfile = ptp_psprintf("%s/postmaster.pid", info->data_dir);
-	FILE	   *fp = fopen(pidfile, "r");
-	long		pid = 0;
+	long		pid = (long) postmaster_pid(info);
 	bool		ok = true;
 
-	if (fp != NULL)
-	{
-		if (fscanf(fp, "%ld", &pid) != 1)
-			pid = 0;
-		fclose(fp);
-	}
 	if (pid > 0 && kill((pid_t) pid, SIGINT) == 0)
 	{
-		for (int waited = 0; access(pidfile, F_OK) == 0; waited += 10)
+		for (int waited = 0; access(pidfile, F_OK) == 0; waited++)
 		{
 			if (waited >= timeout * 1000)
 			{
@@ -477,7 +512,7 @@ stop_postmaster(const PtpClusterInfo *info, int timeout)
 				ok = false;
 				break;
 			}
-			usleep(10000);
+			usleep(1000);
 		}
 	}
 	free(pidfile);
@@ -527,17 +562,12 @@ last_fatal(const char *path, long offset)
 bool
 ptp_testbed_start_failure(Testbed *tb, const Scenario *s, char **fatal)
 {
-	char	   *argv[] = {(char *) (tb->pg_config ? tb->pg_config : "pg_config"), "--bindir", NULL};
-	char	   *bindir;
-	char	   *pg_ctl,
-			   *log,
-			   *setup_log,
-			   *timeout_text,
-			   *options;
+	char	   *log;
+	char	   *extra[2 * 16 + 1];
+	int			n = 0;
 	PtpUser		owner;
-	PtpRunOptions run = {0};
+	PtpPostmasterStart started;
 	struct stat st;
-	int			status;
 
 	*fatal = NULL;
 	if (!stop_postmaster(&tb->info, tb->timeout))
@@ -547,57 +577,36 @@ ptp_testbed_start_failure(Testbed *tb, const Scenario *s, char **fatal)
 		ptp_fail("could not find the owner of \"%s\"", tb->info.data_dir);
 		return false;
 	}
-	bindir = ptp_run_capture(argv);
-	if (bindir == NULL)
-	{
-		ptp_user_free(&owner);
-		return false;
-	}
-	bindir[strcspn(bindir, "\r\n")] = '\0';
-	pg_ctl = ptp_psprintf("%s/pg_ctl", bindir);
 	log = ptp_psprintf("%s/postgresql.log", tb->info.dir);
-	setup_log = ptp_psprintf("%s/setup.log", tb->info.dir);
-	timeout_text = ptp_psprintf("%d", tb->timeout);
-	/* pg_ctl hands -o to a shell: every value is single-quoted, none holds a quote */
-	options = ptp_psprintf("-c ssl=on -c ssl_cert_file='%s/%s' -c ssl_key_file='%s/%s'",
-						   tb->info.server_dir, s->cert, tb->info.server_dir, s->key);
-	for (const char *const *set = s->settings; set && *set; set++)
+	extra[n++] = "-c";
+	extra[n++] = ptp_strdup("ssl=on");
+	extra[n++] = "-c";
+	extra[n++] = ptp_psprintf("ssl_cert_file=%s/%s", tb->info.server_dir, s->cert);
+	extra[n++] = "-c";
+	extra[n++] = ptp_psprintf("ssl_key_file=%s/%s", tb->info.server_dir, s->key);
+	for (const char *const *set = s->settings; set && *set && n + 2 < (int) lengthof(extra); set++)
 	{
-		const char *eq = strchr(*set, '=');
-		char	   *more = ptp_psprintf("%s -c %.*s='%s'", options, (int) (eq - *set), *set, eq + 1);
-
-		free(options);
-		options = more;
+		extra[n++] = "-c";
+		extra[n++] = ptp_strdup(*set);
 	}
+	extra[n] = NULL;
 	if (stat(log, &st) != 0)
 		st.st_size = 0;
-	{
-		char	   *pg_ctl_argv[] = {pg_ctl, "-D", tb->info.data_dir, "-l", log, "-w", "-t", timeout_text,
-		"-o", options, "start", NULL};
-
-		run.user = &owner;
-		run.log_path = setup_log;
-		run.cwd = tb->info.dir;
-		run.path_prefix = bindir;
-		run.clean_env = true;
-		status = ptp_run(pg_ctl_argv, &run);
-	}
-	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	started = ptp_postmaster_start(tb->info.bindir, &owner, tb->info.dir, extra,
+								   tb->timeout);
+	if (started == PTP_POSTMASTER_READY)
 		(void) stop_postmaster(&tb->info, tb->timeout);
-	else if (status >= 0)
+	else if (started == PTP_POSTMASTER_EXITED)
 	{
 		*fatal = last_fatal(log, (long) st.st_size);
 		if (*fatal == NULL)
 			*fatal = ptp_strdup("the server did not start, and logged no FATAL line");
 	}
 	ptp_user_free(&owner);
-	free(bindir);
-	free(pg_ctl);
+	for (int i = 1; i < n; i += 2)
+		free(extra[i]);
 	free(log);
-	free(setup_log);
-	free(timeout_text);
-	free(options);
-	return status >= 0;
+	return started != PTP_POSTMASTER_FAILED;
 }
 
 /*
@@ -647,6 +656,7 @@ ptp_testbed_stop(Testbed *tb, AttemptContext *ctx, bool keep)
 		ptp_cluster_info_free(&tb->info);
 	free(tb->workdir);
 	free(tb->pkidir);
+	free(tb->conf_load_time);
 	memset(tb, 0, sizeof(*tb));
 	return ok;
 }

@@ -3,8 +3,8 @@
  * util.c
  *		File, directory and quoting helpers shared by the subcommands: files
  *		created with an exact mode and owner, whole-file reads and copies,
- *		tree removal that never follows symbolic links, and quoting for a
- *		POSIX shell and for postgresql.conf.
+ *		tree removal that never follows symbolic links, quoting for a POSIX
+ *		shell and for postgresql.conf, and where test beds go.
  *
  * Every function records a failure with ptp_fail() and returns false or
  * NULL rather than exiting, so that the caller can clean up.
@@ -18,12 +18,18 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "pg_tls_probe.h"
+
+/* Where ptp_scratch_dir() prefers to put test beds, and the room it wants. */
+#define SCRATCH_RAM_DIR			"/dev/shm"
+#define SCRATCH_RAM_MIN_FREE	((uint64) 512 * 1024 * 1024)
 
 /* nftw() takes no context argument. */
 static bool remove_tree_keep_top;
@@ -390,4 +396,37 @@ ptp_dir_is_empty(const char *path)
 	if (!empty)
 		ptp_fail("\"%s\" exists and is not empty; give a new or empty directory", path);
 	return empty;
+}
+
+/*
+ * Returns the directory that throwaway test beds go under: $TMPDIR when it
+ * is set (it must then be reachable by the server's OS user), else
+ * /dev/shm when it is a world-writable RAM file system with room to spare,
+ * else /tmp.
+ *
+ * initdb creates some 1,000 files and the matrix removes them again a few
+ * seconds later.  On a disk file system that other test runs also fill and
+ * empty, creating them costs far more than the data they hold: on ext4,
+ * inode allocation skips recently deleted inodes one by one, which took
+ * more than half of initdb's time on the machines this was measured on.
+ * A RAM file system has no such cost, and the cluster is thrown away
+ * anyway.  /dev/shm is also where the server puts its dynamic shared
+ * memory, so a small one (64 MB, as containers often have) is left alone.
+ */
+const char *
+ptp_scratch_dir(void)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	struct statfs fs;
+	struct stat st;
+
+	if (tmpdir != NULL && tmpdir[0] == '/')
+		return tmpdir;
+	if (statfs(SCRATCH_RAM_DIR, &fs) == 0 && fs.f_type == TMPFS_MAGIC &&
+		(uint64) fs.f_bavail * fs.f_bsize >= SCRATCH_RAM_MIN_FREE &&
+		stat(SCRATCH_RAM_DIR, &st) == 0 && S_ISDIR(st.st_mode) &&
+		(st.st_mode & (S_IRWXO | S_ISVTX)) == (S_IRWXO | S_ISVTX) &&
+		access(SCRATCH_RAM_DIR, W_OK | X_OK) == 0)
+		return SCRATCH_RAM_DIR;
+	return "/tmp";
 }
