@@ -13,7 +13,9 @@ OBJS = \
 	extension/conn_log.o \
 	extension/policy.o \
 	extension/config_audit.o \
-	extension/server_certs.o
+	extension/server_certs.o \
+	extension/escape.o \
+	extension/role_list.o
 
 DATA = $(wildcard extension/$(EXTENSION)--*.sql)
 

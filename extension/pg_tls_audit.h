@@ -9,6 +9,8 @@
 #define PG_TLS_AUDIT_H
 
 #include "compat.h"
+#include "escape.h"
+#include "role_list.h"
 
 #include <openssl/x509.h>
 
@@ -141,8 +143,6 @@ extern void tls_conn_log_emit_log(ErrorData *edata);
 extern void tls_conn_log_write_line(Port *port, const TlsConnInfo *info,
 									TlsConnOutcome outcome);
 extern const char *tls_outcome_name(TlsConnOutcome outcome);
-extern void tls_append_escaped(StringInfo buf, const char *value, size_t len);
-extern char *tls_escaped(const char *value);
 
 /* policy.c: the TLS connection policy (ClientAuthentication_hook) */
 typedef struct TlsUnknownRole

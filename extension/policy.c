@@ -45,19 +45,6 @@
 #include "utils/formatting.h"
 #include "utils/memutils.h"
 
-/* A parsed role list setting: names, and "+name" for members of name. */
-typedef struct RoleListEntry
-{
-	bool		members_of;
-	char		name[NAMEDATALEN];
-} RoleListEntry;
-
-typedef struct RoleList
-{
-	int			n;
-	RoleListEntry entries[FLEXIBLE_ARRAY_MEMBER];
-} RoleList;
-
 static const RoleList empty_role_list = {0};
 static const RoleList *require_client_certificate_list = &empty_role_list;
 static const RoleList *exempt_roles_list = &empty_role_list;
@@ -94,100 +81,9 @@ tls_protocol_name(int version)
 }
 
 /*
- * parse_role_list
- *		Split a role-list setting into list (which has room for one entry
- *		per comma, plus one): entries separated by commas, blanks around
- *		them ignored, each an optional "+" followed by a name written as is
- *		or double-quoted ("" stands for a quote inside).  False with
- *		*detail set when the text is not such a list.
- */
-static bool
-parse_role_list(const char *text, RoleList *list, const char **detail)
-{
-	const char *p = text;
-
-	list->n = 0;
-	while (isspace((unsigned char) *p))
-		p++;
-	if (*p == '\0')
-		return true;
-
-	for (;;)
-	{
-		RoleListEntry *entry = &list->entries[list->n];
-		int			len = 0;
-
-		entry->members_of = (*p == '+');
-		if (entry->members_of)
-			p++;
-		if (*p == '"')
-		{
-			for (p++;; p++)
-			{
-				if (*p == '\0')
-				{
-					*detail = "A quoted role name is not terminated.";
-					return false;
-				}
-				if (*p == '"' && p[1] != '"')
-					break;
-				if (*p == '"')
-					p++;
-				if (len == NAMEDATALEN - 1)
-				{
-					*detail = "A role name is longer than 63 bytes.";
-					return false;
-				}
-				entry->name[len++] = *p;
-			}
-			p++;
-		}
-		else
-		{
-			while (*p != '\0' && *p != ',' && !isspace((unsigned char) *p))
-			{
-				if (*p == '"')
-				{
-					*detail = "A double quote may only start a role name; quote the whole name.";
-					return false;
-				}
-				if (len == NAMEDATALEN - 1)
-				{
-					*detail = "A role name is longer than 63 bytes.";
-					return false;
-				}
-				entry->name[len++] = *p++;
-			}
-		}
-		entry->name[len] = '\0';
-		if (len == 0)
-		{
-			*detail = entry->members_of ?
-				"\"+\" must be followed by a role name." :
-				"The list has an empty entry.";
-			return false;
-		}
-		list->n++;
-
-		while (isspace((unsigned char) *p))
-			p++;
-		if (*p == '\0')
-			return true;
-		if (*p != ',')
-		{
-			*detail = "Role names are separated by commas; a name with blanks must be double-quoted.";
-			return false;
-		}
-		p++;
-		while (isspace((unsigned char) *p))
-			p++;
-	}
-}
-
-/*
  * tls_policy_check_role_list
  *		GUC check hook of pg_tls_audit.require_client_certificate and
- *		pg_tls_audit.exempt_roles: parse the list (parse_role_list()); the
+ *		pg_tls_audit.exempt_roles: parse the list (tls_parse_role_list()); the
  *		parsed list becomes *extra.
  *
  * Whether the roles exist cannot be checked here (the postmaster reads the
@@ -214,7 +110,7 @@ tls_policy_check_role_list(char **newval, void **extra, GucSource source)
 		GUC_check_errmsg("out of memory");
 		return false;
 	}
-	if (!parse_role_list(*newval, list, &detail))
+	if (!tls_parse_role_list(*newval, list, &detail))
 	{
 		GUC_check_errdetail("%s", detail);
 		pg_tls_audit_guc_free(list);
