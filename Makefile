@@ -15,7 +15,8 @@ OBJS = \
 	extension/config_audit.o \
 	extension/server_certs.o \
 	extension/escape.o \
-	extension/role_list.o
+	extension/role_list.o \
+	extension/settings.o
 
 DATA = $(wildcard extension/$(EXTENSION)--*.sql)
 

@@ -72,6 +72,20 @@
 #define pg_tls_audit_guc_free(ptr)		free(ptr)
 #endif
 
+/* ---- pg_tls_audit 1.2: settings that do not parse (extension/settings.c) ---- */
+
+/*
+ * Every setting the server knows, placeholders included: an array and
+ * GetNumConfigOptions() before PostgreSQL 16, which made get_guc_variables()
+ * return the count.
+ */
+#include "utils/guc_tables.h"
+#if PG_VERSION_NUM >= 160000
+#define pg_tls_audit_guc_variables(n)	get_guc_variables(n)
+#else
+#define pg_tls_audit_guc_variables(n)	(*(n) = GetNumConfigOptions(), get_guc_variables())
+#endif
+
 /* ---- pg_tls_audit 1.2: the key-exchange settings (extension/config_audit.c) ---- */
 
 /*

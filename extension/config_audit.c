@@ -1058,12 +1058,66 @@ check_policy_roles(Audit *audit)
 			consequence = "the entry exempts no connection";
 		add_finding(audit, require ? SEVERITY_HIGH : SEVERITY_MEDIUM, "policy_unknown_role",
 					"Write each role name exactly as the role is spelled (double-quote names with blanks or commas), then reload.",
-					"%s lists \"%s%s\", but role \"%s\" does not exist: %s.%s%s%s",
+					"%s lists \"%s%s\", but role \"%s\" does not exist: %s.%s%s",
 					unknown->setting, unknown->members_of ? "+" : "", unknown->name,
 					unknown->name, consequence,
-					unknown->folded_match ? " Role \"" : "",
-					unknown->folded_match ? unknown->folded_match : "",
-					unknown->folded_match ? "\" exists: names are case-sensitive." : "");
+					unknown->case_match ? " " : "",
+					unknown->case_match ? tls_policy_case_hint(unknown) : "");
+	}
+}
+
+/*
+ * check_settings
+ *		pg_tls_audit.* values the server could not apply (settings.c).  The
+ *		files, lines and values are shown only to those who may read
+ *		pg_file_settings.
+ */
+static void
+check_settings(Audit *audit, bool may_read_settings)
+{
+	ListCell   *lc;
+
+	foreach(lc, tls_settings_problems())
+	{
+		TlsSettingProblem *problem = lfirst(lc);
+		StringInfoData what;
+		const char *consequence;
+
+		initStringInfo(&what);
+		if (problem->name == NULL)
+			appendStringInfoString(&what, "The configuration files");
+		else if (may_read_settings)
+			appendStringInfo(&what, "\"%s\" = \"%s\"", tls_escaped(problem->name),
+							 tls_escaped(problem->value));
+		else
+			appendStringInfo(&what, "Setting \"%s\"", tls_escaped(problem->name));
+		if (may_read_settings && problem->filename && problem->sourceline > 0)
+			appendStringInfo(&what, " (%s line %d)", tls_escaped(problem->filename),
+							 problem->sourceline);
+		else if (may_read_settings && problem->filename)
+			appendStringInfo(&what, " (%s)", tls_escaped(problem->filename));
+		else if (may_read_settings)
+			appendStringInfoString(&what, " (command line)");
+
+		if (!problem->policy)
+			consequence = "the server keeps the setting's previous value (its default after a restart)";
+		else if (tls_audit_is_preloaded())
+			consequence = "the TLS connection policy refuses every connection but a superuser's over the local socket until it is corrected";
+		else
+			consequence = "once the library is preloaded, the TLS connection policy will refuse every connection but a superuser's over the local socket until it is corrected";
+
+		if (may_read_settings)
+			add_finding(audit, problem->policy ? SEVERITY_CRITICAL : SEVERITY_MEDIUM,
+						problem->policy ? "policy_setting_invalid" : "setting_invalid",
+						"Correct the value and reload; a superuser can still connect over the local socket.",
+						"%s: the server could not apply it (%s); %s.",
+						what.data, problem->why, consequence);
+		else
+			add_finding(audit, problem->policy ? SEVERITY_CRITICAL : SEVERITY_MEDIUM,
+						problem->policy ? "policy_setting_invalid" : "setting_invalid",
+						"Ask a superuser to correct the value and reload.",
+						"%s: the server could not apply its value; %s. The file, line, value and reason are visible only to superusers and members of pg_read_all_settings.",
+						what.data, consequence);
 	}
 }
 
@@ -1141,6 +1195,7 @@ tls_audit(PG_FUNCTION_ARGS)
 					"Set pg_tls_audit.require_tls = on (listing in pg_tls_audit.exempt_roles any role that must connect without TLS) and reload.",
 					"pg_tls_audit.require_tls is off: plaintext connections are admitted wherever pg_hba.conf admits them.");
 
+	check_settings(&audit, has_privs_of_role(user, ROLE_PG_READ_ALL_SETTINGS));
 	check_policy_roles(&audit);
 
 	/*

@@ -22,6 +22,7 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "tcop/utility.h"
 #include "utils/guc.h"
 
 PG_TLS_AUDIT_MODULE_MAGIC;
@@ -60,11 +61,16 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static ClientAuthentication_hook_type prev_client_authentication_hook = NULL;
 static emit_log_hook_type prev_emit_log_hook = NULL;
+static ProcessUtility_hook_type prev_process_utility_hook = NULL;
 
 static void tls_audit_shmem_request(void);
 static void tls_audit_shmem_startup(void);
 static void tls_audit_client_authentication(Port *port, int status);
 static void tls_audit_emit_log(ErrorData *edata);
+static void tls_audit_process_utility(PlannedStmt *pstmt, const char *queryString,
+									  bool readOnlyTree, ProcessUtilityContext context,
+									  ParamListInfo params, QueryEnvironment *queryEnv,
+									  DestReceiver *dest, QueryCompletion *qc);
 static bool check_connection_log_size(int *newval, void **extra, GucSource source);
 
 /*
@@ -78,6 +84,8 @@ static bool check_connection_log_size(int *newval, void **extra, GucSource sourc
 void
 _PG_init(void)
 {
+	List	   *raw_settings = tls_settings_read_at_start();
+
 	DefineCustomBoolVariable("pg_tls_audit.require_tls",
 							 "Rejects connections that do not use TLS.",
 							 "Checked after authentication, for every role not listed in "
@@ -189,6 +197,7 @@ _PG_init(void)
 #endif
 
 	MarkGUCPrefixReserved("pg_tls_audit");
+	tls_settings_check_at_start(raw_settings);
 
 	if (!process_shared_preload_libraries_in_progress)
 		return;
@@ -203,6 +212,8 @@ _PG_init(void)
 	ClientAuthentication_hook = tls_audit_client_authentication;
 	prev_emit_log_hook = emit_log_hook;
 	emit_log_hook = tls_audit_emit_log;
+	prev_process_utility_hook = ProcessUtility_hook;
+	ProcessUtility_hook = tls_audit_process_utility;
 
 	tls_policy_register_role_check();
 }
@@ -260,8 +271,9 @@ tls_audit_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 
-	RequestAddinShmemSpace(add_size(tls_sessions_shmem_size(),
-									tls_conn_log_shmem_size()));
+	RequestAddinShmemSpace(add_size(add_size(tls_sessions_shmem_size(),
+											 tls_conn_log_shmem_size()),
+									tls_settings_shmem_size()));
 	RequestNamedLWLockTranche("pg_tls_audit", 1);
 }
 
@@ -278,6 +290,7 @@ tls_audit_shmem_startup(void)
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	tls_sessions_shmem_init();
 	tls_conn_log_shmem_init();
+	tls_settings_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -297,4 +310,25 @@ tls_audit_emit_log(ErrorData *edata)
 		prev_emit_log_hook(edata);
 
 	tls_conn_log_emit_log(edata);
+}
+
+/*
+ * tls_audit_process_utility
+ *		Refuse renaming or dropping a role the policy lists
+ *		(tls_policy_check_role_change()), then run the statement.
+ */
+static void
+tls_audit_process_utility(PlannedStmt *pstmt, const char *queryString,
+						  bool readOnlyTree, ProcessUtilityContext context,
+						  ParamListInfo params, QueryEnvironment *queryEnv,
+						  DestReceiver *dest, QueryCompletion *qc)
+{
+	tls_policy_check_role_change(pstmt->utilityStmt);
+
+	if (prev_process_utility_hook)
+		prev_process_utility_hook(pstmt, queryString, readOnlyTree, context,
+								  params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
 }

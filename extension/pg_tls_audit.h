@@ -144,13 +144,31 @@ extern void tls_conn_log_write_line(Port *port, const TlsConnInfo *info,
 									TlsConnOutcome outcome);
 extern const char *tls_outcome_name(TlsConnOutcome outcome);
 
+/* settings.c: pg_tls_audit.* values the server could not apply */
+typedef struct TlsSettingProblem
+{
+	char	   *name;			/* NULL: a configuration file as a whole */
+	char	   *value;
+	char	   *filename;		/* NULL: the command line */
+	int			sourceline;
+	char	   *why;
+	bool		policy;			/* the policy fails closed because of it */
+} TlsSettingProblem;
+
+extern List *tls_settings_read_at_start(void);
+extern void tls_settings_check_at_start(List *raw);
+extern List *tls_settings_problems(void);
+extern bool tls_settings_policy_unreadable(void);
+extern Size tls_settings_shmem_size(void);
+extern void tls_settings_shmem_init(void);
+
 /* policy.c: the TLS connection policy (ClientAuthentication_hook) */
 typedef struct TlsUnknownRole
 {
 	const char *setting;		/* the GUC that lists it */
 	char	   *name;
 	bool		members_of;		/* listed as "+name" */
-	char	   *folded_match;	/* the name in lower case, when that is a role */
+	char	   *case_match;		/* a role whose name differs only in case */
 } TlsUnknownRole;
 
 extern void tls_policy_client_authentication(Port *port, int status);
@@ -161,6 +179,8 @@ extern void tls_policy_assign_require_client_certificate(const char *newval,
 extern void tls_policy_assign_exempt_roles(const char *newval, void *extra);
 extern const char *tls_protocol_name(int version);
 extern List *tls_policy_unknown_roles(void);
+extern char *tls_policy_case_hint(const TlsUnknownRole *unknown);
+extern void tls_policy_check_role_change(Node *parsetree);
 extern void tls_policy_register_role_check(void);
 extern PGDLLEXPORT void tls_policy_role_check_main(Datum arg);
 

@@ -21,8 +21,22 @@
  * double-quoted name may hold commas, blanks or a leading "+", and "+name"
  * stands for the members of role name.  A name that matches no role is
  * reported by a background worker at every reload (and by tls_audit()),
- * since a listed role that does not exist protects nobody.
- * *
+ * since a listed role that does not exist protects nobody.  (ALTER SYSTEM
+ * is another matter: the SQL lexer folds an unquoted name to lower case
+ * before any of this sees it, so the worker's hint names the role that
+ * differs only in case.)
+ *
+ * A listed role cannot be renamed or dropped, and no role can be renamed
+ * to a listed name, while the lists name it (ProcessUtility_hook): the
+ * settings name roles, and the postmaster, which reads them, has no
+ * catalog access to follow a role by OID.  Refusing keeps what the
+ * settings say and what the policy does the same, so that a role holding
+ * CREATEROLE cannot lift a requirement by renaming a role.
+ *
+ * When a policy setting holds a value the server could not apply
+ * (settings.c), the policy fails closed: it refuses every connection but
+ * a superuser's over the local socket, who can correct the value.
+ *
  *-------------------------------------------------------------------------
  */
 #include "pg_tls_audit.h"
@@ -31,9 +45,14 @@
 
 #include <openssl/ssl.h>
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "libpq/auth.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
@@ -42,8 +61,8 @@
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/formatting.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 
 static const RoleList empty_role_list = {0};
 static const RoleList *require_client_certificate_list = &empty_role_list;
@@ -56,6 +75,7 @@ typedef enum PolicyVerdict
 	POLICY_NO_TLS,
 	POLICY_OLD_PROTOCOL,
 	POLICY_NO_CLIENT_CERTIFICATE,
+	POLICY_SETTINGS_UNREADABLE, /* a policy setting could not be applied */
 	POLICY_UNDECIDED			/* an error kept the policy from deciding */
 } PolicyVerdict;
 
@@ -133,6 +153,32 @@ tls_policy_assign_exempt_roles(const char *newval, void *extra)
 }
 
 /*
+ * role_differing_in_case
+ *		The name of a role that differs from name only in case, palloc'd,
+ *		or NULL when there is none.  Scans pg_authid: the syscache looks
+ *		names up exactly.
+ */
+static char *
+role_differing_in_case(const char *name)
+{
+	Relation	rel = table_open(AuthIdRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tuple;
+	char	   *match = NULL;
+
+	while (match == NULL && HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		const char *rolname = NameStr(((Form_pg_authid) GETSTRUCT(tuple))->rolname);
+
+		if (pg_strcasecmp(rolname, name) == 0 && strcmp(rolname, name) != 0)
+			match = pstrdup(rolname);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return match;
+}
+
+/*
  * unknown_roles_of
  *		Append to *result a TlsUnknownRole for each entry of list that names
  *		no role.  Needs catalog access.
@@ -144,7 +190,6 @@ unknown_roles_of(const RoleList *list, const char *setting, List **result)
 	{
 		const RoleListEntry *entry = &list->entries[i];
 		TlsUnknownRole *unknown;
-		char	   *folded;
 
 		if (OidIsValid(get_role_oid(entry->name, true)))
 			continue;
@@ -152,9 +197,7 @@ unknown_roles_of(const RoleList *list, const char *setting, List **result)
 		unknown->setting = setting;
 		unknown->name = pstrdup(entry->name);
 		unknown->members_of = entry->members_of;
-		folded = asc_tolower(entry->name, strlen(entry->name));
-		if (strcmp(folded, entry->name) != 0 && OidIsValid(get_role_oid(folded, true)))
-			unknown->folded_match = folded;
+		unknown->case_match = role_differing_in_case(entry->name);
 		*result = lappend(*result, unknown);
 	}
 }
@@ -162,9 +205,10 @@ unknown_roles_of(const RoleList *list, const char *setting, List **result)
 /*
  * tls_policy_unknown_roles
  *		The entries of both role lists that name no role, as a List of
- *		TlsUnknownRole; folded_match is set when the name written in lower
- *		case is a role (a setting that relied on the case folding of
- *		pg_tls_audit 1.1).  Needs catalog access.
+ *		TlsUnknownRole; case_match is set when a role's name differs only
+ *		in case (an unquoted name that ALTER SYSTEM folded to lower case,
+ *		or a setting that relied on the case folding of pg_tls_audit 1.1).
+ *		Needs catalog access.
  */
 List *
 tls_policy_unknown_roles(void)
@@ -178,15 +222,47 @@ tls_policy_unknown_roles(void)
 }
 
 /*
- * warn_unknown_roles
- *		One WARNING per listed name that matches no role.
+ * tls_policy_case_hint
+ *		The hint for a listed name that matches no role but differs only in
+ *		case from role case_match, palloc'd.
+ */
+char *
+tls_policy_case_hint(const TlsUnknownRole *unknown)
+{
+	return psprintf("Role \"%s\" exists, and names match exactly as written. ALTER SYSTEM folds an unquoted name to lower case: quote it, as in ALTER SYSTEM SET %s = '%s%s'.",
+					unknown->case_match, unknown->setting,
+					unknown->members_of ? "+" : "", unknown->case_match);
+}
+
+/*
+ * warn_configuration_problems
+ *		One WARNING per pg_tls_audit.* value the server could not apply and
+ *		per listed name that matches no role.
  */
 static void
-warn_unknown_roles(void)
+warn_configuration_problems(void)
 {
 	ListCell   *lc;
 
 	StartTransactionCommand();
+	foreach(lc, tls_settings_problems())
+	{
+		TlsSettingProblem *problem = lfirst(lc);
+
+		ereport(WARNING,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 problem->name ?
+				 errmsg("pg_tls_audit could not apply \"%s\" = \"%s\"",
+						tls_escaped(problem->name), tls_escaped(problem->value)) :
+				 errmsg("pg_tls_audit could not read the configuration files"),
+				 errdetail("%s.", problem->why),
+				 problem->filename && problem->sourceline > 0 ?
+				 errcontext("%s line %d", problem->filename, problem->sourceline) :
+				 problem->filename ? errcontext("%s", problem->filename) : 0,
+				 problem->policy ?
+				 errhint("Until it is corrected and the configuration reloaded, the TLS connection policy refuses every connection but a superuser's over the local socket.") :
+				 errhint("Correct it and reload.")));
+	}
 	foreach(lc, tls_policy_unknown_roles())
 	{
 		TlsUnknownRole *unknown = lfirst(lc);
@@ -199,8 +275,8 @@ warn_unknown_roles(void)
 				 errdetail("The entry \"+%s\" stands for the role's members; until the role exists, connections that the entry may concern are rejected.",
 						   unknown->name) :
 				 errdetail("The entry matches no connection: role names match exactly as written, as in pg_hba.conf."),
-				 unknown->folded_match ?
-				 errhint("Role \"%s\" exists; write its name as it is spelled.", unknown->folded_match) :
+				 unknown->case_match ?
+				 errhint("%s", tls_policy_case_hint(unknown)) :
 				 errhint("Correct %s and reload.", unknown->setting)));
 	}
 	CommitTransactionCommand();
@@ -229,7 +305,8 @@ tls_policy_register_role_check(void)
 /*
  * tls_policy_role_check_main
  *		The role check worker: at server start and after every reload, warn
- *		about listed role names that match no role.  Roles are shared
+ *		about pg_tls_audit.* values the server could not apply and listed
+ *		role names that match no role.  Roles are shared
  *		catalog data, so it connects to no database.
  */
 void
@@ -240,7 +317,7 @@ tls_policy_role_check_main(Datum arg)
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 
-	warn_unknown_roles();
+	warn_configuration_problems();
 	for (;;)
 	{
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L,
@@ -251,7 +328,79 @@ tls_policy_role_check_main(Datum arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
-			warn_unknown_roles();
+			warn_configuration_problems();
+		}
+	}
+}
+
+/*
+ * listing_setting
+ *		The role-list setting that has an entry for role name ("name" or
+ *		"+name"), or NULL.
+ */
+static const char *
+listing_setting(const char *name)
+{
+	for (int i = 0; i < require_client_certificate_list->n; i++)
+		if (strcmp(require_client_certificate_list->entries[i].name, name) == 0)
+			return "pg_tls_audit.require_client_certificate";
+	for (int i = 0; i < exempt_roles_list->n; i++)
+		if (strcmp(exempt_roles_list->entries[i].name, name) == 0)
+			return "pg_tls_audit.exempt_roles";
+	return NULL;
+}
+
+/*
+ * tls_policy_check_role_change
+ *		ProcessUtility_hook's check: refuse ALTER ROLE ... RENAME and DROP
+ *		ROLE when a role-list setting names the role, and a rename to a
+ *		name a list names (see the file header).
+ */
+void
+tls_policy_check_role_change(Node *parsetree)
+{
+	if (IsA(parsetree, RenameStmt) &&
+		((RenameStmt *) parsetree)->renameType == OBJECT_ROLE)
+	{
+		RenameStmt *stmt = (RenameStmt *) parsetree;
+		const char *setting = listing_setting(stmt->subname);
+
+		if (setting != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("role \"%s\" cannot be renamed while %s lists it",
+							stmt->subname, setting),
+					 errdetail("The policy follows roles by name: under a new name, the role would no longer be subject to the entry."),
+					 errhint("Remove the role from %s and reload, rename it, then list it under its new name and reload.",
+							 setting)));
+		setting = listing_setting(stmt->newname);
+		if (setting != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("role \"%s\" cannot be renamed to \"%s\" while %s lists that name",
+							stmt->subname, stmt->newname, setting),
+					 errdetail("The policy follows roles by name: the renamed role would take over the entry."),
+					 errhint("Remove \"%s\" from %s and reload first.", stmt->newname, setting)));
+	}
+	else if (IsA(parsetree, DropRoleStmt))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((DropRoleStmt *) parsetree)->roles)
+		{
+			RoleSpec   *role = lfirst(lc);
+			const char *setting;
+
+			if (role->roletype != ROLESPEC_CSTRING)
+				continue;
+			setting = listing_setting(role->rolename);
+			if (setting != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_IN_USE),
+						 errmsg("role \"%s\" cannot be dropped while %s lists it",
+								role->rolename, setting),
+						 errdetail("A role created later under the same name would take over the entry."),
+						 errhint("Remove the role from %s and reload first.", setting)));
 		}
 	}
 }
@@ -315,6 +464,19 @@ evaluate_policy(Port *port, const TlsConnInfo *info)
 	PolicyVerdict verdict = POLICY_ACCEPT;
 	bool		local = (port->raddr.addr.ss_family == AF_UNIX);
 
+	/*
+	 * Which roles and sockets are exempt may be what could not be read, so
+	 * no exemption holds then but the one that lets a superuser repair it.
+	 */
+	if (tls_settings_policy_unreadable())
+	{
+		Oid			roleid = get_role_oid(port->user_name, true);
+
+		if (local && OidIsValid(roleid) && superuser_arg(roleid))
+			return POLICY_ACCEPT;
+		return POLICY_SETTINGS_UNREADABLE;
+	}
+
 	if (local && tls_policy_exempt_local)
 		return POLICY_ACCEPT;
 
@@ -375,6 +537,8 @@ rejection_message(Port *port, PolicyVerdict verdict)
 			return psprintf("connection as role \"%s\" requires a client certificate, but the client %s",
 							tls_escaped(port->user_name),
 							port->ssl_in_use ? "presented none" : "did not use TLS");
+		case POLICY_SETTINGS_UNREADABLE:
+			return pstrdup("connection rejected because a setting of the TLS connection policy could not be applied");
 		case POLICY_UNDECIDED:
 			return pstrdup("connection rejected because the TLS connection policy could not be evaluated");
 		case POLICY_ACCEPT:
@@ -382,6 +546,42 @@ rejection_message(Port *port, PolicyVerdict verdict)
 	}
 	elog(ERROR, "no rejection message for verdict %d", (int) verdict);
 	return NULL;
+}
+
+/*
+ * settings_problems_text
+ *		The settings the server could not apply, for the server log only.
+ */
+static char *
+settings_problems_text(void)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, tls_settings_problems())
+	{
+		TlsSettingProblem *problem = lfirst(lc);
+
+		if (!problem->policy)
+			continue;
+		if (buf.len > 0)
+			appendStringInfoString(&buf, " ");
+		if (problem->name)
+			appendStringInfo(&buf, "\"%s\" = \"%s\"", tls_escaped(problem->name),
+							 tls_escaped(problem->value));
+		else
+			appendStringInfoString(&buf, "the configuration files");
+		if (problem->filename && problem->sourceline > 0)
+			appendStringInfo(&buf, " (%s line %d)", tls_escaped(problem->filename),
+							 problem->sourceline);
+		else if (problem->filename)
+			appendStringInfo(&buf, " (%s)", tls_escaped(problem->filename));
+		else
+			appendStringInfoString(&buf, " (command line)");
+		appendStringInfo(&buf, ": %s.", problem->why);
+	}
+	return buf.data;
 }
 
 /*
@@ -394,6 +594,10 @@ static void
 reject(Port *port, PolicyVerdict verdict, const char *message,
 	   const char *why_undecided)
 {
+	/* Read before ereport(): an error inside it would become FATAL. */
+	char	   *settings_problems = verdict == POLICY_SETTINGS_UNREADABLE ?
+		settings_problems_text() : NULL;
+
 	switch (verdict)
 	{
 		case POLICY_NO_TLS:
@@ -418,6 +622,14 @@ reject(Port *port, PolicyVerdict verdict, const char *message,
 					 errmsg_internal("%s", message),
 					 errdetail("The server setting pg_tls_audit.require_client_certificate lists the role."),
 					 errhint("Connect over TLS with sslcert and sslkey.")));
+			break;
+		case POLICY_SETTINGS_UNREADABLE:
+			ereport(FATAL,
+					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+					 errmsg_internal("%s", message),
+					 errdetail("The server's configuration gives a pg_tls_audit setting a value that the server could not apply; until it is corrected, the policy refuses every connection but a superuser's over the local socket."),
+					 errdetail_log("%s", settings_problems),
+					 errhint("A superuser can connect over the local socket, correct the value (tls_audit() names it) and reload.")));
 			break;
 		case POLICY_UNDECIDED:
 		case POLICY_ACCEPT:

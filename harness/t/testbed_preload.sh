@@ -895,7 +895,7 @@ for _ in $(seq 1 100); do
 done
 tail -c +$((mark + 1)) "$log" >"$work/reload.log"
 grep -q 'WARNING:  role "Regress_tls_app" in pg_tls_audit.require_client_certificate does not exist' "$work/reload.log" &&
-	grep -q 'HINT:  Role "regress_tls_app" exists; write its name as it is spelled.' "$work/reload.log"
+	grep -qF 'HINT:  Role "regress_tls_app" exists, and names match exactly as written.' "$work/reload.log"
 ok $? "a listed name that differs from a role only in case: WARNING at reload, with a hint"
 grep -q 'WARNING:  role "regress_tls_no_group" in pg_tls_audit.require_client_certificate does not exist' "$work/reload.log"
 ok $? "a listed +group that does not exist: WARNING at reload"
