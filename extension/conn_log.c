@@ -275,12 +275,13 @@ await_final_outcome(void)
  * backend that a signal ends right after the write (see the file header)
  * has both or neither.
  *
- * With test_delay (builds with PG_TLS_AUDIT_TEST_HOOKS only), the copy is
- * stretched by that many milliseconds, for the test bed to signal a
- * backend in the middle of it.
+ * With test_delays, the test-only settings pg_tls_audit.test_log_claim_delay
+ * and test_log_write_delay (builds with PG_TLS_AUDIT_TEST_HOOKS only)
+ * stretch the write right after the seq is claimed and during the copy,
+ * for the test bed to signal a backend at either point.
  */
 static void
-store_my_record(int test_delay, bool final)
+store_my_record(bool final, bool test_delays)
 {
 	TlsLogEntry *entry;
 	sigset_t	saved;
@@ -288,7 +289,11 @@ store_my_record(int test_delay, bool final)
 	bool		claimed = false;
 
 	if (my_record.seq == 0)
+	{
 		my_record.seq = pg_atomic_fetch_add_u64(&conn_log->next_seq, 1);
+		if (test_delays && tls_audit_test_log_claim_delay > 0)
+			pg_usleep(tls_audit_test_log_claim_delay * 1000L);
+	}
 	entry = &conn_log->entries[my_record.seq % conn_log->capacity];
 
 	sigprocmask(SIG_BLOCK, &BlockSig, &saved);
@@ -307,8 +312,8 @@ store_my_record(int test_delay, bool final)
 		/* A writer that wrapped around the ring first keeps the slot. */
 		if (entry->record.seq <= my_record.seq)
 			memcpy(&entry->record, &my_record, sizeof(my_record));
-		if (test_delay > 0)
-			pg_usleep(test_delay * 1000L);
+		if (test_delays && tls_audit_test_log_write_delay > 0)
+			pg_usleep(tls_audit_test_log_write_delay * 1000L);
 		pg_write_barrier();
 		pg_atomic_write_u32(&entry->changecount, count + 2);
 	}
@@ -359,7 +364,7 @@ conn_log_at_exit(int code, Datum arg)
 			copy_text(my_record.reason, sizeof(my_record.reason),
 					  "the connection ended after authentication, before the session started");
 	}
-	store_my_record(0, true);
+	store_my_record(true, false);
 }
 
 /*
@@ -428,7 +433,7 @@ tls_conn_log_record(Port *port, const TlsConnInfo *info,
 	if (conn_log == NULL)
 		return;
 	fill_my_record(port, info, outcome, reason);
-	store_my_record(0, outcome != TLS_OUTCOME_ACCEPTED);
+	store_my_record(outcome != TLS_OUTCOME_ACCEPTED, false);
 	if (outcome == TLS_OUTCOME_ACCEPTED)
 	{
 		await_final_outcome();
@@ -483,7 +488,7 @@ tls_conn_log_emit_log(ErrorData *edata)
 		}
 		else
 			return;
-		store_my_record(0, true);
+		store_my_record(true, false);
 		return;
 	}
 
@@ -498,7 +503,7 @@ tls_conn_log_emit_log(ErrorData *edata)
 				   info.tls_attempted && !info.tls ?
 				   TLS_OUTCOME_TLS_HANDSHAKE_FAILED : TLS_OUTCOME_REFUSED,
 				   edata->message ? edata->message : "");
-	store_my_record(tls_audit_test_log_write_delay, final);
+	store_my_record(final, true);
 	if (!final)
 		await_final_outcome();
 }
