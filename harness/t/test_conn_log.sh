@@ -1,6 +1,6 @@
 #!/bin/bash
-# test_conn_log.sh: the connection log against hostile clients, on a
-# preloaded cluster of its own, as TAP.
+# test_conn_log.sh: the connection log against hostile clients and signals,
+# on a preloaded cluster of its own, as TAP.
 #
 #   1. log_connections lines as log readers read them.  A real client
 #      (libpq, through psql) sends user names, database names and server
@@ -11,10 +11,20 @@
 #      do, and must find one line per attempt, with the fields it should
 #      have and the value exactly as the client sent it.  The
 #      tls_connection_log view's text for the same attempts is valid UTF-8.
+#   2. A startup backend ended by SIGTERM or by authentication_timeout
+#      (PostgreSQL's handlers for both _exit() before authentication) at
+#      each point of a connection-log write that a test-only setting
+#      stretches: right after the entry's id is claimed, and during the
+#      copy.  The server stays up, the log reads within a bounded time, the
+#      backend exits once the write is done, the attempt is recorded whole,
+#      and tls_connection_log_stats()'s recorded still equals the sum of
+#      tls_connection_outcomes().
 #
 # usage: harness/t/test_conn_log.sh PG_TLS_PROBE
-# Output is TAP, ending with "N passed, N failed".  The cluster and every
-# file are removed on exit, whatever happened.
+# Part 2 needs the library built with PG_TLS_AUDIT_TEST_HOOKS=1
+# (harness/t/testbed.sh builds it so); without, it is one failed test.
+# Output is TAP, ending with "N passed, N failed".  The cluster, every file
+# and every process started here are gone on exit, whatever happened.
 set -uo pipefail
 
 probe=${1:?usage: harness/t/test_conn_log.sh PG_TLS_PROBE}
@@ -25,7 +35,11 @@ export LC_ALL=C.UTF-8
 work=$(mktemp -d /tmp/pg_tls_audit-conn-log.XXXXXX)
 chmod 755 "$work"
 cluster=$work/cluster
+background=()
 cleanup() {
+	for pid in "${background[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
 	"$probe" cluster stop "$cluster" >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
@@ -47,6 +61,8 @@ start_preloaded_cluster "$cluster" "${hba[@]}" \
 	--conf "pg_tls_audit.log_connections = on" --conf "pg_tls_audit.require_tls = on" \
 	--conf "log_line_prefix = '%m [%p] %e '"
 log=$PG_TLS_PROBE_CLUSTER/postgresql.log
+data=$PG_TLS_PROBE_CLUSTER/data
+postmaster_pid=$(head -n 1 "$data/postmaster.pid")
 
 # admin SQL...: the superuser over the Unix socket (trust, exempt_local).
 admin() {
@@ -54,6 +70,24 @@ admin() {
 }
 admin -c "CREATE EXTENSION pg_tls_audit" -c "CREATE ROLE regress_conn_log LOGIN"
 ok $? "extension and role regress_conn_log created"
+
+# configure NAME VALUE: ALTER SYSTEM SET NAME (RESET when VALUE is empty),
+# reload, and wait until a new session sees the change.
+configure() {
+	local was
+	was=$(admin -c "SELECT reset_val FROM pg_settings WHERE name = '$1'")
+	if [ -n "$2" ]; then
+		admin -c "ALTER SYSTEM SET $1 = '$2'" -c "SELECT pg_reload_conf()" >/dev/null
+	else
+		admin -c "ALTER SYSTEM RESET $1" -c "SELECT pg_reload_conf()" >/dev/null
+	fi
+	for _ in $(seq 1 200); do
+		[ "$(admin -c "SELECT reset_val FROM pg_settings WHERE name = '$1'")" != "$was" ] && return 0
+		sleep 0.05
+	done
+	echo "# $1 did not change from '$was'"
+	return 1
+}
 
 # ---------------------------------------------------------------------------
 # 1. log_connections lines as log readers read them.
@@ -110,5 +144,100 @@ rows=$(admin -c "SELECT count(*) FROM tls_connection_log WHERE id > $last_id AND
 /usr/bin/python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$work/view" &&
 	[ "$rows" = $((3 * ${#values[@]})) ]
 ok $? "tls_connection_log: one row per attempt ($rows), its names, SNI and reasons valid UTF-8"
+
+# ---------------------------------------------------------------------------
+# 2. A startup backend ended at any point of a connection-log write.  Before
+# authentication, PostgreSQL's SIGTERM and authentication_timeout handlers
+# _exit(1) at once, running no exit callback, so the write holds no lock and
+# blocks signals from before it claims the entry's id until the count is
+# made: an id claimed but never written or counted would leave recorded
+# above the sum of the outcome counters for good.
+
+# startup_children: the postmaster's children that can be a backend
+# before authentication (not the autovacuum or other workers it may start
+# meanwhile), one pid a line.
+startup_children() {
+	ps -o pid=,args= --ppid "$postmaster_pid" |
+		awk '$0 !~ /autovacuum|worker|launcher|checkpointer|writer|archiver|logger/ { print $1 }' | sort
+}
+# bad_startup_packet: connect and send a startup packet of length 4, which
+# the server refuses before authentication; keep the socket open for 8 s.
+bad_startup_packet() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$PGPORT" && printf '\0\0\0\4' >&3 && exec sleep 8) >/dev/null 2>&1 &
+	background+=($!)
+}
+# log_readable DESCRIPTION: a read of the whole log finishes within 10 s,
+# the postmaster is the same, and nothing crashed or got stuck since mark.
+log_readable() {
+	local rows
+	rows=$(timeout 10 psql -X -At -h "$PG_TLS_PROBE_SOCKET" -d postgres -U postgres \
+		-c "SELECT count(*) FROM tls_connection_log" 2>&1)
+	[[ $rows =~ ^[0-9]+$ ]] && [ "$(head -n 1 "$data/postmaster.pid")" = "$postmaster_pid" ] &&
+		! tail -c +$((mark + 1)) "$log" | grep -qE 'PANIC|stuck spinlock|terminated by signal|was terminated|server process .* exited with exit code [^01]'
+	ok $? "$1: the server is up and the log reads within 10 s (got '$rows')"
+}
+# balanced DESCRIPTION: recorded (attempts since the reset) equals the sum
+# of the outcome counters, as it does whenever no attempt is between
+# authentication and the start of its session.
+balanced() {
+	local counts
+	counts=$(admin -F ' ' -c "SELECT s.recorded, (SELECT sum(recorded) FROM tls_connection_outcomes())
+	                          FROM tls_connection_log_stats() s")
+	[ "${counts% *}" = "${counts#* }" ]
+	ok $? "$1: recorded equals the sum of tls_connection_outcomes() [$counts]"
+}
+
+# end_during_write SETTING HOW: an attempt refused before authentication (a
+# bad startup packet), its write stretched by 3 s at SETTING's point, ended
+# there by HOW: SIGTERM, 0.3 s after the backend appeared, or
+# authentication_timeout, of 1 s.
+end_during_write() {
+	local setting=$1 how=$2 before victim= sleeper
+	local what="$how inside the write (${setting#pg_tls_audit.})"
+
+	mark=$(stat -c %s "$log")
+	configure "$setting" 3000
+	[ "$how" = authentication_timeout ] && configure authentication_timeout 1
+	before=$(startup_children)
+	bad_startup_packet
+	sleeper=$!
+	for _ in $(seq 1 100); do
+		victim=$(comm -13 <(echo "$before") <(startup_children) | head -n 1)
+		[ -n "$victim" ] && break
+		sleep 0.02
+	done
+	sleep 0.3
+	[ "$how" = SIGTERM ] && [ -n "$victim" ] && kill -TERM "$victim"
+	sleep 1.5
+	[ -n "$victim" ] && [ -d "/proc/$victim" ]
+	ok $? "$what: backend '$victim' is still inside its write well after the $how"
+	log_readable "$what"
+	for _ in $(seq 1 100); do
+		[ -n "$victim" ] && [ -d "/proc/$victim" ] || break
+		sleep 0.1
+	done
+	[ -n "$victim" ] && [ ! -d "/proc/$victim" ]
+	ok $? "$what: the backend exited once the write was done"
+	log_readable "$what, after the backend exited"
+	[ "$(admin -c "SELECT count(*) FROM tls_connection_log WHERE pid = '${victim:-0}' AND outcome = 'refused'
+	               AND reason = 'invalid length of startup packet'")" = 1 ]
+	ok $? "$what: the attempt was recorded whole"
+	balanced "$what"
+	kill "$sleeper" 2>/dev/null
+	[ "$how" = authentication_timeout ] && configure authentication_timeout ""
+	configure "$setting" ""
+}
+
+if [ "$(admin -c "SELECT count(*) FROM pg_settings
+                  WHERE name IN ('pg_tls_audit.test_log_claim_delay', 'pg_tls_audit.test_log_write_delay')")" != 2 ]; then
+	ok 1 "signals during a log write: the library was built without PG_TLS_AUDIT_TEST_HOOKS=1 (harness/t/testbed.sh builds with it)"
+else
+	balanced "before the signals"
+	for setting in pg_tls_audit.test_log_claim_delay pg_tls_audit.test_log_write_delay; do
+		for how in SIGTERM authentication_timeout; do
+			end_during_write "$setting" "$how"
+		done
+	done
+fi
 
 tap_done
