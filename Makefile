@@ -30,8 +30,8 @@ PRELOAD_OUTPUTDIR ?= preload_results
 
 PG_CPPFLAGS = -DPG_TLS_AUDIT_VERSION='"$(EXTVERSION)"'
 # The test bed builds with test-only hooks (make PG_TLS_AUDIT_TEST_HOOKS=1:
-# a setting that stretches a connection-log write, for the signal test of
-# harness/t/testbed_preload.sh); a release build never has them.
+# settings that stretch a connection-log write, for the signal tests of
+# harness/t/test_conn_log.sh); a release build never has them.
 ifeq ($(PG_TLS_AUDIT_TEST_HOOKS),1)
 PG_CPPFLAGS += -DPG_TLS_AUDIT_TEST_HOOKS
 endif

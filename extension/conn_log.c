@@ -56,8 +56,12 @@
  *
  * So an attempt between authentication and the start of its session is in
  * the ring (and in tls_connection_log_stats()'s recorded) but in no counter
- * yet.  The counters are atomics, incremented with signals blocked like the
- * writes of the ring; only a reset and the reader take reset_mutex.
+ * yet.  The counters are atomics; an attempt's seq is claimed and its
+ * outcome counted with signals blocked, in the same stretch as the write of
+ * its entry, so that recorded equals the sum of the counters whenever no
+ * attempt is in flight, whatever signal ended a backend.  Only a reset and
+ * the readers take reset_mutex; an attempt in flight across a reset counts
+ * in the new period though its seq is from the old one.
  *
  *-------------------------------------------------------------------------
  */
@@ -271,27 +275,34 @@ await_final_outcome(void)
  *		wrapped around the ring can), the attempt is not recorded rather
  *		than waited for.
  *
- * The count is made with the same signals blocked as the copy, so that a
- * backend that a signal ends right after the write (see the file header)
- * has both or neither.
+ * The seq is claimed and the count made with the same signals blocked as
+ * the copy, so that a backend that a signal ends at any point of the write
+ * (see the file header) has claimed its seq and counted its outcome, or
+ * neither: a seq claimed without a count would leave
+ * tls_connection_log_stats()'s recorded above the sum of the counters for
+ * good.
  *
- * With test_delay (builds with PG_TLS_AUDIT_TEST_HOOKS only), the copy is
- * stretched by that many milliseconds, for the test bed to signal a
- * backend in the middle of it.
+ * With test_delays, the test-only settings pg_tls_audit.test_log_claim_delay
+ * and test_log_write_delay (builds with PG_TLS_AUDIT_TEST_HOOKS only)
+ * stretch the write right after the seq is claimed and during the copy,
+ * for the test bed to signal a backend at either point.
  */
 static void
-store_my_record(int test_delay, bool final)
+store_my_record(bool final, bool test_delays)
 {
 	TlsLogEntry *entry;
 	sigset_t	saved;
 	uint32		count = 0;
 	bool		claimed = false;
 
-	if (my_record.seq == 0)
-		my_record.seq = pg_atomic_fetch_add_u64(&conn_log->next_seq, 1);
-	entry = &conn_log->entries[my_record.seq % conn_log->capacity];
-
 	sigprocmask(SIG_BLOCK, &BlockSig, &saved);
+	if (my_record.seq == 0)
+	{
+		my_record.seq = pg_atomic_fetch_add_u64(&conn_log->next_seq, 1);
+		if (test_delays && tls_audit_test_log_claim_delay > 0)
+			pg_usleep(tls_audit_test_log_claim_delay * 1000L);
+	}
+	entry = &conn_log->entries[my_record.seq % conn_log->capacity];
 	if (final)
 		count_my_outcome_unblocked();
 	for (int i = 0; i < TLS_LOG_WRITE_TRIES && !claimed; i++)
@@ -307,8 +318,8 @@ store_my_record(int test_delay, bool final)
 		/* A writer that wrapped around the ring first keeps the slot. */
 		if (entry->record.seq <= my_record.seq)
 			memcpy(&entry->record, &my_record, sizeof(my_record));
-		if (test_delay > 0)
-			pg_usleep(test_delay * 1000L);
+		if (test_delays && tls_audit_test_log_write_delay > 0)
+			pg_usleep(tls_audit_test_log_write_delay * 1000L);
 		pg_write_barrier();
 		pg_atomic_write_u32(&entry->changecount, count + 2);
 	}
@@ -359,7 +370,7 @@ conn_log_at_exit(int code, Datum arg)
 			copy_text(my_record.reason, sizeof(my_record.reason),
 					  "the connection ended after authentication, before the session started");
 	}
-	store_my_record(0, true);
+	store_my_record(true, false);
 }
 
 /*
@@ -428,9 +439,9 @@ tls_conn_log_record(Port *port, const TlsConnInfo *info,
 	if (conn_log == NULL)
 		return;
 	fill_my_record(port, info, outcome, reason);
-	store_my_record(0, outcome != TLS_OUTCOME_ACCEPTED);
 	if (outcome == TLS_OUTCOME_ACCEPTED)
 	{
+		/* Before the seq is claimed: see tls_conn_log_emit_log(). */
 		await_final_outcome();
 		if (!my_xact_callback)
 		{
@@ -438,6 +449,7 @@ tls_conn_log_record(Port *port, const TlsConnInfo *info,
 			my_xact_callback = true;
 		}
 	}
+	store_my_record(outcome != TLS_OUTCOME_ACCEPTED, false);
 }
 
 /*
@@ -483,14 +495,16 @@ tls_conn_log_emit_log(ErrorData *edata)
 		}
 		else
 			return;
-		store_my_record(0, true);
+		store_my_record(true, false);
 		return;
 	}
 
 	/*
 	 * A FATAL is final, and so is a communication error before the backend
 	 * has a PGPROC; one during authentication is followed by the
-	 * ClientAuthentication_hook's own record.
+	 * ClientAuthentication_hook's own record.  The exit callback that makes
+	 * an outcome final is registered before the seq is claimed, so that a
+	 * seq is never claimed with no way left to count it.
 	 */
 	final = (edata->elevel >= FATAL || MyProc == NULL);
 	tls_capture_connection(MyProcPort, &info);
@@ -498,9 +512,9 @@ tls_conn_log_emit_log(ErrorData *edata)
 				   info.tls_attempted && !info.tls ?
 				   TLS_OUTCOME_TLS_HANDSHAKE_FAILED : TLS_OUTCOME_REFUSED,
 				   edata->message ? edata->message : "");
-	store_my_record(tls_audit_test_log_write_delay, final);
 	if (!final)
 		await_final_outcome();
+	store_my_record(final, true);
 }
 
 /*

@@ -39,6 +39,7 @@ char	   *tls_policy_require_client_certificate = NULL;
 char	   *tls_policy_exempt_roles = NULL;
 bool		tls_policy_exempt_local = true;
 int			tls_audit_test_log_write_delay = 0;	/* milliseconds */
+int			tls_audit_test_log_claim_delay = 0;	/* milliseconds */
 
 /* The connection log's size when pg_tls_audit.connection_log_size is invalid. */
 #define CONNECTION_LOG_SIZE_DEFAULT	1024
@@ -179,15 +180,26 @@ _PG_init(void)
 								check_connection_log_size, NULL, NULL);
 
 	/*
-	 * A test-only setting, compiled in for the test bed: it stretches the
-	 * connection log's copy of an attempt that ends before authentication,
-	 * for a test to signal the backend in the middle of it.
+	 * Test-only settings, compiled in for the test bed: they stretch the
+	 * connection log's write of an attempt that ends before authentication,
+	 * right after its entry is claimed and during the copy, for a test to
+	 * signal the backend at either point.
 	 */
 #ifdef PG_TLS_AUDIT_TEST_HOOKS
 	DefineCustomIntVariable("pg_tls_audit.test_log_write_delay",
 							"Test only: stretches a connection log write before authentication.",
 							NULL,
 							&tls_audit_test_log_write_delay,
+							0,
+							0,
+							60000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_tls_audit.test_log_claim_delay",
+							"Test only: stretches a connection log write before authentication right after its entry is claimed.",
+							NULL,
+							&tls_audit_test_log_claim_delay,
 							0,
 							0,
 							60000,

@@ -99,6 +99,7 @@ extern char *tls_policy_require_client_certificate;
 extern char *tls_policy_exempt_roles;
 extern bool tls_policy_exempt_local;
 extern int	tls_audit_test_log_write_delay;
+extern int	tls_audit_test_log_claim_delay;
 extern bool tls_audit_is_preloaded(void);
 extern void tls_audit_require_preload(void);
 

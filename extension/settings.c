@@ -63,6 +63,7 @@ static const char *const non_policy_settings[] = {
 	"pg_tls_audit.expiry_warning",
 	"pg_tls_audit.connection_log_size",
 	"pg_tls_audit.test_log_write_delay",
+	"pg_tls_audit.test_log_claim_delay",
 };
 
 /* The command line's problems, found at server start (TlsSettingProblem). */

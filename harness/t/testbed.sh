@@ -95,6 +95,7 @@ suite expectation-model harness/expectations_test
 suite matrix "$probe" matrix --format tap --pg-config "$PG_CONFIG"
 suite cli bash harness/t/test_cli.sh "$probe"
 suite preload bash harness/t/testbed_preload.sh "$probe"
+suite conn-log bash harness/t/test_conn_log.sh "$probe"
 suite search-path bash harness/t/test_search_path.sh "$probe"
 suite policy-settings bash harness/t/test_policy_settings.sh "$probe"
 suite audit bash harness/t/test_audit.sh "$probe"

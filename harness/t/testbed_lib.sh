@@ -1,10 +1,14 @@
 #!/bin/bash
 # testbed_lib.sh: shell helpers the preloaded test beds share (sourced by
-# harness/t/testbed_preload.sh, test_audit_wire.sh and test_search_path.sh).
+# harness/t/testbed_preload.sh, test_audit_wire.sh, test_search_path.sh and
+# test_conn_log.sh).
 #
-#   start_preloaded_cluster DIR   pg_tls_probe cluster start with the library
-#                                 preloaded; exports its environment, or
-#                                 reports "not ok" and ends the test (tap.sh)
+#   start_preloaded_cluster DIR [OPTION...]
+#                                 pg_tls_probe cluster start with the library
+#                                 preloaded and these further options
+#                                 (--conf, --hba); exports its environment,
+#                                 or reports "not ok" and ends the test
+#                                 (tap.sh)
 #   write_seclevel0_conf FILE     an OPENSSL_CONF that lowers OpenSSL's
 #                                 security level to 0 (weak keys, SHA-1,
 #                                 small DH groups, old protocols load)
@@ -14,9 +18,10 @@
 #                                 $bindir, $data, $log, $pguser and $work
 
 start_preloaded_cluster() {
-	local env
-	if ! env=$("$probe" cluster start "$1" --pg-config "$PG_CONFIG" \
-		--conf "shared_preload_libraries = 'pg_tls_audit'" 2>"$work/start.err"); then
+	local env dir=$1
+	shift
+	if ! env=$("$probe" cluster start "$dir" --pg-config "$PG_CONFIG" \
+		--conf "shared_preload_libraries = 'pg_tls_audit'" "$@" 2>"$work/start.err"); then
 		ok 1 "preloaded cluster starts: $(cat "$work/start.err")"
 		tap_done
 		exit
