@@ -41,6 +41,40 @@ extern void tls_put_extensions(Tuplestorestate *tupstore, TupleDesc tupdesc,
 							   X509 *cert);
 
 /*
+ * An OpenSSL object held across code that can raise an ERROR (palloc,
+ * ereport, CHECK_FOR_INTERRUPTS, SPI, a tuplestore).  OpenSSL allocates with
+ * malloc, which no resource owner tracks, so such an object is registered
+ * with the memory context current when it is made: resetting or deleting
+ * that context, as an ERROR's cleanup does, frees it (x509_fields.c).
+ */
+typedef enum TlsHeldKind
+{
+	TLS_HELD_X509,
+	TLS_HELD_X509_CRL,
+	TLS_HELD_X509_STORE,
+	TLS_HELD_X509_STORE_CTX,
+	TLS_HELD_GENERAL_NAMES,
+	TLS_HELD_ASN1_OBJECT,
+	TLS_HELD_BIGNUM,
+	TLS_HELD_STRING,			/* from OPENSSL_malloc, such as BN_bn2dec's */
+	TLS_HELD_BIO,
+	TLS_HELD_SSL_CTX,
+	TLS_HELD_SSL,
+	TLS_HELD_CIPHER_STACK		/* STACK_OF(SSL_CIPHER) */
+} TlsHeldKind;
+
+typedef struct TlsHeld
+{
+	void	   *obj;			/* set by the caller; NULL: nothing to free */
+	TlsHeldKind kind;
+	MemoryContextCallback callback;
+} TlsHeld;
+
+extern TlsHeld *tls_hold(TlsHeldKind kind);
+extern void tls_release(TlsHeld *held);
+extern void tls_release_all(List *held);
+
+/*
  * What the server knew about one connection's transport when it was
  * captured: plain fixed-size data, so that it can be copied into shared
  * memory by code that must not allocate or fail (see sessions.c).
