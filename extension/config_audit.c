@@ -55,9 +55,9 @@ typedef struct Finding
 {
 	Severity	severity;
 	int			order;			/* report order within equal severities */
-	const char *check;
+	char	   *check;
 	char	   *detail;
-	const char *hint;
+	const char *hint;			/* a string constant */
 } Finding;
 
 /* The findings of one tls_audit() call, allocated in its memory context. */
@@ -102,7 +102,7 @@ add_finding(Audit *audit, Severity severity, const char *check,
 
 	f->severity = severity;
 	f->order = list_length(audit->findings);
-	f->check = check;
+	f->check = pstrdup(check);
 	f->detail = buf.data;
 	f->hint = hint;
 	audit->findings = lappend(audit->findings, f);
@@ -167,30 +167,118 @@ check_validity(Audit *audit, X509 *cert, const char *what, const char *prefix,
 }
 
 /*
- * check_server_certificate
- *		The first certificate of ssl_cert_file (certs, as read by
- *		tls_audit(); NIL with error when it could not be): validity, key
- *		strength, signature hash and subjectAltName.
+ * A PEM file that a setting names, as check_pem_file() reports it: how to
+ * name it, and what the server makes of what cannot be read of it.
+ */
+typedef struct PemSource
+{
+	const char *source;			/* ssl_ca_file "/path" */
+	const char *what;			/* its objects: certificate, CRL */
+	const char *prefix;			/* of the checks' names */
+	const char *consequence;	/* of a file or block the server cannot load */
+	Severity	fifo_severity;	/* a FIFO, which the server's open() waits on */
+	const char *fifo_consequence;
+	const char *file_hint;
+	const char *block_hint;
+} PemSource;
+
+/* A FIFO where the server loads a file at start and reload. */
+#define LOADED_FIFO_CONSEQUENCE \
+	"The server's own open() of a FIFO waits for a writer: when the postmaster loads the file, at a reload or restart, it stops there and accepts no connection."
+
+/*
+ * The files the server loads at start and reload (ssl_cert_file,
+ * ssl_ca_file, ssl_crl_file): it cannot load one with a damaged block, and
+ * its open() of a FIFO waits, in the postmaster, for a writer.
+ */
+static PemSource
+loaded_file(const char *setting, const char *what, const char *prefix,
+			const char *file_hint, const char *block_hint)
+{
+	PemSource	src;
+
+	src.source = psprintf("%s \"%s\"", setting, tls_setting(setting));
+	src.what = what;
+	src.prefix = prefix;
+	src.consequence = "The server cannot load the file: a reload keeps the TLS configuration loaded before, and a restart would not start.";
+	src.fifo_severity = SEVERITY_CRITICAL;
+	src.fifo_consequence = LOADED_FIFO_CONSEQUENCE;
+	src.file_hint = file_hint;
+	src.block_hint = block_hint;
+	return src;
+}
+
+/*
+ * check_pem_file
+ *		What could not be read of a PEM file: the file itself (check
+ *		prefix_unreadable) and each block that does not decode
+ *		(prefix_unreadable_block), each a high finding with what the server
+ *		makes of it; a FIFO as src says.
  */
 static void
-check_server_certificate(Audit *audit, List *certs, const char *error)
+check_pem_file(Audit *audit, const TlsPemFile *file, const PemSource *src)
 {
-	const char *path = tls_setting("ssl_cert_file");
+	ListCell   *lc;
+
+	if (file->error != NULL)
+		add_finding(audit, file->fifo ? src->fifo_severity : SEVERITY_HIGH,
+					psprintf("%s_unreadable", src->prefix), src->file_hint,
+					"Could not read a %s from %s: %s. %s",
+					src->what, src->source, file->error,
+					file->fifo ? src->fifo_consequence : src->consequence);
+	foreach(lc, file->bad_blocks)
+	{
+		TlsPemBadBlock *bad = lfirst(lc);
+
+		add_finding(audit, SEVERITY_HIGH, psprintf("%s_unreadable_block", src->prefix),
+					src->block_hint,
+					"Block %d (line %d) of %s does not decode as a %s: %s. %s",
+					bad->number, bad->line, src->source, src->what, bad->reason,
+					src->consequence);
+	}
+}
+
+/*
+ * server_certificate_error
+ *		Why ssl_cert_file (file, as tls_audit() read it) has no server
+ *		certificate to check: it could not be read, or its first block does
+ *		not decode; NULL when it has one.
+ */
+static const char *
+server_certificate_error(const TlsPemFile *file)
+{
+	TlsPemBadBlock *bad;
+
+	if (file->error != NULL)
+		return file->error;
+	if (file->first_decoded)
+		return NULL;
+	bad = linitial(file->bad_blocks);
+	return psprintf("its first block, at line %d, does not decode: %s", bad->line, bad->reason);
+}
+
+/*
+ * check_server_certificate
+ *		ssl_cert_file (file, as read by tls_audit()): what could not be read
+ *		of it, then the server certificate's validity, key strength,
+ *		signature hash and subjectAltName.
+ */
+static void
+check_server_certificate(Audit *audit, const TlsPemFile *file)
+{
 	X509	   *cert;
 	EVP_PKEY   *pkey;
 	int			md_nid = NID_undef;
 	int			pk_nid;
 	char	   *subject;
+	PemSource	src = loaded_file("ssl_cert_file", "certificate", "server_certificate",
+								  "Point ssl_cert_file at a readable PEM certificate.",
+								  "Replace the damaged block with an intact copy of its certificate, then reload the server.");
 
-	if (certs == NIL)
-	{
-		add_finding(audit, SEVERITY_HIGH, "server_certificate_unreadable",
-					"Point ssl_cert_file at a readable PEM certificate.",
-					"Could not read a certificate from ssl_cert_file \"%s\": %s.",
-					path, error);
+	check_pem_file(audit, file, &src);
+	if (!file->first_decoded)
 		return;
-	}
-	cert = linitial(certs);
+	cert = linitial(file->objects);
 	subject = cert_name_text(X509_get_subject_name(cert));
 
 	check_validity(audit, cert, "server certificate", "server_certificate",
@@ -231,29 +319,24 @@ check_server_certificate(Audit *audit, List *certs, const char *error)
 
 /*
  * check_ca_file
- *		Each certificate of ssl_ca_file, which verifies client certificates.
+ *		ssl_ca_file (file, as read by tls_audit()), which verifies client
+ *		certificates: what could not be read of it, then each certificate
+ *		that could, damaged blocks before it or not.
  */
 static void
-check_ca_file(Audit *audit)
+check_ca_file(Audit *audit, const TlsPemFile *file)
 {
-	const char *path = tls_setting("ssl_ca_file");
-	const char *error;
-	List	   *certs;
+	PemSource	src = loaded_file("ssl_ca_file", "certificate", "ca_file",
+								  "Point ssl_ca_file at a readable PEM file of CA certificates.",
+								  "Replace the damaged block with an intact copy of its CA certificate, then reload the server.");
 	ListCell   *lc;
 
-	if (path[0] == '\0')
-		return;
-	certs = tls_read_pem_file(path, false, &error);
-	if (certs == NIL)
-		add_finding(audit, SEVERITY_MEDIUM, "ca_file_unreadable",
-					"Point ssl_ca_file at a readable PEM file of CA certificates.",
-					"Could not read a certificate from ssl_ca_file \"%s\": %s.",
-					path, error);
-	foreach(lc, certs)
+	check_pem_file(audit, file, &src);
+	foreach(lc, file->objects)
 	{
+		CHECK_FOR_INTERRUPTS();
 		check_validity(audit, lfirst(lc), "CA certificate", "ca_certificate",
 					   SEVERITY_HIGH, SEVERITY_MEDIUM);
-		X509_free(lfirst(lc));
 	}
 }
 
@@ -278,52 +361,62 @@ check_crl(Audit *audit, X509_CRL *crl, const char *source)
 }
 
 /*
+ * check_crl_file
+ *		tls_audit()'s TlsCrlFileFn: what could not be read of one CRL file,
+ *		then each CRL that could.
+ *
+ * The server loads ssl_crl_file at start and reload, but reads a file of
+ * ssl_crl_dir only when it verifies a client certificate of the CRL's
+ * issuer, in each new session: for HASH.r0, HASH.r1... in turn until one is
+ * missing or does not load (OpenSSL's by_dir.c).  When HASH.r0 does not
+ * load, the lookup finds no CRL of the issuer, and with the CRL checks the
+ * server enables, the certificate is refused.
+ */
+static void
+check_crl_file(const char *path, bool in_dir, const TlsPemFile *file, void *arg)
+{
+	Audit	   *audit = arg;
+	PemSource	src = loaded_file("ssl_crl_file", "CRL", "crl",
+								  "Point ssl_crl_file at a readable PEM file of CRLs.",
+								  "Replace the damaged block with a current copy of its CRL from the issuer, then reload the server.");
+	ListCell   *lc;
+
+	if (in_dir)
+	{
+		const char *name = strrchr(path, '/') + 1;
+
+		src.source = psprintf("ssl_crl_dir file \"%s\"", path);
+		src.consequence = strcmp(name + 8, ".r0") == 0 ?
+			"When it verifies a client certificate this CRL's issuer signed, the server finds no CRL of the issuer here, and refuses the certificate unless ssl_crl_file holds one." :
+			"When it verifies a client certificate this CRL's issuer signed, the server stops reading the issuer's CRL files at this one: revocations it does not reach are not applied.";
+		src.fifo_severity = SEVERITY_HIGH;
+		src.fifo_consequence = "When it verifies a client certificate this CRL's issuer signed, the server's own open() of the FIFO waits for a writer: the handshake hangs until authentication_timeout ends it.";
+		src.file_hint = src.block_hint =
+			"Replace the file with a current copy of the CRL from its issuer; new sessions read it without a reload.";
+	}
+	check_pem_file(audit, file, &src);
+	foreach(lc, file->objects)
+	{
+		CHECK_FOR_INTERRUPTS();
+		check_crl(audit, lfirst(lc), src.source);
+	}
+}
+
+/*
  * check_crls
- *		Every CRL in ssl_crl_file and in ssl_crl_dir (files named as
- *		"openssl rehash" names them: HASH.rN).
+ *		Every CRL in ssl_crl_file and in the files of ssl_crl_dir the server
+ *		reads, and what could not be read of them.
  */
 static void
 check_crls(Audit *audit)
 {
-	const char *file = tls_setting("ssl_crl_file");
-	const char *dir = tls_setting("ssl_crl_dir");
-	const char *error;
 	ListCell   *lc;
-	ListCell   *lc2;
 
-	if (file[0] != '\0')
-	{
-		List	   *crls = tls_read_pem_file(file, true, &error);
-
-		if (crls == NIL)
-			add_finding(audit, SEVERITY_MEDIUM, "crl_unreadable",
-						"Point ssl_crl_file at a readable PEM file of CRLs.",
-						"Could not read a CRL from ssl_crl_file \"%s\": %s.", file, error);
-		foreach(lc, crls)
-		{
-			check_crl(audit, lfirst(lc), psprintf("ssl_crl_file \"%s\"", file));
-			X509_CRL_free(lfirst(lc));
-		}
-	}
-
-	if (dir[0] != '\0')
-	{
-		List	   *paths = tls_crl_dir_files(dir, &error);
-
-		if (error != NULL)
-			add_finding(audit, SEVERITY_MEDIUM, "crl_unreadable",
-						"Point ssl_crl_dir at a readable directory of CRLs, named as \"openssl rehash\" names them.",
-						"Could not open ssl_crl_dir \"%s\": %s.", dir, error);
-		foreach(lc2, paths)
-		{
-			char	   *path = lfirst(lc2);
-			List	   *crls = tls_read_pem_file(path, true, &error);
-
-			foreach(lc, crls)
-				check_crl(audit, lfirst(lc), psprintf("ssl_crl_dir file \"%s\"", path));
-			tls_free_pem_list(crls, true);
-		}
-	}
+	foreach(lc, tls_each_crl_file(check_crl_file, audit))
+		add_finding(audit, SEVERITY_HIGH, "crl_unreadable",
+					"Point ssl_crl_dir at a readable directory of CRLs, named as \"openssl rehash\" names them.",
+					"Could not read ssl_crl_dir directory %s. The server finds no CRL there either, and refuses every client certificate whose issuer's CRL it finds nowhere else.",
+					(char *) lfirst(lc));
 }
 
 /* An ssl_{min,max}_protocol_version value as an OpenSSL version; 0: any. */
@@ -348,6 +441,7 @@ typedef struct WireOffer
 	bool		dh_usable;		/* DHE has parameters the server could load */
 	int			dh_bits;		/* of ssl_dh_params_file; 0: built-in 2048 */
 	const char *dh_error;		/* why ssl_dh_params_file was not usable */
+	bool		dh_fifo;		/* because it is a FIFO */
 	bool		groups_usable;	/* ECDHE has a group */
 	List	   *offered;		/* const SSL_CIPHER *, in preference order */
 	bool		accepted[TLS1_3_VERSION - TLS1_VERSION + 1];
@@ -425,29 +519,37 @@ wire_offer(WireOffer *offer, List *certs)
 		tls_setting(PG_TLS_AUDIT_TLS13_CIPHERS_SETTING) : "";
 	int			min = protocol_version(tls_setting("ssl_min_protocol_version"));
 	int			max = protocol_version(tls_setting("ssl_max_protocol_version"));
-	SSL_CTX    *ctx = SSL_CTX_new(TLS_server_method());
-	SSL		   *ssl = NULL;
+	TlsHeld    *ctx_held = tls_hold(TLS_HELD_SSL_CTX);
+	TlsHeld    *ssl_held = tls_hold(TLS_HELD_SSL);
+	TlsHeld    *supported_held = tls_hold(TLS_HELD_CIPHER_STACK);
+	SSL_CTX    *ctx;
 	STACK_OF(SSL_CIPHER) *supported = NULL;
+	char	   *dh_pem = NULL;
+	size_t		dh_len = 0;
 	bool		ok = false;
 
 	memset(offer, 0, sizeof(*offer));
 	offer->key_type = NID_undef;
 	if (certs != NIL && X509_get0_pubkey(linitial(certs)) != NULL)
 		offer->key_type = EVP_PKEY_get_base_id(X509_get0_pubkey(linitial(certs)));
+	if (dh_file[0] != '\0')
+		dh_pem = tls_read_file(dh_file, &dh_len, &offer->dh_error, &offer->dh_fifo);
 
+	ctx = ctx_held->obj = SSL_CTX_new(TLS_server_method());
 	if (ctx == NULL ||
 		SSL_CTX_set_min_proto_version(ctx, min) != 1 ||
 		SSL_CTX_set_max_proto_version(ctx, max) != 1)
 		goto done;
 
 	/* As the server: DH parameters, then groups, then the cipher list. */
-	if (dh_file[0] != '\0')
+	if (dh_pem != NULL)
 	{
-		BIO		   *bio = BIO_new_file(dh_file, "r");
+		BIO		   *bio = BIO_new_mem_buf(dh_pem, (int) dh_len);
 		EVP_PKEY   *dh = bio ? PEM_read_bio_Parameters(bio, NULL) : NULL;
 
+		BIO_free(bio);
 		if (dh == NULL)
-			offer->dh_error = bio ? "it holds no PEM DH parameters" : pstrdup(strerror(errno));
+			offer->dh_error = "it holds no PEM DH parameters";
 		else
 		{
 			offer->dh_bits = EVP_PKEY_get_bits(dh);
@@ -459,18 +561,17 @@ wire_offer(WireOffer *offer, List *certs)
 				EVP_PKEY_free(dh);
 			}
 		}
-		BIO_free(bio);
 	}
-	else
+	else if (dh_file[0] == '\0')
 		offer->dh_usable = true;	/* PostgreSQL's built-in 2048-bit group */
 	offer->groups_usable = groups[0] == '\0' || SSL_CTX_set1_groups_list(ctx, groups) == 1;
 	if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1 ||
 		(tls13[0] != '\0' && SSL_CTX_set_ciphersuites(ctx, tls13) != 1))
 		goto done;
 	offer->seclevel = SSL_CTX_get_security_level(ctx);
-	ssl = SSL_new(ctx);
-	if (ssl != NULL)
-		supported = SSL_get1_supported_ciphers(ssl);
+	ssl_held->obj = SSL_new(ctx);
+	if (ssl_held->obj != NULL)
+		supported = supported_held->obj = SSL_get1_supported_ciphers(ssl_held->obj);
 	if (supported == NULL)
 		goto done;
 
@@ -513,9 +614,9 @@ wire_offer(WireOffer *offer, List *certs)
 
 done:
 	ERR_clear_error();
-	sk_SSL_CIPHER_free(supported);
-	SSL_free(ssl);
-	SSL_CTX_free(ctx);
+	tls_release(supported_held);
+	tls_release(ssl_held);
+	tls_release(ctx_held);
 	return ok;
 }
 
@@ -633,10 +734,12 @@ check_protocols_and_ciphers(Audit *audit, List *certs)
 		const char *dh_file = tls_setting("ssl_dh_params_file");
 
 		if (offer.dh_error != NULL && offer.dh_bits == 0)
-			add_finding(audit, SEVERITY_MEDIUM, "dh_params_unreadable",
+			add_finding(audit, offer.dh_fifo ? SEVERITY_CRITICAL : SEVERITY_MEDIUM,
+						"dh_params_unreadable",
 						"Point ssl_dh_params_file at PEM DH parameters of at least 2048 bits (openssl dhparam 2048), or leave it empty.",
-						"Could not read DH parameters from ssl_dh_params_file \"%s\": %s.",
-						dh_file, offer.dh_error);
+						"Could not read DH parameters from ssl_dh_params_file \"%s\": %s.%s",
+						dh_file, offer.dh_error,
+						offer.dh_fifo ? " " LOADED_FIFO_CONSEQUENCE : "");
 		else if (offer.dh_bits < 2048 && ndhe > 0)
 			add_finding(audit, SEVERITY_HIGH, "dh_params_weak",
 						"Generate a 2048-bit group (openssl dhparam 2048) or leave ssl_dh_params_file empty, or remove DHE suites from ssl_ciphers.",
@@ -702,13 +805,13 @@ check_groups(Audit *audit)
 /*
  * check_chain
  *		The chain the server sends (tls_sent_chain(): ssl_cert_file, or what
- *		OpenSSL adds from ssl_ca_file): each certificate must be issued by
+ *		OpenSSL adds from ssl_ca_file, ca_certs): each certificate must be issued by
  *		the next one, and the last one must be a root or issued by one, or
  *		clients that only trust the root cannot build the path (testssl.sh:
  *		"chain incomplete").
  */
 static void
-check_chain(Audit *audit, List *certs)
+check_chain(Audit *audit, List *certs, List *ca_certs)
 {
 	List	   *sent;
 	X509	   *last;
@@ -716,7 +819,7 @@ check_chain(Audit *audit, List *certs)
 
 	if (certs == NIL)
 		return;
-	sent = tls_sent_chain(certs, tls_setting("ssl_ca_file"));
+	sent = tls_sent_chain(certs, ca_certs);
 	n = list_length(sent);
 	for (int i = 0; i + 1 < n; i++)
 	{
@@ -747,15 +850,16 @@ check_chain(Audit *audit, List *certs)
 					"The server sends only its certificate \"%s\", not the CA certificate \"%s\" that issued it: clients that trust only the root cannot verify it.",
 					cert_name_text(X509_get_subject_name(last)),
 					cert_name_text(X509_get_issuer_name(last)));
-	tls_free_pem_list(sent, false);
+	list_free(sent);
 }
 
 /*
  * check_served
  *		Whether the certificate TLS sessions are given is the one
- *		ssl_cert_file holds now (certs, as tls_audit() read it; NIL when it
- *		cannot be read).  The newest TLS session says what is served; when
- *		it began before the last reload, it cannot tell.
+ *		ssl_cert_file holds now (certs, as tls_audit() read it; NIL with
+ *		cert_error when it has no server certificate to read).  The newest
+ *		TLS session says what is served; when it began before the last
+ *		reload, it cannot tell.
  *
  * With the file unreadable, the server cannot have loaded it, so what it
  * serves, if anything, is what an earlier start or reload loaded: with no
@@ -1162,23 +1266,32 @@ tls_audit(PG_FUNCTION_ARGS)
 					"ssl is off: every connection is plaintext, whatever the client asks for.");
 	else
 	{
-		/* ssl_cert_file is read once, for every check that needs it. */
-		const char *cert_error;
-		List	   *certs = tls_read_pem_file(tls_setting("ssl_cert_file"), false, &cert_error);
+		/*
+		 * ssl_cert_file and ssl_ca_file are read once, for every check that
+		 * needs them.  Without a server certificate (certs is NIL), the
+		 * checks that need one are skipped.
+		 */
+		const char *ca_path = tls_setting("ssl_ca_file");
+		TlsPemFile *cert_file = tls_read_pem_file(tls_setting("ssl_cert_file"), false);
+		TlsPemFile *ca_file = ca_path[0] != '\0' ? tls_read_pem_file(ca_path, false) : NULL;
+		List	   *certs = cert_file->first_decoded ? cert_file->objects : NIL;
+		List	   *ca_certs = ca_file != NULL ? ca_file->objects : NIL;
 
-		check_server_certificate(&audit, certs, cert_error);
-		check_served(&audit, certs, cert_error);
-		if (certs != NIL)
-			check_chain(&audit, certs);
+		check_server_certificate(&audit, cert_file);
+		check_served(&audit, certs, server_certificate_error(cert_file));
+		check_chain(&audit, certs, ca_certs);
 		check_groups(&audit);
-		check_ca_file(&audit);
+		if (ca_file != NULL)
+			check_ca_file(&audit, ca_file);
 		check_crls(&audit);
 		if (has_privs_of_role(user, ROLE_PG_READ_ALL_SETTINGS))
 			check_protocols_and_ciphers(&audit, certs);
 		else
 			not_checked(&audit, "min_protocol, weak_ciphers",
 						"ssl_min_protocol_version and ssl_ciphers are visible only to superusers and members of pg_read_all_settings");
-		tls_free_pem_list(certs, false);
+		tls_free_pem_file(cert_file);
+		if (ca_file != NULL)
+			tls_free_pem_file(ca_file);
 	}
 
 	if (strcmp(tls_setting("password_encryption"), "md5") == 0)

@@ -41,6 +41,40 @@ extern void tls_put_extensions(Tuplestorestate *tupstore, TupleDesc tupdesc,
 							   X509 *cert);
 
 /*
+ * An OpenSSL object held across code that can raise an ERROR (palloc,
+ * ereport, CHECK_FOR_INTERRUPTS, SPI, a tuplestore).  OpenSSL allocates with
+ * malloc, which no resource owner tracks, so such an object is registered
+ * with the memory context current when it is made: resetting or deleting
+ * that context, as an ERROR's cleanup does, frees it (x509_fields.c).
+ */
+typedef enum TlsHeldKind
+{
+	TLS_HELD_X509,
+	TLS_HELD_X509_CRL,
+	TLS_HELD_X509_STORE,
+	TLS_HELD_X509_STORE_CTX,
+	TLS_HELD_GENERAL_NAMES,
+	TLS_HELD_ASN1_OBJECT,
+	TLS_HELD_BIGNUM,
+	TLS_HELD_STRING,			/* from OPENSSL_malloc, such as BN_bn2dec's */
+	TLS_HELD_BIO,
+	TLS_HELD_SSL_CTX,
+	TLS_HELD_SSL,
+	TLS_HELD_CIPHER_STACK		/* STACK_OF(SSL_CIPHER) */
+} TlsHeldKind;
+
+typedef struct TlsHeld
+{
+	void	   *obj;			/* set by the caller; NULL: nothing to free */
+	TlsHeldKind kind;
+	MemoryContextCallback callback;
+} TlsHeld;
+
+extern TlsHeld *tls_hold(TlsHeldKind kind);
+extern void tls_release(TlsHeld *held);
+extern void tls_release_all(List *held);
+
+/*
  * What the server knew about one connection's transport when it was
  * captured: plain fixed-size data, so that it can be copied into shared
  * memory by code that must not allocate or fail (see sessions.c).
@@ -128,11 +162,43 @@ typedef struct TlsServedCertificate
 extern bool tls_sessions_newest_served(TlsServedCertificate *served);
 
 /* server_certs.c: the certificate and CRL files the settings name */
+
+/* A PEM block of a file that does not decode. */
+typedef struct TlsPemBadBlock
+{
+	int			number;			/* 1: the file's first -----BEGIN line */
+	int			line;			/* the line of its -----BEGIN */
+	const char *reason;			/* OpenSSL's */
+} TlsPemBadBlock;
+
+/* The certificates, or the CRLs, of one PEM file (tls_read_pem_file()). */
+typedef struct TlsPemFile
+{
+	const char *error;			/* why the file was not read, or that it
+								 * holds no block of the kind; NULL if none */
+	bool		fifo;			/* not read because it is a FIFO, which the
+								 * server's own open() would wait on */
+	List	   *objects;		/* X509 * or X509_CRL *, those that decode,
+								 * in file order */
+	List	   *bad_blocks;		/* TlsPemBadBlock *, those that do not */
+	bool		first_decoded;	/* the first block of the kind decodes */
+	List	   *held;			/* TlsHeld * of objects */
+} TlsPemFile;
+
+/*
+ * A CRL file that tls_each_crl_file() read: ssl_crl_file, or a file of
+ * ssl_crl_dir (in_dir).
+ */
+typedef void (*TlsCrlFileFn) (const char *path, bool in_dir,
+							  const TlsPemFile *file, void *arg);
+
 extern const char *tls_setting(const char *name);
-extern List *tls_read_pem_file(const char *path, bool crls, const char **error);
-extern void tls_free_pem_list(List *objects, bool crls);
-extern List *tls_crl_dir_files(const char *dir, const char **error);
-extern List *tls_sent_chain(List *cert_file_certs, const char *ca_file);
+extern char *tls_read_file(const char *path, size_t *len, const char **error,
+						   bool *fifo);
+extern TlsPemFile *tls_read_pem_file(const char *path, bool crls);
+extern void tls_free_pem_file(TlsPemFile *file);
+extern List *tls_each_crl_file(TlsCrlFileFn fn, void *arg);
+extern List *tls_sent_chain(List *cert_file_certs, List *ca_certs);
 extern const char *tls_served_unknown_reason(void);
 
 /* conn_log.c: the ring of recent connection attempts */

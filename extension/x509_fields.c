@@ -10,6 +10,9 @@
  * anything that is not printable text in the database encoding is escaped
  * the way RFC 2253 escapes a byte, as a backslash and two hex digits.
  *
+ * It also ties the OpenSSL objects that the extension holds across code
+ * that can raise an ERROR to a memory context (tls_hold()).
+ *
  *-------------------------------------------------------------------------
  */
 #include "pg_tls_audit.h"
@@ -45,6 +48,110 @@
 /* Columns of the SQL types tls_certificate and tls_peer_extensions(). */
 #define TLS_EXTENSION_NATTS		3
 
+/*
+ * free_held
+ *		The memory context callback of tls_hold(): free the object, if it
+ *		has not been released.
+ */
+static void
+free_held(void *arg)
+{
+	TlsHeld    *held = arg;
+	void	   *obj = held->obj;
+
+	held->obj = NULL;
+	if (obj == NULL)
+		return;
+	switch (held->kind)
+	{
+		case TLS_HELD_X509:
+			X509_free(obj);
+			break;
+		case TLS_HELD_X509_CRL:
+			X509_CRL_free(obj);
+			break;
+		case TLS_HELD_X509_STORE:
+			X509_STORE_free(obj);
+			break;
+		case TLS_HELD_X509_STORE_CTX:
+			X509_STORE_CTX_free(obj);
+			break;
+		case TLS_HELD_GENERAL_NAMES:
+			GENERAL_NAMES_free(obj);
+			break;
+		case TLS_HELD_ASN1_OBJECT:
+			ASN1_OBJECT_free(obj);
+			break;
+		case TLS_HELD_BIGNUM:
+			BN_free(obj);
+			break;
+		case TLS_HELD_STRING:
+			OPENSSL_free(obj);
+			break;
+		case TLS_HELD_BIO:
+			BIO_free(obj);
+			break;
+		case TLS_HELD_SSL_CTX:
+			SSL_CTX_free(obj);
+			break;
+		case TLS_HELD_SSL:
+			SSL_free(obj);
+			break;
+		case TLS_HELD_CIPHER_STACK:
+			sk_SSL_CIPHER_free(obj);
+			break;
+	}
+}
+
+/*
+ * tls_hold
+ *		A holder for one OpenSSL object of this kind, registered with
+ *		CurrentMemoryContext; never returns NULL.  The caller makes the
+ *		object after this call and stores it in ->obj, so that no palloc
+ *		failure can come between the object and its holder.
+ *
+ * The object is freed by tls_release() or, at the latest, when the
+ * context is reset or deleted: an ERROR's cleanup does that.  A holder
+ * stays in its context until then, so a loop over many objects resets a
+ * context of its own between rounds rather than holding them all.
+ */
+TlsHeld *
+tls_hold(TlsHeldKind kind)
+{
+	TlsHeld    *held = palloc(sizeof(TlsHeld));
+
+	held->obj = NULL;
+	held->kind = kind;
+	held->callback.func = free_held;
+	held->callback.arg = held;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &held->callback);
+	return held;
+}
+
+/*
+ * tls_release
+ *		Free a held object now.
+ */
+void
+tls_release(TlsHeld *held)
+{
+	free_held(held);
+}
+
+/*
+ * tls_release_all
+ *		Free every object of a List of holders, and the List.
+ */
+void
+tls_release_all(List *held)
+{
+	ListCell   *lc;
+
+	foreach(lc, held)
+		free_held(lfirst(lc));
+	list_free(held);
+}
+
 static void
 tls_openssl_failure(const char *what)
 {
@@ -60,37 +167,38 @@ tls_openssl_failure(const char *what)
 
 /*
  * tls_bio_new
- *		A memory BIO to print into; never returns NULL.
+ *		A held memory BIO to print into; never returns NULL.
  */
-static BIO *
+static TlsHeld *
 tls_bio_new(void)
 {
-	BIO		   *bio = BIO_new(BIO_s_mem());
+	TlsHeld    *held = tls_hold(TLS_HELD_BIO);
 
-	if (bio == NULL)
+	held->obj = BIO_new(BIO_s_mem());
+	if (held->obj == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory"),
 				 errdetail("OpenSSL could not allocate a memory buffer.")));
-	return bio;
+	return held;
 }
 
 /*
  * tls_bio_to_text
- *		What was printed into bio, as text made by tls_text_from_bytes();
- *		frees the BIO.
+ *		What was printed into a BIO of tls_bio_new(), as text made by
+ *		tls_text_from_bytes(); releases the BIO.
  */
 static text *
-tls_bio_to_text(BIO *bio, int flags)
+tls_bio_to_text(TlsHeld *held, int flags)
 {
 	char	   *data;
-	long		len = BIO_get_mem_data(bio, &data);
+	long		len = BIO_get_mem_data((BIO *) held->obj, &data);
 	text	   *result;
 
 	if (len < 0)
 		len = 0;
 	result = tls_text_from_bytes(data, (size_t) len, flags);
-	BIO_free(bio);
+	tls_release(held);
 	return result;
 }
 
@@ -177,7 +285,8 @@ tls_text_from_bytes(const char *bytes, size_t len, int flags)
 text *
 tls_name_to_text(const X509_NAME *name)
 {
-	BIO		   *bio = tls_bio_new();
+	TlsHeld    *held = tls_bio_new();
+	BIO		   *bio = held->obj;
 
 	if (X509_NAME_print_ex(bio, name, 0, TLS_NAME_FLAGS) < 0)
 	{
@@ -186,12 +295,9 @@ tls_name_to_text(const X509_NAME *name)
 			X509_NAME_print_ex(bio, name, 0,
 							   XN_FLAG_RFC2253 | ASN1_STRFLGS_DUMP_ALL |
 							   ASN1_STRFLGS_DUMP_DER) < 0)
-		{
-			BIO_free(bio);
 			tls_openssl_failure("print a distinguished name");
-		}
 	}
-	return tls_bio_to_text(bio, 0);
+	return tls_bio_to_text(held, 0);
 }
 
 /*
@@ -293,8 +399,9 @@ text *
 tls_name_field(const X509_NAME *name, const char *field)
 {
 	size_t		field_len = strlen(field);
+	TlsHeld    *obj_held;
 	ASN1_OBJECT *obj;
-	BIO		   *bio;
+	TlsHeld    *bio_held;
 	int			pos = -1;
 	int			count = 0;
 
@@ -309,7 +416,8 @@ tls_name_field(const X509_NAME *name, const char *field)
 	 * OpenSSL accepts some malformed dotted OIDs ("2.5.4."); take digits
 	 * only as a well-formed OID, so a typo cannot select another attribute.
 	 */
-	obj = tls_dotted_oid_is_valid(field) ? OBJ_txt2obj(field, 0) : NULL;
+	obj_held = tls_hold(TLS_HELD_ASN1_OBJECT);
+	obj = obj_held->obj = tls_dotted_oid_is_valid(field) ? OBJ_txt2obj(field, 0) : NULL;
 	if (obj == NULL)
 	{
 		ERR_clear_error();
@@ -322,7 +430,6 @@ tls_name_field(const X509_NAME *name, const char *field)
 	{
 		int			nid = OBJ_obj2nid(obj);
 
-		ASN1_OBJECT_free(obj);
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("certificate field name \"%s\" is not an attribute of a distinguished name", field),
@@ -332,41 +439,32 @@ tls_name_field(const X509_NAME *name, const char *field)
 	}
 	if (name == NULL)
 	{
-		ASN1_OBJECT_free(obj);
+		tls_release(obj_held);
 		return NULL;
 	}
 
-	bio = BIO_new(BIO_s_mem());
-	if (bio == NULL)
-	{
-		ASN1_OBJECT_free(obj);
-		tls_openssl_failure("allocate a memory buffer");
-	}
-
+	bio_held = tls_bio_new();
 	while ((pos = X509_NAME_get_index_by_OBJ(name, obj, pos)) >= 0)
 	{
 		const ASN1_STRING *value =
 			X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, pos));
+		BIO		   *bio = bio_held->obj;
 
 		if ((count++ > 0 && BIO_write(bio, ",", 1) != 1) ||
 			(ASN1_STRING_print_ex(bio, value, TLS_VALUE_FLAGS) < 0 &&
 			 ASN1_STRING_print_ex(bio, value,
 								  ASN1_STRFLGS_RFC2253 | ASN1_STRFLGS_DUMP_ALL |
 								  ASN1_STRFLGS_DUMP_DER) < 0))
-		{
-			ASN1_OBJECT_free(obj);
-			BIO_free(bio);
 			tls_openssl_failure("print a certificate field");
-		}
 	}
-	ASN1_OBJECT_free(obj);
+	tls_release(obj_held);
 
 	if (count == 0)
 	{
-		BIO_free(bio);
+		tls_release(bio_held);
 		return NULL;
 	}
-	return tls_bio_to_text(bio, 0);
+	return tls_bio_to_text(bio_held, 0);
 }
 
 /*
@@ -376,33 +474,26 @@ tls_name_field(const X509_NAME *name, const char *field)
 static void
 tls_serial(X509 *cert, Datum *numeric, Datum *hex)
 {
-	BIGNUM	   *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
-	char	   *dec_ossl = NULL;
-	char	   *hex_ossl = NULL;
-	char	   *dec_str;
-	char	   *hex_str;
+	TlsHeld    *bn = tls_hold(TLS_HELD_BIGNUM);
+	TlsHeld    *dec = tls_hold(TLS_HELD_STRING);
+	TlsHeld    *hexdigits = tls_hold(TLS_HELD_STRING);
 
-	if (bn != NULL)
+	bn->obj = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	if (bn->obj != NULL)
 	{
-		dec_ossl = BN_bn2dec(bn);
-		hex_ossl = BN_bn2hex(bn);
-		BN_free(bn);
+		dec->obj = BN_bn2dec(bn->obj);
+		hexdigits->obj = BN_bn2hex(bn->obj);
 	}
-	if (dec_ossl == NULL || hex_ossl == NULL)
-	{
-		OPENSSL_free(dec_ossl);
-		OPENSSL_free(hex_ossl);
+	if (dec->obj == NULL || hexdigits->obj == NULL)
 		tls_openssl_failure("convert a certificate serial number");
-	}
-	dec_str = pstrdup(dec_ossl);
-	hex_str = pstrdup(hex_ossl);
-	OPENSSL_free(dec_ossl);
-	OPENSSL_free(hex_ossl);
 
-	*numeric = DirectFunctionCall3(numeric_in, CStringGetDatum(dec_str),
+	*numeric = DirectFunctionCall3(numeric_in, CStringGetDatum(dec->obj),
 								   ObjectIdGetDatum(InvalidOid),
 								   Int32GetDatum(-1));
-	*hex = CStringGetTextDatum(hex_str);
+	*hex = CStringGetTextDatum(hexdigits->obj);
+	tls_release(bn);
+	tls_release(dec);
+	tls_release(hexdigits);
 }
 
 /*
@@ -513,47 +604,41 @@ tls_subject_alt_names(X509 *cert, Datum *dns, Datum *ip, Datum *email)
 	ArrayBuildState *dns_state = initArrayResult(TEXTOID, CurrentMemoryContext, false);
 	ArrayBuildState *ip_state = initArrayResult(INETOID, CurrentMemoryContext, false);
 	ArrayBuildState *email_state = initArrayResult(TEXTOID, CurrentMemoryContext, false);
+	TlsHeld    *held = tls_hold(TLS_HELD_GENERAL_NAMES);
 	GENERAL_NAMES *names;
 
-	names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	names = held->obj = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
 	ERR_clear_error();
 
-	PG_TRY();
+	for (int i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++)
 	{
-		for (int i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++)
-		{
-			const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
-			const ASN1_STRING *str;
-			inet	   *addr;
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+		const ASN1_STRING *str;
+		inet	   *addr;
 
-			switch (gn->type)
-			{
-				case GEN_DNS:
-				case GEN_EMAIL:
-					str = (gn->type == GEN_DNS) ? gn->d.dNSName : gn->d.rfc822Name;
-					accumArrayResult(gn->type == GEN_DNS ? dns_state : email_state,
-									 PointerGetDatum(tls_text_from_bytes((const char *) ASN1_STRING_get0_data(str),
-																		 ASN1_STRING_length(str),
-																		 TLS_TEXT_ESCAPE_BACKSLASH)),
-									 false, TEXTOID, CurrentMemoryContext);
-					break;
-				case GEN_IPADD:
-					addr = tls_inet(ASN1_STRING_get0_data(gn->d.iPAddress),
-									ASN1_STRING_length(gn->d.iPAddress));
-					if (addr != NULL)
-						accumArrayResult(ip_state, InetPGetDatum(addr), false,
-										 INETOID, CurrentMemoryContext);
-					break;
-				default:
-					break;
-			}
+		switch (gn->type)
+		{
+			case GEN_DNS:
+			case GEN_EMAIL:
+				str = (gn->type == GEN_DNS) ? gn->d.dNSName : gn->d.rfc822Name;
+				accumArrayResult(gn->type == GEN_DNS ? dns_state : email_state,
+								 PointerGetDatum(tls_text_from_bytes((const char *) ASN1_STRING_get0_data(str),
+																	 ASN1_STRING_length(str),
+																	 TLS_TEXT_ESCAPE_BACKSLASH)),
+								 false, TEXTOID, CurrentMemoryContext);
+				break;
+			case GEN_IPADD:
+				addr = tls_inet(ASN1_STRING_get0_data(gn->d.iPAddress),
+								ASN1_STRING_length(gn->d.iPAddress));
+				if (addr != NULL)
+					accumArrayResult(ip_state, InetPGetDatum(addr), false,
+									 INETOID, CurrentMemoryContext);
+				break;
+			default:
+				break;
 		}
 	}
-	PG_FINALLY();
-	{
-		GENERAL_NAMES_free(names);
-	}
-	PG_END_TRY();
+	tls_release(held);
 
 	*dns = makeArrayResult(dns_state, CurrentMemoryContext);
 	*ip = makeArrayResult(ip_state, CurrentMemoryContext);
@@ -621,14 +706,11 @@ tls_signature_algorithm(X509 *cert)
 static Datum
 tls_pem(X509 *cert)
 {
-	BIO		   *bio = tls_bio_new();
+	TlsHeld    *held = tls_bio_new();
 
-	if (!PEM_write_bio_X509(bio, cert))
-	{
-		BIO_free(bio);
+	if (!PEM_write_bio_X509(held->obj, cert))
 		tls_openssl_failure("write a certificate as PEM");
-	}
-	return PointerGetDatum(tls_bio_to_text(bio, TLS_TEXT_KEEP_NEWLINES));
+	return PointerGetDatum(tls_bio_to_text(held, TLS_TEXT_KEEP_NEWLINES));
 }
 
 /*
@@ -710,6 +792,7 @@ tls_put_extensions(Tuplestorestate *tupstore, TupleDesc tupdesc, X509 *cert)
 		int			nid = OBJ_obj2nid(obj);
 		Datum		values[TLS_EXTENSION_NATTS];
 		bool		nulls[TLS_EXTENSION_NATTS] = {false, false, false};
+		TlsHeld    *held;
 		BIO		   *bio;
 
 		if (nid != NID_undef)
@@ -726,7 +809,8 @@ tls_put_extensions(Tuplestorestate *tupstore, TupleDesc tupdesc, X509 *cert)
 			values[0] = CStringGetTextDatum(oid);
 		}
 
-		bio = tls_bio_new();
+		held = tls_bio_new();
+		bio = held->obj;
 		if (X509V3_EXT_print(bio, ext, X509V3_EXT_DUMP_UNKNOWN, 0) <= 0)
 		{
 			const ASN1_OCTET_STRING *der = X509_EXTENSION_get_data(ext);
@@ -740,12 +824,9 @@ tls_put_extensions(Tuplestorestate *tupstore, TupleDesc tupdesc, X509 *cert)
 			if (BIO_reset(bio) != 1 ||
 				BIO_dump(bio, (const char *) ASN1_STRING_get0_data(der),
 						 ASN1_STRING_length(der)) < 0)
-			{
-				BIO_free(bio);
 				tls_openssl_failure("print a certificate extension");
-			}
 		}
-		values[1] = PointerGetDatum(tls_bio_to_text(bio, TLS_TEXT_KEEP_NEWLINES | TLS_TEXT_TRIM));
+		values[1] = PointerGetDatum(tls_bio_to_text(held, TLS_TEXT_KEEP_NEWLINES | TLS_TEXT_TRIM));
 		values[2] = BoolGetDatum(X509_EXTENSION_get_critical(ext) > 0);
 
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);

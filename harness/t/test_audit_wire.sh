@@ -55,18 +55,6 @@ expect_finding() {
 	[ "$got" = "$3" ]
 	ok $? "$1: $2 ${3:-absent} (got '$got')"
 }
-reload() {
-	admin -c "SELECT pg_reload_conf()" >/dev/null
-	sleep 0.5
-}
-set_conf() {
-	admin -c "ALTER SYSTEM SET $1 = '$2'" >/dev/null
-	reload
-}
-reset_conf() {
-	admin -c "ALTER SYSTEM RESET $1" >/dev/null
-	reload
-}
 # s_client ARGS...: openssl's client against the server (STARTTLS postgres),
 # with its own security level at 0 so that only the server decides.
 s_client() {

@@ -100,6 +100,7 @@ suite search-path bash harness/t/test_search_path.sh "$probe"
 suite policy-settings bash harness/t/test_policy_settings.sh "$probe"
 suite audit bash harness/t/test_audit.sh "$probe"
 suite audit-wire bash harness/t/test_audit_wire.sh "$probe"
+suite files bash harness/t/test_files.sh "$probe"
 suite exporter bash harness/t/test_exporter.sh "$probe"
 suite drivers bash harness/t/test_drivers.sh "$probe" "$PG_CONFIG"
 

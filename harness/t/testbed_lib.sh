@@ -16,6 +16,10 @@
 #                                 pg_ctl restart as the server's OS user,
 #                                 with exactly this environment; needs
 #                                 $bindir, $data, $log, $pguser and $work
+#   reload                        pg_reload_conf(), and time to apply it
+#   set_conf NAME VALUE           ALTER SYSTEM SET, then reload
+#   reset_conf NAME               ALTER SYSTEM RESET, then reload
+#                                 (these three need the caller's admin())
 
 start_preloaded_cluster() {
 	local env dir=$1
@@ -48,4 +52,19 @@ restart_server() {
 	[ "$(id -u)" = 0 ] && as=(runuser -u "$pguser" --)
 	"${as[@]}" env -i PATH="$bindir:/usr/bin:/bin" LC_ALL=C "$@" \
 		"$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 restart >"$work/restart.log" 2>&1
+}
+
+reload() {
+	admin -c "SELECT pg_reload_conf()" >/dev/null
+	sleep 0.5
+}
+
+set_conf() {
+	admin -c "ALTER SYSTEM SET $1 = '$2'" >/dev/null
+	reload
+}
+
+reset_conf() {
+	admin -c "ALTER SYSTEM RESET $1" >/dev/null
+	reload
 }
