@@ -99,6 +99,7 @@ suite search-path bash harness/t/test_search_path.sh "$probe"
 suite audit bash harness/t/test_audit.sh "$probe"
 suite audit-wire bash harness/t/test_audit_wire.sh "$probe"
 suite exporter bash harness/t/test_exporter.sh "$probe"
+suite odd-certs bash harness/t/test_odd_certs.sh "$probe"
 suite drivers bash harness/t/test_drivers.sh "$probe" "$PG_CONFIG"
 
 echo "all suites: $total_passed passed, $total_failed failed"
