@@ -102,6 +102,7 @@ suite audit bash harness/t/test_audit.sh "$probe"
 suite audit-wire bash harness/t/test_audit_wire.sh "$probe"
 suite files bash harness/t/test_files.sh "$probe"
 suite exporter bash harness/t/test_exporter.sh "$probe"
+suite odd-certs bash harness/t/test_odd_certs.sh "$probe"
 suite drivers bash harness/t/test_drivers.sh "$probe" "$PG_CONFIG"
 
 echo "all suites: $total_passed passed, $total_failed failed"
