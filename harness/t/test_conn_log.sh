@@ -187,30 +187,50 @@ balanced() {
 	ok $? "$1: recorded equals the sum of tls_connection_outcomes() [$counts]"
 }
 
+# age_ms PID: how long ago process PID started, in milliseconds; nothing
+# once it is gone.
+age_ms() {
+	awk -v hz="$(getconf CLK_TCK)" 'NR == FNR { up = $1; next } { print int((up - $22 / hz) * 1000) }' \
+		/proc/uptime "/proc/$1/stat" 2>/dev/null
+}
+# wait_age PID MS: wait until process PID is MS milliseconds old, or gone.
+wait_age() {
+	local age
+	while age=$(age_ms "$1") && [ -n "$age" ] && [ "$age" -lt "$2" ]; do
+		sleep 0.02
+	done
+}
+
 # end_during_write SETTING HOW: an attempt refused before authentication (a
-# bad startup packet), its write stretched by 3 s at SETTING's point, ended
-# there by HOW: SIGTERM, 0.3 s after the backend appeared, or
-# authentication_timeout, of 1 s.
+# bad startup packet), its write stretched by 4 s at SETTING's point, ended
+# there by HOW: SIGTERM, when the backend is 0.3 s old, or
+# authentication_timeout, of 1 s.  The backend must still be alive when it
+# is 1.5 s old: ended outside the write, it would have gone at once.  Times
+# count from the backend's own start, so that a slow look for it among the
+# postmaster's children does not eat into the write.
 end_during_write() {
-	local setting=$1 how=$2 before victim= sleeper
+	local setting=$1 how=$2 before victim= sleeper signalled_at=
 	local what="$how inside the write (${setting#pg_tls_audit.})"
 
 	mark=$(stat -c %s "$log")
-	configure "$setting" 3000
+	configure "$setting" 4000
 	[ "$how" = authentication_timeout ] && configure authentication_timeout 1
 	before=$(startup_children)
 	bad_startup_packet
 	sleeper=$!
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 250); do
 		victim=$(comm -13 <(echo "$before") <(startup_children) | head -n 1)
 		[ -n "$victim" ] && break
 		sleep 0.02
 	done
-	sleep 0.3
-	[ "$how" = SIGTERM ] && [ -n "$victim" ] && kill -TERM "$victim"
-	sleep 1.5
+	if [ "$how" = SIGTERM ] && [ -n "$victim" ]; then
+		wait_age "$victim" 300
+		signalled_at=$(age_ms "$victim")
+		kill -TERM "$victim" 2>/dev/null
+	fi
+	[ -n "$victim" ] && wait_age "$victim" 1500
 	[ -n "$victim" ] && [ -d "/proc/$victim" ]
-	ok $? "$what: backend '$victim' is still inside its write well after the $how"
+	ok $? "$what: backend '$victim'${signalled_at:+, signalled $signalled_at ms after its start,} is still inside its write at 1.5 s"
 	log_readable "$what"
 	for _ in $(seq 1 100); do
 		[ -n "$victim" ] && [ -d "/proc/$victim" ] || break
