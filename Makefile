@@ -51,7 +51,8 @@ $(shell echo '$(BUILD_VARIANT)' >extension/build-variant)
 endif
 $(OBJS): extension/build-variant
 
-.PHONY: harness install-harness clean-harness test test-all test-drivers demo bench installcheck-preload deb dist
+.PHONY: harness install-harness clean-harness test test-all test-drivers demo bench installcheck-preload deb dist \
+	test-asan
 
 # HARNESS=no builds and installs the extension alone (the Debian packages
 # build pg_tls_probe once, on its own: debian/rules).
@@ -98,6 +99,12 @@ test-all:
 
 demo:
 	bash harness/t/testbed.sh demo
+
+# Sanitizers (doc/testing-sanitizers.md).  test-asan: the harness's suites
+# with pg_tls_probe built with AddressSanitizer and
+# UndefinedBehaviorSanitizer.
+test-asan:
+	bash harness/t/testbed_sanitized.sh
 
 installcheck-preload:
 	$(pg_regress_installcheck) $(REGRESS_OPTS) --outputdir=$(PRELOAD_OUTPUTDIR) $(REGRESS_PRELOAD)
