@@ -52,7 +52,7 @@ endif
 $(OBJS): extension/build-variant
 
 .PHONY: harness install-harness clean-harness test test-all test-drivers demo bench installcheck-preload deb dist \
-	test-asan
+	test-asan test-extension-asan
 
 # HARNESS=no builds and installs the extension alone (the Debian packages
 # build pg_tls_probe once, on its own: debian/rules).
@@ -102,9 +102,14 @@ demo:
 
 # Sanitizers (doc/testing-sanitizers.md).  test-asan: the harness's suites
 # with pg_tls_probe built with AddressSanitizer and
-# UndefinedBehaviorSanitizer.
+# UndefinedBehaviorSanitizer; test-extension-asan: pg_tls_audit built so, in
+# real servers (installcheck, the preload suite, a canary the run must
+# catch).
 test-asan:
 	bash harness/t/testbed_sanitized.sh
+
+test-extension-asan:
+	bash harness/t/testbed_extension_asan.sh
 
 installcheck-preload:
 	$(pg_regress_installcheck) $(REGRESS_OPTS) --outputdir=$(PRELOAD_OUTPUTDIR) $(REGRESS_PRELOAD)
