@@ -52,7 +52,8 @@ $(shell echo '$(BUILD_VARIANT)' >extension/build-variant)
 endif
 $(OBJS): extension/build-variant
 
-.PHONY: harness install-harness clean-harness test test-all test-drivers demo bench installcheck-preload deb dist
+.PHONY: harness install-harness clean-harness clean-fuzz test test-all test-drivers demo bench installcheck-preload deb dist \
+	test-asan test-extension-asan fuzz fuzz-check fuzz-merge
 
 # HARNESS=no builds and installs the extension alone (the Debian packages
 # build pg_tls_probe once, on its own: debian/rules).
@@ -61,7 +62,7 @@ ifneq ($(HARNESS),no)
 all: harness
 install: install-harness
 endif
-clean: clean-harness
+clean: clean-harness clean-fuzz
 
 harness:
 	$(MAKE) -C harness PG_CONFIG=$(PG_CONFIG)
@@ -79,6 +80,9 @@ endif
 
 clean-harness:
 	$(MAKE) -C harness PG_CONFIG=$(PG_CONFIG) clean
+
+clean-fuzz:
+	$(MAKE) -C fuzz clean
 
 # The whole suite: build, install, start a throwaway TLS cluster, run
 # pg_regress (including the pgTAP checks) against it, stop it.  With PG=N,
@@ -99,6 +103,30 @@ test-all:
 
 demo:
 	bash harness/t/testbed.sh demo
+
+# Sanitizers and fuzzers (doc/testing-sanitizers.md).  test-asan: the
+# harness's suites with pg_tls_probe built with AddressSanitizer and
+# UndefinedBehaviorSanitizer; test-extension-asan: pg_tls_audit built so,
+# in real servers (installcheck, the preload suite, a canary the run must
+# catch); fuzz-check: every libFuzzer target on its committed corpus, then
+# a fixed number of runs with a fixed seed; fuzz: FUZZ_SECONDS per target;
+# fuzz-merge: new inputs that reach new code into fuzz/corpus/.
+test-asan:
+	bash harness/t/testbed_sanitized.sh
+
+test-extension-asan:
+	bash harness/t/testbed_extension_asan.sh
+
+fuzz:
+	bash harness/scripts/install-deps.sh
+	$(MAKE) -C fuzz PG_CONFIG=$(PG_CONFIG) run
+
+fuzz-check:
+	bash harness/scripts/install-deps.sh
+	$(MAKE) -C fuzz PG_CONFIG=$(PG_CONFIG) check
+
+fuzz-merge:
+	$(MAKE) -C fuzz PG_CONFIG=$(PG_CONFIG) merge
 
 installcheck-preload:
 	$(pg_regress_installcheck) $(REGRESS_OPTS) --outputdir=$(PRELOAD_OUTPUTDIR) $(REGRESS_PRELOAD)

@@ -74,6 +74,34 @@ static void tls_audit_process_utility(PlannedStmt *pstmt, const char *queryStrin
 									  DestReceiver *dest, QueryCompletion *qc);
 static bool check_connection_log_size(int *newval, void **extra, GucSource source);
 
+#ifdef PG_TLS_AUDIT_TEST_HOOKS
+/* The canary's setting; volatile, so that no compiler sees the bad read. */
+static bool test_out_of_bounds_read = false;
+static volatile size_t test_canary_size = 8;
+static volatile char test_canary_byte;
+
+/*
+ * assign_test_out_of_bounds_read
+ *		The canary of the sanitized test bed (harness/t/testbed_extension_asan.sh):
+ *		turned on, reads one byte past the end of a buffer, which
+ *		AddressSanitizer must report, or that run fails.  The buffer is
+ *		malloc'd: the byte past a palloc'd chunk lies inside its memory
+ *		context's block, where no tool sees a read as out of bounds.
+ */
+static void
+assign_test_out_of_bounds_read(bool newval, void *extra)
+{
+	size_t		size = test_canary_size;
+	char	   *buffer;
+
+	if (!newval || (buffer = malloc(size)) == NULL)
+		return;
+	memset(buffer, 0, size);
+	test_canary_byte = buffer[size];
+	free(buffer);
+}
+#endif
+
 /*
  * _PG_init
  *		Define the settings, reserve the pg_tls_audit.* namespace and, when
@@ -178,6 +206,17 @@ _PG_init(void)
 								PGC_POSTMASTER,
 								0,
 								check_connection_log_size, NULL, NULL);
+
+#ifdef PG_TLS_AUDIT_TEST_HOOKS
+	DefineCustomBoolVariable("pg_tls_audit.test_out_of_bounds_read",
+							 "Test only: reads one byte past a buffer, for a sanitizer to catch.",
+							 NULL,
+							 &test_out_of_bounds_read,
+							 false,
+							 PGC_SUSET,
+							 GUC_NOT_IN_SAMPLE,
+							 NULL, assign_test_out_of_bounds_read, NULL);
+#endif
 
 	/*
 	 * Test-only settings, compiled in for the test bed: they stretch the

@@ -978,6 +978,7 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 	if (!describe_conninfo(a, conninfo, &parsed))
 	{
 		a->could_not_run = true;
+		PQconninfoFree(parsed);
 		return;
 	}
 

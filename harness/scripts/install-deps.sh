@@ -24,9 +24,11 @@ packages=(
 	"postgresql-$major" "postgresql-server-dev-$major" "postgresql-$major-pgtap"
 	libssl-dev libpq-dev libkrb5-dev gcc make openssl
 )
-# The host (PostgreSQL 15, Debian 12) runs the postgres_exporter test.
+# The host (PostgreSQL 15, Debian 12) runs the postgres_exporter test and
+# the libFuzzer targets (make fuzz-check: Debian's clang, its libFuzzer and
+# its sanitizer runtimes; gcc's come with gcc).
 if [ "$major" = 15 ]; then
-	packages+=(prometheus-postgres-exporter curl)
+	packages+=(prometheus-postgres-exporter curl clang-14 libfuzzer-14-dev libclang-rt-14-dev)
 fi
 if $packaging; then
 	packages+=(build-essential debhelper dpkg-dev help2man lintian postgresql-all)
