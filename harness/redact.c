@@ -276,38 +276,28 @@ ptp_redact(const char *text)
 /*
  * ptp_redact_parse_error
  *		libpq's complaint about a connection string that does not parse,
- *		with every quoted part longer than one character replaced by
- *		"...": libpq quotes the string, or the part it stopped at, and
- *		nothing of a string that does not parse can be trusted to be
- *		secret-free.  malloc'd, redacted.
+ *		with everything from its first double quote to its last replaced
+ *		by "...": libpq quotes the string, or the part it stopped at,
+ *		without escaping the quotes inside it, so no quoted part can be
+ *		told from the string's own bytes, and nothing of a string that
+ *		does not parse can be trusted to be secret-free.  malloc'd,
+ *		redacted.
  */
 char *
 ptp_redact_parse_error(const char *msg)
 {
 	PQExpBufferData out;
+	const char *text = msg ? msg : "";
+	const char *first = strchr(text, '"');
+	const char *last = strrchr(text, '"');
 	char	   *result;
 
 	initPQExpBuffer(&out);
-	for (const char *p = msg ? msg : ""; *p; p++)
-	{
-		const char *end = *p == '"' ? strchr(p + 1, '"') : NULL;
-
-		if (*p != '"')
-			appendPQExpBufferChar(&out, *p);
-		else if (end != NULL && end - p == 2 && !isalnum((unsigned char) p[1]))
-		{
-			/* one character, such as "]" or "=": what libpq looked for */
-			appendPQExpBuffer(&out, "%.*s", (int) (end - p + 1), p);
-			p = end;
-		}
-		else
-		{
-			appendPQExpBufferStr(&out, "\"...\"");
-			if (end == NULL)
-				break;
-			p = end;
-		}
-	}
+	if (first == NULL)
+		appendPQExpBufferStr(&out, text);
+	else
+		appendPQExpBuffer(&out, "%.*s\"...\"%s", (int) (first - text), text,
+						  last > first ? last + 1 : "");
 	result = ptp_redact(out.data);
 	termPQExpBuffer(&out);
 	return result;

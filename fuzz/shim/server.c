@@ -540,16 +540,54 @@ fuzz_check_array(Datum array, Oid element_type, const char *what)
 	}
 }
 
+/* Reset callbacks registered since the last input, newest first. */
+static MemoryContextCallback *reset_callbacks = NULL;
+
+/*
+ * MemoryContextRegisterResetCallback
+ *		Runs cb at the end of the input, as a context reset would; every
+ *		context is one here.
+ */
+void
+MemoryContextRegisterResetCallback(MemoryContext context,
+								   MemoryContextCallback *cb)
+{
+	cb->next = reset_callbacks;
+	reset_callbacks = cb;
+}
+
+/*
+ * list_free
+ *		Frees a List and its cell array, not what the cells point to.
+ */
+void
+list_free(List *list)
+{
+	if (list == NIL)
+		return;
+	if (list->elements != list->initial_elements)
+		pfree(list->elements);
+	pfree(list);
+}
+
 /*
  * fuzz_end_input
  *		What a memory context reset and FlushErrorState() do between two
- *		statements: every palloc'd block freed, no report pending.
+ *		statements: the reset callbacks run, every palloc'd block is freed,
+ *		no report is pending.
  */
 void
 fuzz_end_input(void)
 {
 	if (PG_exception_stack != NULL)
 		shim_fail("PG_TRY left without restoring the exception stack");
+	while (reset_callbacks != NULL)
+	{
+		MemoryContextCallback *cb = reset_callbacks;
+
+		reset_callbacks = cb->next;
+		cb->func(cb->arg);
+	}
 	while (chunks.next != &chunks)
 		pfree(&chunks.next->align);
 	error_level = 0;
