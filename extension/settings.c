@@ -64,6 +64,7 @@ static const char *const non_policy_settings[] = {
 	"pg_tls_audit.connection_log_size",
 	"pg_tls_audit.test_log_write_delay",
 	"pg_tls_audit.test_log_claim_delay",
+	"pg_tls_audit.test_out_of_bounds_read",
 };
 
 /* The command line's problems, found at server start (TlsSettingProblem). */
