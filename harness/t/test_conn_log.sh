@@ -52,14 +52,16 @@ trap 'exit 130' INT TERM
 # Every TCP connection is trusted, so that the server writes no value the
 # client chose into a message of its own (a failed password would quote an
 # unknown role's name raw); plaintext is rejected by the policy, whose
-# messages quote the role name through the extension's escaper.
+# messages quote the role name through the extension's escaper.  The
+# server's own log_connections is off: from PostgreSQL 17 its "connection
+# authenticated" line quotes a trusted user's name raw too.
 hba=()
 for addr in 127.0.0.1/32 ::1/128; do
 	hba+=(--hba "hostssl all all $addr trust" --hba "host all all $addr trust")
 done
 start_preloaded_cluster "$cluster" "${hba[@]}" \
 	--conf "pg_tls_audit.log_connections = on" --conf "pg_tls_audit.require_tls = on" \
-	--conf "log_line_prefix = '%m [%p] %e '"
+	--conf "log_line_prefix = '%m [%p] %e '" --conf "log_connections = off"
 log=$PG_TLS_PROBE_CLUSTER/postgresql.log
 data=$PG_TLS_PROBE_CLUSTER/data
 postmaster_pid=$(head -n 1 "$data/postmaster.pid")
