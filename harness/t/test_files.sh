@@ -27,6 +27,7 @@ export PG_CONFIG=${PG_CONFIG:-pg_config}
 export LC_ALL=C.UTF-8
 CRL_DIR_FILES=${CRL_DIR_FILES:-30000}
 LEAK_CALLS=${LEAK_CALLS:-200}
+RSS_SLACK_KB=4096
 
 work=$(mktemp -d /tmp/pg_tls_audit-files.XXXXXX)
 chmod 755 "$work"
@@ -333,7 +334,9 @@ reset_conf ssl_crl_dir
 #    that complete, then over as many that fail while the certificates of
 #    ssl_ca_file are held: a tuplestore that spills past temp_file_limit
 #    raises an ERROR, as does statement_timeout once reading checks for
-#    interrupts.
+#    interrupts.  A call that leaks the certificates it holds leaves
+#    hundreds of kB behind (about 700 kB a failed call before the fix); the
+#    allocator's own noise stays well under RSS_SLACK_KB.
 
 edge=$files/edge.crt
 awk '/^-----BEGIN/ { n++ } n == 1' "$pki/client_edge.crt" >"$edge"
@@ -383,7 +386,7 @@ read -r failed completed_kb failed_kb < <(tail -n 1 "$work/leak.out")
 echo "# RSS growth over $LEAK_CALLS calls: completed ${completed_kb:-?} kB, failed ${failed_kb:-?} kB (failures per round: ${failed:-?})"
 [ "${failed:-}" = "0,0,$LEAK_CALLS" ]
 ok $? "every call of the last round failed on temp_file_limit, none before [$(tail -n 1 "$work/leak.out")]"
-[ -n "${failed_kb:-}" ] && [ "$failed_kb" -le $((completed_kb + 2048)) ]
+[ -n "${failed_kb:-}" ] && [ "$failed_kb" -le $((completed_kb + RSS_SLACK_KB)) ]
 ok $? "failed calls leave no more memory behind than completed ones: ${failed_kb:-?} kB against ${completed_kb:-?} kB"
 
 # The same over calls that statement_timeout cancels while they read: the
@@ -403,7 +406,7 @@ read -r rss0 rss1 < <(grep '^rss|' "$work/cancel.out" | cut -d'|' -f2 | tr '\n' 
 echo "# RSS growth over $cancelled cancelled calls: $((${rss1:-0} - ${rss0:-0})) kB"
 [ "$cancelled" = "$LEAK_CALLS" ]
 ok $? "statement_timeout cancelled every call ($cancelled of $LEAK_CALLS)"
-[ -n "${rss1:-}" ] && [ $((rss1 - rss0)) -le 2048 ]
+[ -n "${rss1:-}" ] && [ $((rss1 - rss0)) -le $RSS_SLACK_KB ]
 ok $? "cancelled calls leave no memory behind: $((${rss1:-0} - ${rss0:-0})) kB"
 reset_conf ssl_ca_file
 
