@@ -1184,24 +1184,15 @@ check_settings(Audit *audit, bool may_read_settings)
 	foreach(lc, tls_settings_problems())
 	{
 		TlsSettingProblem *problem = lfirst(lc);
-		StringInfoData what;
+		char	   *what;
 		const char *consequence;
 
-		initStringInfo(&what);
-		if (problem->name == NULL)
-			appendStringInfoString(&what, "The configuration files");
-		else if (may_read_settings)
-			appendStringInfo(&what, "\"%s\" = \"%s\"", tls_escaped(problem->name),
-							 tls_escaped(problem->value));
+		if (may_read_settings)
+			what = tls_setting_problem_text(problem);
+		else if (problem->name)
+			what = psprintf("Setting \"%s\"", tls_escaped(problem->name));
 		else
-			appendStringInfo(&what, "Setting \"%s\"", tls_escaped(problem->name));
-		if (may_read_settings && problem->filename && problem->sourceline > 0)
-			appendStringInfo(&what, " (%s line %d)", tls_escaped(problem->filename),
-							 problem->sourceline);
-		else if (may_read_settings && problem->filename)
-			appendStringInfo(&what, " (%s)", tls_escaped(problem->filename));
-		else if (may_read_settings)
-			appendStringInfoString(&what, " (command line)");
+			what = "The configuration files";
 
 		if (!problem->policy)
 			consequence = "the server keeps the setting's previous value (its default after a restart)";
@@ -1215,13 +1206,13 @@ check_settings(Audit *audit, bool may_read_settings)
 						problem->policy ? "policy_setting_invalid" : "setting_invalid",
 						"Correct the value and reload; a superuser can still connect over the local socket.",
 						"%s: the server could not apply it (%s); %s.",
-						what.data, problem->why, consequence);
+						what, problem->why, consequence);
 		else
 			add_finding(audit, problem->policy ? SEVERITY_CRITICAL : SEVERITY_MEDIUM,
 						problem->policy ? "policy_setting_invalid" : "setting_invalid",
 						"Ask a superuser to correct the value and reload.",
 						"%s: the server could not apply its value; %s. The file, line, value and reason are visible only to superusers and members of pg_read_all_settings.",
-						what.data, consequence);
+						what, consequence);
 	}
 }
 

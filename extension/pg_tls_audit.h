@@ -225,6 +225,7 @@ typedef struct TlsSettingProblem
 extern List *tls_settings_read_at_start(void);
 extern void tls_settings_check_at_start(List *raw);
 extern List *tls_settings_problems(void);
+extern char *tls_setting_problem_text(const TlsSettingProblem *problem);
 extern bool tls_settings_policy_unreadable(void);
 extern Size tls_settings_shmem_size(void);
 extern void tls_settings_shmem_init(void);

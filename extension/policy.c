@@ -567,18 +567,7 @@ settings_problems_text(void)
 			continue;
 		if (buf.len > 0)
 			appendStringInfoString(&buf, " ");
-		if (problem->name)
-			appendStringInfo(&buf, "\"%s\" = \"%s\"", tls_escaped(problem->name),
-							 tls_escaped(problem->value));
-		else
-			appendStringInfoString(&buf, "the configuration files");
-		if (problem->filename && problem->sourceline > 0)
-			appendStringInfo(&buf, " (%s line %d)", tls_escaped(problem->filename),
-							 problem->sourceline);
-		else if (problem->filename)
-			appendStringInfo(&buf, " (%s)", tls_escaped(problem->filename));
-		else
-			appendStringInfoString(&buf, " (command line)");
+		appendStringInfoString(&buf, tls_setting_problem_text(problem));
 		appendStringInfo(&buf, ": %s.", problem->why);
 	}
 	return buf.data;

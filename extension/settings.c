@@ -292,6 +292,33 @@ tls_settings_problems(void)
 	return list_concat(list_copy(start_problems), file_problems());
 }
 
+/*
+ * tls_setting_problem_text
+ *		A problem as those who may read pg_file_settings see it: the name
+ *		and value, or the configuration files, then where it comes from.
+ *		palloc'd; the name, value and file name escaped.
+ */
+char *
+tls_setting_problem_text(const TlsSettingProblem *problem)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (problem->name)
+		appendStringInfo(&buf, "\"%s\" = \"%s\"", tls_escaped(problem->name),
+						 tls_escaped(problem->value));
+	else
+		appendStringInfoString(&buf, "The configuration files");
+	if (problem->filename && problem->sourceline > 0)
+		appendStringInfo(&buf, " (%s line %d)", tls_escaped(problem->filename),
+						 problem->sourceline);
+	else if (problem->filename)
+		appendStringInfo(&buf, " (%s)", tls_escaped(problem->filename));
+	else
+		appendStringInfoString(&buf, " (command line)");
+	return buf.data;
+}
+
 static bool
 any_policy_problem(List *problems)
 {
