@@ -51,24 +51,12 @@
 #include <openssl/x509v3.h>
 #include <pwd.h>
 
+#include "audit.h"
 #include "libpq-fe.h"
-#include "matrix.h"
 #include "pg_tls_probe.h"
-#include "pqexpbuffer.h"
-#include "proxy.h"
 
 #define DEFAULT_TIMEOUT		10
 #define MISMATCH_HOST		"pg-tls-probe-wrong-name.invalid"
-
-/* One attack of the audit: a proxy, or the direct hostname-mismatch probe. */
-typedef struct AttackSpec
-{
-	const char *name;
-	AttackKind	kind;
-	const char *forgery;		/* "self-signed", "copied", or NULL */
-	int			min_libpq;
-	const char *explains;
-} AttackSpec;
 
 static const AttackSpec attacks[] = {
 	{"strip", ATTACK_STRIP, NULL, 0, "answers the SSLRequest with N"},
@@ -81,33 +69,9 @@ static const AttackSpec attacks[] = {
 	{"hostname-mismatch", ATTACK_NONE, NULL, 0, "the real server's address under another name"},
 };
 
-typedef struct AttackResult
-{
-	bool		ran;
-	char	   *skipped;		/* why it did not run */
-	Outcome		outcome;
-	bool		accepted;		/* the attacker got the startup (or the mismatch connected) */
-	char	   *detail;
-} AttackResult;
-
-/* What the path of the direct connection is (DESIGN.md, "The path"). */
-typedef enum PathVerdict
-{
-	PATH_UNCONFIRMED,
-	PATH_CONFIRMED,
-	PATH_INTERCEPTED
-} PathVerdict;
+StaticAssertDecl(lengthof(attacks) == AUDIT_ATTACKS, "AUDIT_ATTACKS counts the attacks");
 
 static const char *const path_names[] = {"unconfirmed", "confirmed", "intercepted"};
-
-/* The three ways to confirm the path, strongest first. */
-typedef enum OracleKind
-{
-	ORACLE_CHANNEL_BINDING,
-	ORACLE_PIN,
-	ORACLE_SERVER_VIEW,
-	ORACLE_COUNT
-} OracleKind;
 
 static const struct
 {
@@ -119,56 +83,6 @@ static const struct
 	{"pin", "the pinned certificate", "strong"},
 	{"server-view", "the server's view (pg_tls_audit)", "weak"},
 };
-
-typedef struct Oracle
-{
-	bool		applies;		/* false: n/a; else verdict (unconfirmed: tried, inconclusive) */
-	PathVerdict verdict;
-	char	   *detail;
-} Oracle;
-
-typedef enum Verdict
-{
-	VERDICT_PASS,
-	VERDICT_FAIL,
-	VERDICT_UNCONFIRMED
-} Verdict;
-
-typedef struct Audit
-{
-	char	   *display;		/* the connection string as libpq parsed it */
-	PQExpBufferData notes;
-	bool		could_not_run;
-	char	   *error;			/* why it could not run */
-	char	   *cannot_connect; /* a finding: the direct connection failed, and why */
-	/* the direct connection, or the server it reached */
-	char	   *host;
-	char	   *hostaddr;
-	char	   *port;
-	Outcome		direct;
-	char	   *protocol;
-	char	   *cipher;
-	PQExpBufferData chain;
-	char	   *server_view;
-	X509	   *leaf;
-	char	   *fingerprint;	/* of leaf as the client received it */
-	Oracle		oracles[ORACLE_COUNT];
-	PathVerdict path;
-	int			path_by;		/* the deciding OracleKind, -1 for none */
-	AttackResult results[lengthof(attacks)];
-	Verdict		verdict;
-	char	   *verdict_text;
-} Audit;
-
-typedef struct AuditOptions
-{
-	bool		json;
-	int			timeout;
-	int			jobs;
-	const char *fleet;
-	const char *psql;			/* --engine psql: attacks made by psql processes */
-	char	   *pin;			/* --server-fingerprint or --server-cert, as AB:CD:... */
-} AuditOptions;
 
 /* Appends one note; the separator goes between notes, never after. */
 static void

@@ -1,0 +1,108 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit.h
+ *		The audit of one connection string (harness/audit.c): what it found,
+ *		shared by the files that fill and print it.
+ *
+ * harness/audit.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PTP_AUDIT_H
+#define PTP_AUDIT_H
+
+#include <openssl/x509.h>
+
+#include "matrix.h"
+#include "pqexpbuffer.h"
+#include "proxy.h"
+
+#define AUDIT_ATTACKS		8
+
+/* One attack of the audit: a proxy, or the direct hostname-mismatch probe. */
+typedef struct AttackSpec
+{
+	const char *name;
+	AttackKind	kind;
+	const char *forgery;		/* "self-signed", "copied", or NULL */
+	int			min_libpq;
+	const char *explains;
+} AttackSpec;
+
+typedef struct AttackResult
+{
+	bool		ran;
+	char	   *skipped;		/* why it did not run */
+	Outcome		outcome;
+	bool		accepted;		/* the attacker got the startup (or the mismatch connected) */
+	char	   *detail;
+} AttackResult;
+
+/* What the path of the direct connection is (DESIGN.md, "The path"). */
+typedef enum PathVerdict
+{
+	PATH_UNCONFIRMED,
+	PATH_CONFIRMED,
+	PATH_INTERCEPTED
+} PathVerdict;
+
+/* The three ways to confirm the path, strongest first. */
+typedef enum OracleKind
+{
+	ORACLE_CHANNEL_BINDING,
+	ORACLE_PIN,
+	ORACLE_SERVER_VIEW,
+	ORACLE_COUNT
+} OracleKind;
+
+typedef struct Oracle
+{
+	bool		applies;		/* false: n/a; else verdict (unconfirmed: tried, inconclusive) */
+	PathVerdict verdict;
+	char	   *detail;
+} Oracle;
+
+typedef enum Verdict
+{
+	VERDICT_PASS,
+	VERDICT_FAIL,
+	VERDICT_UNCONFIRMED
+} Verdict;
+
+typedef struct Audit
+{
+	char	   *display;		/* the connection string as libpq parsed it */
+	PQExpBufferData notes;
+	bool		could_not_run;
+	char	   *error;			/* why it could not run */
+	char	   *cannot_connect; /* a finding: the direct connection failed, and why */
+	/* the direct connection, or the server it reached */
+	char	   *host;
+	char	   *hostaddr;
+	char	   *port;
+	Outcome		direct;
+	char	   *protocol;
+	char	   *cipher;
+	PQExpBufferData chain;
+	char	   *server_view;
+	X509	   *leaf;
+	char	   *fingerprint;	/* of leaf as the client received it */
+	Oracle		oracles[ORACLE_COUNT];
+	PathVerdict path;
+	int			path_by;		/* the deciding OracleKind, -1 for none */
+	AttackResult results[AUDIT_ATTACKS];
+	Verdict		verdict;
+	char	   *verdict_text;
+} Audit;
+
+typedef struct AuditOptions
+{
+	bool		json;
+	int			timeout;
+	int			jobs;
+	const char *fleet;
+	const char *psql;			/* --engine psql: attacks made by psql processes */
+	char	   *pin;			/* --server-fingerprint or --server-cert, as AB:CD:... */
+} AuditOptions;
+
+#endif							/* PTP_AUDIT_H */
