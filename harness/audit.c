@@ -49,7 +49,6 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
-#include <pwd.h>
 
 #include "audit.h"
 #include "libpq-fe.h"
@@ -170,20 +169,17 @@ describe_conninfo(Audit *a, const char *conninfo, PQconninfoOption **parsed)
 
 /*
  * explain_limits
- *		Notes on what this libpq makes of the settings, where it differs
- *		from what the user probably meant.
+ *		Notes on what this libpq makes of the settings in effect (from the
+ *		string, a service file, the environment or the defaults: PQconninfo
+ *		of the connection), where it differs from what the user probably
+ *		meant.
  */
 static void
-explain_limits(Audit *a, const PQconninfoOption *given, int libpq)
+explain_limits(Audit *a, const PQconninfoOption *effective, int libpq)
 {
-	const char *rootcert = option(given, "sslrootcert");
-	const char *mode = option(given, "sslmode");
+	const char *rootcert = option(effective, "sslrootcert");
+	const char *mode = option(effective, "sslmode");
 
-	/* what the string leaves unset, libpq takes from the environment */
-	if (rootcert == NULL)
-		rootcert = getenv("PGSSLROOTCERT");
-	if (mode == NULL)
-		mode = getenv("PGSSLMODE");
 	add_note(a, "libpq %d", libpq);
 
 	if (rootcert && strcmp(rootcert, "system") == 0 && libpq < 16)
@@ -199,23 +195,6 @@ explain_limits(Audit *a, const PQconninfoOption *given, int libpq)
 }
 
 /*
- * libpq_home
- *		The directory libpq looks in for ~/.postgresql: $HOME, else the
- *		passwd entry of the effective user.  malloc'd, NULL for none.
- */
-static char *
-libpq_home(void)
-{
-	const char *home = getenv("HOME");
-	struct passwd *pw;
-
-	if (home != NULL && home[0] != '\0')
-		return ptp_strdup(home);
-	pw = getpwuid(geteuid());
-	return pw != NULL && pw->pw_dir != NULL ? ptp_strdup(pw->pw_dir) : NULL;
-}
-
-/*
  * trust_store
  *		The store the client's libpq verified against, built the way libpq
  *		builds it: sslrootcert, else ~/.postgresql/root.crt, loaded only
@@ -224,15 +203,16 @@ libpq_home(void)
  *		directory.  With a root file, sslcrl and sslcrldir (else
  *		~/.postgresql/root.crl) are checked for the whole chain when they
  *		load; a missing CRL is no CRL, as for libpq.  NULL when libpq had
- *		no trust anchor (it verified nothing).
+ *		no trust anchor (it verified nothing); else *anchor (malloc'd) says
+ *		what the store is, for a sentence.
  */
 static X509_STORE *
-trust_store(const PQconninfoOption *effective, int libpq)
+trust_store(const PQconninfoOption *effective, int libpq, char **anchor)
 {
 	const char *rootcert = option(effective, "sslrootcert");
 	const char *crl = option(effective, "sslcrl");
 	const char *crldir = option(effective, "sslcrldir");
-	char	   *home = libpq_home();
+	char	   *home = ptp_libpq_home();
 	char	   *path = NULL;
 	char	   *default_crl = NULL;
 	X509_STORE *store = X509_STORE_new();
@@ -244,8 +224,12 @@ trust_store(const PQconninfoOption *effective, int libpq)
 		free(home);
 		return NULL;
 	}
+	*anchor = NULL;
 	if (rootcert != NULL && strcmp(rootcert, "system") == 0 && libpq >= 16)
+	{
 		ok = X509_STORE_set_default_paths(store) == 1;
+		*anchor = ptp_strdup("the system store (sslrootcert=system)");
+	}
 	else
 	{
 		if (rootcert != NULL && rootcert[0] != '\0')
@@ -255,6 +239,7 @@ trust_store(const PQconninfoOption *effective, int libpq)
 		ok = path != NULL && stat(path, &st) == 0 && X509_STORE_load_file(store, path) == 1;
 		if (ok)
 		{
+			*anchor = ptp_psprintf("the root file \"%s\"", path);
 			if (crl != NULL && crl[0] == '\0')
 				crl = NULL;
 			if (crldir != NULL && crldir[0] == '\0')
@@ -272,6 +257,8 @@ trust_store(const PQconninfoOption *effective, int libpq)
 	if (!ok)
 	{
 		X509_STORE_free(store);
+		free(*anchor);
+		*anchor = NULL;
 		return NULL;
 	}
 	return store;
@@ -280,13 +267,12 @@ trust_store(const PQconninfoOption *effective, int libpq)
 /*
  * describe_chain
  *		One line per certificate the server sent: subject, issuer, SANs,
- *		expiry and days left.
+ *		expiry and days left, marked when that is soon; a warning for each
+ *		certificate expiring soon.
  */
 static void
-describe_chain(Audit *a, SSL *ssl)
+describe_chain(Audit *a, STACK_OF(X509) *chain)
 {
-	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
-
 	for (int i = 0; chain != NULL && i < sk_X509_num(chain); i++)
 	{
 		X509	   *cert = sk_X509_value(chain, i);
@@ -336,10 +322,14 @@ describe_chain(Audit *a, SSL *ssl)
 		}
 		if (sans == NULL)
 			appendPQExpBufferStr(&a->chain, " (none)");
-		appendPQExpBuffer(&a->chain, "; expires %s (%d days left)\n", expiry, days);
+		appendPQExpBuffer(&a->chain, "; expires %s (%d days left%s)\n", expiry, days,
+						  days < 0 || secs < 0 ? "" :
+						  days < AUDIT_EXPIRY_URGENT_DAYS ? ": URGENT, see the warnings" :
+						  days < AUDIT_EXPIRY_WARNING_DAYS ? ": soon, see the warnings" : "");
 		GENERAL_NAMES_free(sans);
 		ERR_clear_error();
 	}
+	ptp_expiry_warnings(chain, &a->warnings);
 }
 
 /*
@@ -870,6 +860,29 @@ judge(Audit *a)
 }
 
 /*
+ * explain_refusal
+ *		When libpq gave up during the TLS handshake with a trust anchor: the
+ *		chain the server sends, fetched again by a handshake that verifies
+ *		nothing, shown, and verified against store (anchor says what it is)
+ *		to name the X509 error.  A chain that verifies means libpq refused
+ *		something else (the host name, the protocol), which its message says.
+ */
+static void
+explain_refusal(Audit *a, const ConnectTrace *trace, const PQconninfoOption *effective,
+				X509_STORE *store, const char *anchor, const AuditOptions *opts)
+{
+	const char *sni = option(effective, "sslsni");
+	STACK_OF(X509) *chain = ptp_fetch_chain(trace->hostaddr, trace->port, trace->host,
+											sni == NULL || strcmp(sni, "0") != 0, opts->timeout * 1000);
+
+	if (chain == NULL)
+		return;
+	describe_chain(a, chain);
+	(void) ptp_explain_chain(store, chain, anchor, &a->chain_error);
+	sk_X509_pop_free(chain, X509_free);
+}
+
+/*
  * audit_one
  *		Audits one connection string into a.
  */
@@ -885,9 +898,11 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 	char		app[64];
 	const char *keys[1];
 	const char *vals[1];
+	char	   *anchor = NULL;
 
 	initPQExpBuffer(&a->notes);
 	initPQExpBuffer(&a->chain);
+	initPQExpBuffer(&a->warnings);
 	a->path_by = -1;
 	if (!describe_conninfo(a, conninfo, &parsed))
 	{
@@ -896,7 +911,6 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 		return;
 	}
 
-	explain_limits(a, parsed, libpq);
 	snprintf(app, sizeof(app), "pg_tls_probe audit %d", index);
 	keys[0] = "application_name", vals[0] = app;
 	conn = connect_with(conninfo, keys, vals, 1, opts, &trace);
@@ -908,15 +922,29 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 	}
 	effective = PQconninfo(conn);
 	ptp_secret_add(option(effective, "sslpassword"));
+	explain_limits(a, effective, libpq);
+	a->n_settings = ptp_setting_origins(conninfo, effective, a->settings);
+	ptp_crl_warnings(effective, libpq, &a->warnings);
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
 		char	   *msg = connection_error(conn, &trace, opts);
+		char	   *unresolved = trace.started ? NULL : ptp_unresolved_hosts(effective);
 
-		if (!trace.started)
+		/* libpq checks the values, then resolves every host, before it starts */
+		if (unresolved != NULL && !ptp_options_accepted(conninfo))
+		{
+			free(unresolved);
+			unresolved = NULL;
+		}
+		if (unresolved != NULL)
+			a->error = ptp_psprintf("host name%s %s could not be resolved; libpq said: %s",
+									strchr(unresolved, ',') ? "s" : "", unresolved, msg);
+		else if (!trace.started)
 			a->error = ptp_psprintf("invalid connection string: %s", msg);
 		else if (!cannot_connect(a, &trace, msg))
 			a->error = ptp_psprintf("could not connect directly: %s", msg);
 		free(msg);
+		free(unresolved);
 		if (a->error != NULL)
 		{
 			a->could_not_run = true;
@@ -926,7 +954,9 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 		a->host = ptp_strdup(trace.host);
 		a->hostaddr = ptp_strdup(trace.hostaddr);
 		a->port = ptp_strdup(trace.port);
-		store = trust_store(effective, libpq);
+		store = trust_store(effective, libpq, &anchor);
+		if (trace.stage == CONNECTION_SSL_STARTUP && store != NULL)
+			explain_refusal(a, &trace, effective, store, anchor, opts);
 	}
 	else
 	{
@@ -939,13 +969,13 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 		{
 			SSL		   *ssl = PQsslStruct(conn, "OpenSSL");
 
-			store = trust_store(effective, libpq);
+			store = trust_store(effective, libpq, &anchor);
 			a->protocol = ptp_strdup(PQsslAttribute(conn, "protocol"));
 			a->cipher = ptp_strdup(PQsslAttribute(conn, "cipher"));
 			a->direct = ptp_classify_tls(ssl, store, a->host);
 			a->leaf = X509_dup(SSL_get0_peer_certificate(ssl));
 			a->fingerprint = ptp_fingerprint(a->leaf);
-			describe_chain(a, ssl);
+			describe_chain(a, SSL_get_peer_cert_chain(ssl));
 		}
 		server_view(a, conn, opts);
 		PQfinish(conn);
@@ -986,6 +1016,7 @@ done:
 	PQconninfoFree(parsed);
 	PQconninfoFree(effective);
 	X509_STORE_free(store);
+	free(anchor);
 }
 
 /* Prints one line of the report, redacted. */
@@ -1031,12 +1062,71 @@ static const char *const path_marks[] = {"----", "pass", "FAIL"};
 	"scram-sha-256), a pinned certificate (--server-fingerprint SHA256 or --server-cert FILE), " \
 	"or pg_tls_audit installed in the target database"
 
+/*
+ * settings_line
+ *		Where each TLS setting came from, grouped by source in libpq's order,
+ *		then those unset: one line, malloc'd.
+ */
+static char *
+settings_line(const Audit *a)
+{
+	PQExpBufferData line;
+	char	   *text;
+
+	initPQExpBuffer(&line);
+	for (int from = SETTING_FROM_STRING; from <= SETTING_FROM_DEFAULT; from++)
+	{
+		int			shown = 0;
+
+		for (int i = 0; i < a->n_settings; i++)
+		{
+			const SettingOrigin *o = &a->settings[i];
+
+			if (o->from != (SettingSource) from || o->value == NULL)
+				continue;
+			if (shown++ > 0)
+				appendPQExpBufferStr(&line, ", ");
+			else if (from == SETTING_FROM_SERVICE)
+				appendPQExpBuffer(&line, "%sfrom service \"%s\" in %s: ", line.len ? "; " : "", o->service,
+								  o->file);
+			else
+				appendPQExpBuffer(&line, "%s%s: ", line.len ? "; " : "",
+								  from == SETTING_FROM_STRING ? "from the string" :
+								  from == SETTING_FROM_ENVIRONMENT ? "from the environment" : "libpq's defaults");
+			appendPQExpBuffer(&line, "%s=%s", o->name, o->value);
+			if (o->variable != NULL)
+				appendPQExpBuffer(&line, " (%s)", o->variable);
+		}
+	}
+	for (int i = 0, shown = 0; i < a->n_settings; i++)
+		if (a->settings[i].value == NULL)
+			appendPQExpBuffer(&line, "%s%s", shown++ ? ", " : line.len ? "; unset: " : "unset: ",
+							  a->settings[i].name);
+	text = ptp_strdup(line.data);
+	termPQExpBuffer(&line);
+	return text;
+}
+
 static void
 print_text(FILE *out, const Audit *a)
 {
 	emit(out, "audit of: %s", a->display ? a->display : "(a connection string that does not parse)");
 	if (a->notes.len)
 		emit(out, "  notes: %s", a->notes.data);
+	if (a->n_settings > 0)
+	{
+		char	   *settings = settings_line(a);
+
+		emit(out, "  settings: %s", settings);
+		free(settings);
+	}
+	for (const char *line = a->warnings.data; line != NULL && *line;)
+	{
+		const char *end = strchr(line, '\n');
+
+		emit(out, "  warning: %.*s", (int) (end ? end - line : (long) strlen(line)), line);
+		line = end ? end + 1 : line + strlen(line);
+	}
 	if (a->error)
 	{
 		emit(out, "  could not run: %s", a->error);
@@ -1048,6 +1138,8 @@ print_text(FILE *out, const Audit *a)
 		 a->cannot_connect ? (a->path == PATH_INTERCEPTED ? "" : ": the configuration cannot connect: ") : "");
 	if (a->cannot_connect)
 		emit(out, "    %s", a->cannot_connect);
+	if (a->chain_error.text)
+		emit(out, "    why: %s", a->chain_error.text);
 	if (a->chain.len)
 	{
 		emit(out, "  certificate chain:");
@@ -1095,6 +1187,36 @@ print_json(FILE *out, const Audit *a)
 	free(display);
 	json_member(out, "error", a->error);
 	json_member(out, "notes", a->notes.len ? a->notes.data : NULL);
+	fputs(", \"settings\": {", out);
+	for (int i = 0; i < a->n_settings; i++)
+	{
+		const SettingOrigin *o = &a->settings[i];
+
+		fprintf(out, "%s\"%s\": {\"from\": \"%s\"", i ? ", " : "", o->name, ptp_setting_source_name(o->from));
+		json_member(out, "value", o->value);
+		if (o->variable != NULL)
+			json_member(out, "variable", o->variable);
+		if (o->file != NULL)
+		{
+			json_member(out, "file", o->file);
+			json_member(out, "service", o->service);
+		}
+		fputc('}', out);
+	}
+	fputs("}, \"warnings\": [", out);
+	for (const char *line = a->warnings.data; line != NULL && *line;)
+	{
+		const char *end = strchr(line, '\n');
+		char	   *one = ptp_psprintf("%.*s", (int) (end ? end - line : (long) strlen(line)), line);
+		char	   *redacted = ptp_redact(one);
+
+		fputs(line == a->warnings.data ? "" : ", ", out);
+		ptp_json_string(out, redacted);
+		free(redacted);
+		free(one);
+		line = end ? end + 1 : line + strlen(line);
+	}
+	fputc(']', out);
 	if (!a->could_not_run)
 	{
 		json_member(out, "host", a->host);
@@ -1102,6 +1224,17 @@ print_json(FILE *out, const Audit *a)
 		json_member(out, "port", a->port);
 		fprintf(out, ", \"direct\": \"%s\"", outcome_names[a->direct]);
 		json_member(out, "cannot_connect", a->cannot_connect);
+		fputs(", \"certificate_error\": ", out);
+		if (a->chain_error.text == NULL)
+			fputs("null", out);
+		else
+		{
+			fprintf(out, "{\"code\": %d, \"depth\": %d", a->chain_error.code, a->chain_error.depth);
+			json_member(out, "error", X509_verify_cert_error_string(a->chain_error.code));
+			json_member(out, "subject", a->chain_error.subject);
+			json_member(out, "explanation", a->chain_error.text);
+			fputc('}', out);
+		}
 		json_member(out, "protocol", a->protocol);
 		json_member(out, "cipher", a->cipher);
 		json_member(out, "chain", a->chain.len ? a->chain.data : NULL);

@@ -69,6 +69,40 @@ typedef enum Verdict
 	VERDICT_UNCONFIRMED
 } Verdict;
 
+/* Why the chain the server sends does not verify (audit_messages.c). */
+typedef struct ChainError
+{
+	int			code;			/* X509_V_ERR_*; 0 when nothing was explained */
+	int			depth;			/* of the certificate the error is about */
+	char	   *subject;		/* of that certificate, RFC 2253 */
+	char	   *text;			/* the sentence that names the fault */
+} ChainError;
+
+/* Where a setting's value came from, in the order libpq looks. */
+typedef enum SettingSource
+{
+	SETTING_FROM_STRING,
+	SETTING_FROM_SERVICE,
+	SETTING_FROM_ENVIRONMENT,
+	SETTING_FROM_DEFAULT
+} SettingSource;
+
+#define AUDIT_SETTINGS		13
+
+/* A certificate of the chain expiring within these many days is a warning, a stronger one. */
+#define AUDIT_EXPIRY_WARNING_DAYS	30
+#define AUDIT_EXPIRY_URGENT_DAYS	7
+
+typedef struct SettingOrigin
+{
+	const char *name;
+	char	   *value;			/* NULL: unset */
+	SettingSource from;
+	char	   *variable;		/* SETTING_FROM_ENVIRONMENT */
+	char	   *file;			/* SETTING_FROM_SERVICE: the service file... */
+	char	   *service;		/* ... and the service in it */
+} SettingOrigin;
+
 typedef struct Audit
 {
 	char	   *display;		/* the connection string as libpq parsed it */
@@ -93,6 +127,11 @@ typedef struct Audit
 	AttackResult results[AUDIT_ATTACKS];
 	Verdict		verdict;
 	char	   *verdict_text;
+	/* messages */
+	PQExpBufferData warnings;	/* one sentence a line; the exit code ignores them */
+	ChainError	chain_error;
+	SettingOrigin settings[AUDIT_SETTINGS];
+	int			n_settings;
 } Audit;
 
 typedef struct AuditOptions
@@ -104,5 +143,19 @@ typedef struct AuditOptions
 	const char *psql;			/* --engine psql: attacks made by psql processes */
 	char	   *pin;			/* --server-fingerprint or --server-cert, as AB:CD:... */
 } AuditOptions;
+
+/* audit_messages.c */
+extern char *ptp_libpq_home(void);
+extern char *ptp_unresolved_hosts(const PQconninfoOption *effective);
+extern bool ptp_options_accepted(const char *conninfo);
+extern STACK_OF(X509) *ptp_fetch_chain(const char *hostaddr, const char *port, const char *host,
+									   bool sni, int timeout_ms);
+extern bool ptp_explain_chain(X509_STORE *store, STACK_OF(X509) *chain, const char *anchor,
+							  ChainError *why);
+extern void ptp_expiry_warnings(STACK_OF(X509) *chain, PQExpBuffer warnings);
+extern void ptp_crl_warnings(const PQconninfoOption *effective, int libpq, PQExpBuffer warnings);
+extern int	ptp_setting_origins(const char *conninfo, const PQconninfoOption *effective,
+								SettingOrigin *out);
+extern const char *ptp_setting_source_name(SettingSource from);
 
 #endif							/* PTP_AUDIT_H */
