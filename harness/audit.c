@@ -209,50 +209,31 @@ explain_limits(Audit *a, const PQconninfoOption *effective, int libpq)
 static X509_STORE *
 trust_store(const PQconninfoOption *effective, int libpq, char **anchor)
 {
-	const char *rootcert = option(effective, "sslrootcert");
-	const char *crl = option(effective, "sslcrl");
-	const char *crldir = option(effective, "sslcrldir");
-	char	   *home = ptp_libpq_home();
-	char	   *path = NULL;
-	char	   *default_crl = NULL;
+	TrustFiles	f;
 	X509_STORE *store = X509_STORE_new();
 	struct stat st;
 	bool		ok;
 
-	if (store == NULL)
-	{
-		free(home);
-		return NULL;
-	}
 	*anchor = NULL;
-	if (rootcert != NULL && strcmp(rootcert, "system") == 0 && libpq >= 16)
+	if (store == NULL)
+		return NULL;
+	ptp_trust_files(effective, libpq, &f);
+	if (f.system)
 	{
 		ok = X509_STORE_set_default_paths(store) == 1;
 		*anchor = ptp_strdup("the system store (sslrootcert=system)");
 	}
 	else
 	{
-		if (rootcert != NULL && rootcert[0] != '\0')
-			path = ptp_strdup(rootcert);
-		else if (home != NULL)
-			path = ptp_psprintf("%s/.postgresql/root.crt", home);
-		ok = path != NULL && stat(path, &st) == 0 && X509_STORE_load_file(store, path) == 1;
+		ok = f.root != NULL && stat(f.root, &st) == 0 && X509_STORE_load_file(store, f.root) == 1;
 		if (ok)
 		{
-			*anchor = ptp_psprintf("the root file \"%s\"", path);
-			if (crl != NULL && crl[0] == '\0')
-				crl = NULL;
-			if (crldir != NULL && crldir[0] == '\0')
-				crldir = NULL;
-			if (crl == NULL && crldir == NULL && home != NULL)
-				crl = default_crl = ptp_psprintf("%s/.postgresql/root.crl", home);
-			if ((crl != NULL || crldir != NULL) && X509_STORE_load_locations(store, crl, crldir) == 1)
+			*anchor = ptp_psprintf("the root file \"%s\"", f.root);
+			if ((f.crl != NULL || f.crldir != NULL) && X509_STORE_load_locations(store, f.crl, f.crldir) == 1)
 				ok = X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL) == 1;
 		}
 	}
-	free(path);
-	free(default_crl);
-	free(home);
+	ptp_trust_files_free(&f);
 	ERR_clear_error();
 	if (!ok)
 	{

@@ -144,7 +144,19 @@ typedef struct AuditOptions
 	char	   *pin;			/* --server-fingerprint or --server-cert, as AB:CD:... */
 } AuditOptions;
 
+/* The files libpq takes its trust anchor and CRLs from (ptp_trust_files). */
+typedef struct TrustFiles
+{
+	bool		system;			/* sslrootcert=system, from libpq 16 on */
+	char	   *root;			/* else this file, NULL without a home */
+	char	   *crl;			/* NULL, a file, or the default root.crl */
+	bool		crl_is_default;
+	char	   *crldir;			/* NULL or a directory */
+} TrustFiles;
+
 /* audit_messages.c */
+extern void ptp_trust_files(const PQconninfoOption *effective, int libpq, TrustFiles *out);
+extern void ptp_trust_files_free(TrustFiles *files);
 extern char *ptp_libpq_home(void);
 extern char *ptp_unresolved_hosts(const PQconninfoOption *effective);
 extern bool ptp_options_accepted(const char *conninfo);

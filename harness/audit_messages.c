@@ -436,74 +436,100 @@ crl_fault(const char *path)
 }
 
 /*
- * ptp_crl_warnings
- *		A line in warnings for each CRL setting libpq will not use, saying
- *		what libpq does instead.  libpq 14 to 18 (fe-secure-openssl.c,
- *		initialize_SSL) read CRLs only beside a root certificate file, with
- *		one X509_STORE_load_locations(sslcrl, sslcrldir) call whose failure
- *		they ignore: a file that cannot be loaded turns CRL checking off
- *		without a word, sslcrldir's included, while sslcrldir itself is
- *		looked into only when a certificate is checked, so a directory that
- *		is not there turns checking on with no CRL to find.
+ * ptp_trust_files
+ *		The files libpq 14 to 18 (fe-secure-openssl.c, initialize_SSL) take
+ *		its trust anchor and CRLs from, for the settings in effect: the
+ *		system store (sslrootcert=system, from libpq 16 on), else sslrootcert
+ *		or ~/.postgresql/root.crt; sslcrl and sslcrldir, empty ones unset,
+ *		else ~/.postgresql/root.crl.  Whether they exist is the caller's
+ *		question.  Free with ptp_trust_files_free().
  */
 void
-ptp_crl_warnings(const PQconninfoOption *effective, int libpq, PQExpBuffer warnings)
+ptp_trust_files(const PQconninfoOption *effective, int libpq, TrustFiles *out)
 {
 	const char *rootcert = value_of(effective, "sslrootcert");
 	const char *crl = value_of(effective, "sslcrl");
 	const char *crldir = value_of(effective, "sslcrldir");
 	char	   *home = ptp_libpq_home();
-	char	   *root = NULL;
-	char	   *default_crl = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->system = rootcert != NULL && strcmp(rootcert, "system") == 0 && libpq >= 16;
+	if (rootcert != NULL && rootcert[0] != '\0')
+		out->root = ptp_strdup(rootcert);
+	else if (home != NULL)
+		out->root = ptp_psprintf("%s/.postgresql/root.crt", home);
+	if (crl != NULL && crl[0] != '\0')
+		out->crl = ptp_strdup(crl);
+	if (crldir != NULL && crldir[0] != '\0')
+		out->crldir = ptp_strdup(crldir);
+	if (out->crl == NULL && out->crldir == NULL && home != NULL)
+	{
+		out->crl = ptp_psprintf("%s/.postgresql/root.crl", home);
+		out->crl_is_default = true;
+	}
+	free(home);
+}
+
+void
+ptp_trust_files_free(TrustFiles *files)
+{
+	free(files->root);
+	free(files->crl);
+	free(files->crldir);
+}
+
+/*
+ * ptp_crl_warnings
+ *		A line in warnings for each CRL setting libpq will not use, saying
+ *		what libpq does instead.  libpq 14 to 18 read CRLs only beside a
+ *		root certificate file, with one X509_STORE_load_locations(sslcrl,
+ *		sslcrldir) call whose failure they ignore: a file that cannot be
+ *		loaded turns CRL checking off without a word, sslcrldir's included,
+ *		while sslcrldir itself is looked into only when a certificate is
+ *		checked, so a directory that is not there turns checking on with no
+ *		CRL to find.
+ */
+void
+ptp_crl_warnings(const PQconninfoOption *effective, int libpq, PQExpBuffer warnings)
+{
+	TrustFiles	f;
+	const char *setting;
+	bool		has_root;
 	char	   *fault;
 	struct stat st;
 
-	if (crl != NULL && crl[0] == '\0')
-		crl = NULL;
-	if (crldir != NULL && crldir[0] == '\0')
-		crldir = NULL;
-	if (rootcert != NULL && strcmp(rootcert, "system") == 0 && libpq >= 16)
+	ptp_trust_files(effective, libpq, &f);
+	setting = f.crl != NULL && !f.crl_is_default ? "sslcrl" : f.crldir != NULL ? "sslcrldir" : NULL;
+	has_root = f.root != NULL && stat(f.root, &st) == 0;
+	if (f.system)
 	{
-		if (crl != NULL || crldir != NULL)
+		if (setting != NULL)
 			appendPQExpBuffer(warnings, "%s is ignored: with sslrootcert=system libpq loads no CRL at all\n",
-							  crl != NULL ? "sslcrl" : "sslcrldir");
-		free(home);
-		return;
+							  setting);
 	}
-	if (rootcert != NULL && rootcert[0] != '\0')
-		root = ptp_strdup(rootcert);
-	else if (home != NULL)
-		root = ptp_psprintf("%s/.postgresql/root.crt", home);
-	if (root == NULL || stat(root, &st) != 0)
+	else if (!has_root)
 	{
-		if (crl != NULL || crldir != NULL)
+		if (setting != NULL)
 			appendPQExpBuffer(warnings, "%s is not used: libpq reads CRLs only beside a root certificate "
-							  "file, and there is none, so it verifies nothing\n",
-							  crl != NULL ? "sslcrl" : "sslcrldir");
+							  "file, and there is none, so it verifies nothing\n", setting);
 	}
-	else if (crl != NULL && (fault = crl_fault(crl)) != NULL)
+	else if (f.crl != NULL && !f.crl_is_default && (fault = crl_fault(f.crl)) != NULL)
 	{
 		appendPQExpBuffer(warnings, "sslcrl \"%s\" %s: libpq skips it without a word and checks no CRL%s\n",
-						  crl, fault, crldir != NULL ? ", not even those of sslcrldir" : "");
+						  f.crl, fault, f.crldir != NULL ? ", not even those of sslcrldir" : "");
 		free(fault);
 	}
-	else if (crl == NULL && crldir == NULL && home != NULL)
+	/* only an unreadable default file matters: a missing one is libpq's normal case */
+	else if (f.crl_is_default && stat(f.crl, &st) == 0 && (fault = crl_fault(f.crl)) != NULL)
 	{
-		/* only an unreadable default file matters: a missing one is libpq's normal case */
-		default_crl = ptp_psprintf("%s/.postgresql/root.crl", home);
-		if (stat(default_crl, &st) == 0 && (fault = crl_fault(default_crl)) != NULL)
-		{
-			appendPQExpBuffer(warnings, "the default CRL file \"%s\" %s: libpq skips it without a word "
-							  "and checks no CRL\n", default_crl, fault);
-			free(fault);
-		}
+		appendPQExpBuffer(warnings, "the default CRL file \"%s\" %s: libpq skips it without a word "
+						  "and checks no CRL\n", f.crl, fault);
+		free(fault);
 	}
-	if (root != NULL && stat(root, &st) == 0 && crldir != NULL && (stat(crldir, &st) != 0 || !S_ISDIR(st.st_mode)))
+	if (!f.system && has_root && f.crldir != NULL && (stat(f.crldir, &st) != 0 || !S_ISDIR(st.st_mode)))
 		appendPQExpBuffer(warnings, "sslcrldir \"%s\" is not a directory: libpq still turns CRL checking on, "
-						  "and finds no CRL there for any certificate\n", crldir);
-	free(root);
-	free(default_crl);
-	free(home);
+						  "and finds no CRL there for any certificate\n", f.crldir);
+	ptp_trust_files_free(&f);
 }
 
 /*
