@@ -69,6 +69,19 @@ typedef enum Verdict
 	VERDICT_UNCONFIRMED
 } Verdict;
 
+/*
+ * credentials: what the direct connection authenticated with, handed to
+ * every attack connection (harness/credentials.c).
+ */
+typedef struct Credentials
+{
+	char	   *user;
+	char	   *password;		/* NULL when libpq had none; never printed */
+	char	   *password_from;	/* where libpq found it, in words */
+	char	   *sslcert;		/* as libpq resolves them; NULL without a file */
+	char	   *sslkey;
+} Credentials;
+
 typedef struct Audit
 {
 	char	   *display;		/* the connection string as libpq parsed it */
@@ -93,6 +106,8 @@ typedef struct Audit
 	AttackResult results[AUDIT_ATTACKS];
 	Verdict		verdict;
 	char	   *verdict_text;
+	/* credentials */
+	Credentials creds;
 } Audit;
 
 typedef struct AuditOptions
@@ -104,5 +119,24 @@ typedef struct AuditOptions
 	const char *psql;			/* --engine psql: attacks made by psql processes */
 	char	   *pin;			/* --server-fingerprint or --server-cert, as AB:CD:... */
 } AuditOptions;
+
+/* credentials: the settings libpq took them from (NULL when unset) */
+typedef struct CredentialSources
+{
+	const char *given_password; /* the string's own password= */
+	const char *conn_password;	/* the string's, a service file's or PGPASSWORD */
+	const char *passfile;		/* the password file libpq read */
+	const char *service;
+	const char *sslcert;
+	const char *sslkey;
+	const char *home;			/* libpq's home directory */
+} CredentialSources;
+
+#define CREDENTIAL_KEYS		4	/* most options ptp_credentials_append adds */
+extern void ptp_credentials_take(Credentials *c, PGconn *conn, const char *host, const char *port,
+								 const CredentialSources *src);
+extern int	ptp_credentials_append(const Credentials *c, const char **keys, const char **vals, int n);
+extern char *ptp_credentials_note(const Credentials *c, const char *host, const char *port);
+extern void ptp_credentials_free(Credentials *c);
 
 #endif							/* PTP_AUDIT_H */
