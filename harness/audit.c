@@ -9,7 +9,12 @@
  * strings, sslcert/sslkey.  The attacks reuse it with the network path
  * rewritten: hostaddr and port lead to an attacker proxy in front of the
  * server the direct connection reached, while host stays, so libpq checks
- * the certificate against the name the user wrote.
+ * the certificate against the name the user wrote.  They authenticate as
+ * the client would to an attacker holding the server's address: with the
+ * user, password and client certificate the direct connection used, handed
+ * over explicitly, since a password-file line for the server's port does
+ * not match the proxy's (harness/credentials.c).  What the attacker got is
+ * what the client sent to the proxy, nothing inferred.
  *
  * The verdict needs three things: the direct connection tls-verified,
  * its path confirmed and every attack refused.  The path is confirmed when
@@ -458,8 +463,8 @@ channel_binding(Audit *a, const char *conninfo, const AuditOptions *opts, int in
 	Oracle	   *o = &a->oracles[ORACLE_CHANNEL_BINDING];
 	int			md = NID_undef;
 	char		app[64];
-	const char *keys[] = {"host", "hostaddr", "port", "channel_binding", "application_name"};
-	const char *vals[] = {a->host, a->hostaddr, a->port, "require", app};
+	const char *keys[5 + CREDENTIAL_KEYS] = {"host", "hostaddr", "port", "channel_binding", "application_name"};
+	const char *vals[5 + CREDENTIAL_KEYS] = {a->host, a->hostaddr, a->port, "require", app};
 	ConnectTrace trace;
 	PGconn	   *conn;
 	char	   *msg;
@@ -473,7 +478,7 @@ channel_binding(Audit *a, const char *conninfo, const AuditOptions *opts, int in
 		return;
 	}
 	snprintf(app, sizeof(app), "pg_tls_probe audit %d channel binding", index);
-	conn = connect_with(conninfo, keys, vals, lengthof(keys), opts, &trace);
+	conn = connect_with(conninfo, keys, vals, ptp_credentials_append(&a->creds, keys, vals, 5), opts, &trace);
 	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
 	{
 		SSL		   *ssl = PQsslStruct(conn, "OpenSSL");
@@ -643,9 +648,37 @@ psql_attempt(const char *psql, const char *conninfo, const char *const *okeys,
 }
 
 /*
+ * reached_authentication
+ *		Whether a connection got past the point where libpq checks the
+ *		server's certificate and name: it sent its startup and was waiting
+ *		for, or going through, authentication.  An explicit stage, never a
+ *		message: whatever authentication did next, the name was accepted.
+ */
+static bool
+reached_authentication(PGconn *conn, const ConnectTrace *trace)
+{
+	if (PQstatus(conn) == CONNECTION_OK)
+		return true;
+	switch (trace->stage)
+	{
+		case CONNECTION_AWAITING_RESPONSE:
+		case CONNECTION_AUTH_OK:
+		case CONNECTION_SETENV:
+		case CONNECTION_CHECK_WRITABLE:
+		case CONNECTION_CONSUME:
+		case CONNECTION_CHECK_TARGET:
+		case CONNECTION_CHECK_STANDBY:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
  * run_attack
  *		One attack: a proxy in front of the server the direct connection
- *		reached, and the user's connection string led to it.
+ *		reached, and the user's connection string led to it with the
+ *		direct connection's credentials.
  */
 static void
 run_attack(Audit *a, const AttackSpec *spec, AttackResult *r, const char *conninfo,
@@ -659,8 +692,8 @@ run_attack(Audit *a, const AttackSpec *spec, AttackResult *r, const char *connin
 	int			port = 0;
 	char		port_text[16],
 				app[64];
-	const char *keys[6];
-	const char *vals[6];
+	const char *keys[4 + CREDENTIAL_KEYS];
+	const char *vals[4 + CREDENTIAL_KEYS];
 	int			n = 0;
 	PGconn	   *conn;
 	ConnectTrace trace;
@@ -677,6 +710,7 @@ run_attack(Audit *a, const AttackSpec *spec, AttackResult *r, const char *connin
 		po.upstream_addr = a->hostaddr;
 		po.upstream_port = atoi(a->port);
 		po.timeout_ms = opts->timeout * 1000;
+		po.ask_client_cert = true;
 		if (spec->forgery != NULL &&
 			!ptp_mint_forgery(a->leaf, strcmp(spec->forgery, "self-signed") == 0, &cert, &key, &chain))
 		{
@@ -704,6 +738,7 @@ run_attack(Audit *a, const AttackSpec *spec, AttackResult *r, const char *connin
 		keys[n] = "port", vals[n++] = a->port;
 	}
 	keys[n] = "application_name", vals[n++] = app;
+	n = ptp_credentials_append(&a->creds, keys, vals, n);
 
 	if (opts->psql != NULL)
 	{
@@ -741,8 +776,11 @@ run_attack(Audit *a, const AttackSpec *spec, AttackResult *r, const char *connin
 	}
 	else
 	{
-		r->accepted = r->outcome != OUTCOME_REFUSED;
-		r->detail = ptp_strdup(r->outcome == OUTCOME_REFUSED ? "the other name was refused" :
+		r->accepted = reached_authentication(conn, &trace);
+		r->detail = ptp_strdup(!r->accepted ? "the other name was refused" :
+							   r->outcome == OUTCOME_REFUSED ?
+							   "libpq did not refuse the other name: the connection reached authentication, "
+							   "which then failed, so no certificate check stopped it" :
 							   r->outcome == OUTCOME_PLAINTEXT ?
 							   "libpq connected under another name in plaintext: no certificate was checked" :
 							   "libpq accepted the server's certificate for a name it does not carry");
@@ -880,6 +918,8 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 	const char *keys[1];
 	const char *vals[1];
 	char	   *anchor = NULL;
+	char	   *home = NULL;
+	CredentialSources sources;
 
 	initPQExpBuffer(&a->notes);
 	initPQExpBuffer(&a->chain);
@@ -906,6 +946,15 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 	explain_limits(a, effective, libpq);
 	a->n_settings = ptp_setting_origins(conninfo, effective, a->settings);
 	ptp_crl_warnings(effective, libpq, &a->warnings);
+	home = ptp_libpq_home();
+	sources.given_password = option(parsed, "password");
+	sources.conn_password = option(effective, "password");
+	sources.passfile = option(effective, "passfile");
+	/* libpq keeps no service in the connection: it is the string's, else PGSERVICE */
+	sources.service = option(parsed, "service") ? option(parsed, "service") : getenv("PGSERVICE");
+	sources.sslcert = option(effective, "sslcert");
+	sources.sslkey = option(effective, "sslkey");
+	sources.home = home;
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
 		char	   *msg = connection_error(conn, &trace, opts);
@@ -944,6 +993,7 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 		a->host = ptp_strdup(PQhost(conn));
 		a->hostaddr = ptp_strdup(PQhostaddr(conn) ? PQhostaddr(conn) : "");
 		a->port = ptp_strdup(PQport(conn));
+		ptp_credentials_take(&a->creds, conn, a->host, a->port, &sources);
 		if (!PQsslInUse(conn))
 			a->direct = OUTCOME_PLAINTEXT;
 		else
@@ -976,6 +1026,10 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 		add_note(a, "the connection uses a Unix socket: there is no network to attack");
 	else
 	{
+		char	   *note = ptp_credentials_note(&a->creds, a->host, a->port);
+
+		add_note(a, "%s", note);
+		free(note);
 		for (size_t i = 0; i < lengthof(attacks); i++)
 		{
 			/* forgeries copy the server's certificate, or the host name without one */
@@ -994,6 +1048,8 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 done:
 	if (conn)
 		PQfinish(conn);
+	ptp_credentials_free(&a->creds);
+	free(home);
 	PQconninfoFree(parsed);
 	PQconninfoFree(effective);
 	X509_STORE_free(store);

@@ -102,6 +102,18 @@ typedef struct SettingOrigin
 	char	   *file;			/* SETTING_FROM_SERVICE: the service file... */
 	char	   *service;		/* ... and the service in it */
 } SettingOrigin;
+/*
+ * credentials: what the direct connection authenticated with, handed to
+ * every attack connection (harness/credentials.c).
+ */
+typedef struct Credentials
+{
+	char	   *user;
+	char	   *password;		/* NULL when libpq had none; never printed */
+	char	   *password_from;	/* where libpq found it, in words */
+	char	   *sslcert;		/* as libpq resolves them; NULL without a file */
+	char	   *sslkey;
+} Credentials;
 
 typedef struct Audit
 {
@@ -132,6 +144,8 @@ typedef struct Audit
 	ChainError	chain_error;
 	SettingOrigin settings[AUDIT_SETTINGS];
 	int			n_settings;
+	/* credentials */
+	Credentials creds;
 } Audit;
 
 typedef struct AuditOptions
@@ -169,5 +183,23 @@ extern void ptp_crl_warnings(const PQconninfoOption *effective, int libpq, PQExp
 extern int	ptp_setting_origins(const char *conninfo, const PQconninfoOption *effective,
 								SettingOrigin *out);
 extern const char *ptp_setting_source_name(SettingSource from);
+/* credentials: the settings libpq took them from (NULL when unset) */
+typedef struct CredentialSources
+{
+	const char *given_password; /* the string's own password= */
+	const char *conn_password;	/* the string's, a service file's or PGPASSWORD */
+	const char *passfile;		/* the password file libpq read */
+	const char *service;
+	const char *sslcert;
+	const char *sslkey;
+	const char *home;			/* libpq's home directory */
+} CredentialSources;
+
+#define CREDENTIAL_KEYS		4	/* most options ptp_credentials_append adds */
+extern void ptp_credentials_take(Credentials *c, PGconn *conn, const char *host, const char *port,
+								 const CredentialSources *src);
+extern int	ptp_credentials_append(const Credentials *c, const char **keys, const char **vals, int n);
+extern char *ptp_credentials_note(const Credentials *c, const char *host, const char *port);
+extern void ptp_credentials_free(Credentials *c);
 
 #endif							/* PTP_AUDIT_H */

@@ -19,8 +19,12 @@
  *
  * What the attacker got is recorded per client, keyed by the
  * application_name of its StartupMessage, as soon as each event happens:
- * the startup itself (plaintext or over the proxy's TLS) and whether a
- * cleartext password or a SCRAM exchange crossed.  Secrets are never kept.
+ * the startup itself (plaintext or over the proxy's TLS), the certificate
+ * the client presented when asked for one, and the client's own answers
+ * to authentication requests (a cleartext password, an MD5 hash, a SCRAM
+ * exchange), kept apart from what the upstream asked for: a client that
+ * has no password answers nothing, whatever it was asked.  Secrets are
+ * never kept, only the kind of each answer.
  *
  * Every socket has a timeout; the proxy listens on 127.0.0.1 and, where the
  * machine has it, on ::1 at the same port, since "localhost" may resolve to
@@ -50,6 +54,7 @@
 #include <openssl/pem.h>
 
 #include "pg_tls_probe.h"
+#include "pqexpbuffer.h"
 #include "proxy.h"
 
 #define SSL_REQUEST_CODE	80877103
@@ -91,6 +96,7 @@ typedef struct Conn
 	int			up_fd;
 	SSL		   *up_ssl;
 	char		application_name[64];
+	char		client_cert[256];	/* see ProxyCapture */
 	int			auth_request;
 } Conn;
 
@@ -240,7 +246,16 @@ typedef struct StartupFacts
 	bool		over_tls;
 	const char *user;
 	const char *database;
+	const char *client_cert;
 } StartupFacts;
+
+/* A client's answer to an authentication request: its kind, never its bytes. */
+typedef struct ClientAnswer
+{
+	int			request;		/* the request it answers */
+	long		body;			/* length of the message body */
+	const unsigned char *first; /* its first four bytes, or NULL when shorter */
+} ClientAnswer;
 
 static void
 update_startup(ProxyCapture *cap, const void *arg)
@@ -254,6 +269,7 @@ update_startup(ProxyCapture *cap, const void *arg)
 		cap->startup_plaintext = true;
 	strlcpy(cap->user, f->user, sizeof(cap->user));
 	strlcpy(cap->database, f->database, sizeof(cap->database));
+	strlcpy(cap->client_cert, f->client_cert, sizeof(cap->client_cert));
 }
 
 static void
@@ -265,21 +281,32 @@ update_auth(ProxyCapture *cap, const void *arg)
 		cap->auth_request = code;
 }
 
+/*
+ * update_response
+ *		Names the client's answer by the request it answers, as the
+ *		protocol does; an MD5 answer counts as a hash only in the shape of
+ *		one (36 bytes starting with "md5").
+ */
 static void
 update_response(ProxyCapture *cap, const void *arg)
 {
-	int			code = *(const int *) arg;
+	const ClientAnswer *a = arg;
 
-	if (code == 3)
-		cap->password = true;
-	else if (code == 10)
-		cap->sasl = true;
+	if (a->request == 3)
+		cap->sent_cleartext = true;
+	else if (a->request == 5 && a->body == 36 && a->first != NULL && memcmp(a->first, "md5", 3) == 0)
+		cap->sent_md5 = true;
+	else if (a->request == 10)
+		cap->sent_sasl = true;
+	else
+		cap->sent_other = true;
 }
 
 /*
  * track
  *		Feeds n relayed bytes to t; notes the upstream's authentication
- *		request (from_server) and the client's answer to it.
+ *		request (from_server) and the kind of the client's answer to it,
+ *		from the answer's header and first four bytes alone.
  */
 static void
 track(Conn *c, Tracker *t, const unsigned char *buf, int n, bool from_server)
@@ -301,11 +328,14 @@ track(Conn *c, Tracker *t, const unsigned char *buf, int n, bool from_server)
 			continue;
 		{
 			long		body = (long) be32(t->head + 1) - 4;
-			bool		want_code = from_server && t->head[0] == 'R' && body >= 4;
+			bool		request = from_server && t->head[0] == 'R';
+			bool		answer = !from_server && t->head[0] == 'p';
+			/* the first bytes of an answer only where they are a hash's prefix */
+			bool		peek = body >= 4 && (request || (answer && c->auth_request == 5));
 
-			if (want_code && t->have < 9)
+			if (peek && t->have < 9)
 				continue;
-			if (want_code)
+			if (request && body >= 4)
 			{
 				int			code = (int) be32(t->head + 5);
 
@@ -314,11 +344,14 @@ track(Conn *c, Tracker *t, const unsigned char *buf, int n, bool from_server)
 					c->auth_request = code;
 					record(c, update_auth, &code);
 				}
-				body -= 4;
 			}
-			else if (!from_server && t->head[0] == 'p' && c->auth_request != 0)
-				record(c, update_response, &c->auth_request);
-			t->left = Max(body, 0);
+			else if (answer && c->auth_request != 0)
+			{
+				ClientAnswer a = {c->auth_request, body, peek ? t->head + 5 : NULL};
+
+				record(c, update_response, &a);
+			}
+			t->left = Max(body - (t->have - 5), 0);
 			t->have = 0;
 		}
 	}
@@ -529,16 +562,47 @@ relay(Conn *c, const unsigned char *startup, int len)
 	free(rewrite.pending);
 }
 
+/*
+ * tls_accept
+ *		Completes the TLS handshake on the proxy's certificate, and keeps the
+ *		subject of the certificate the client presented, if asked for one.
+ *		False when the handshake failed.
+ */
 static bool
 tls_accept(Conn *c)
 {
+	X509	   *peer;
+
 	c->ssl = SSL_new(c->proxy->server_ctx);
 	if (c->ssl == NULL || !SSL_set_fd(c->ssl, c->fd) || SSL_accept(c->ssl) != 1)
 	{
 		ERR_clear_error();
 		return false;
 	}
+	peer = SSL_get0_peer_certificate(c->ssl);
+	if (peer != NULL)
+	{
+		BIO		   *bio = BIO_new(BIO_s_mem());
+		int			n = 0;
+
+		if (bio != NULL && X509_NAME_print_ex(bio, X509_get_subject_name(peer), 0, XN_FLAG_RFC2253) >= 0)
+			n = BIO_read(bio, c->client_cert, sizeof(c->client_cert) - 1);
+		/* a certificate without a readable subject was presented all the same */
+		if (n > 0)
+			c->client_cert[n] = '\0';
+		else
+			strlcpy(c->client_cert, "no subject shown", sizeof(c->client_cert));
+		BIO_free(bio);
+		ERR_clear_error();
+	}
 	return true;
+}
+
+/* Takes whatever certificate the client presents: the attacker only looks. */
+static int
+accept_any_certificate(int preverify_ok, X509_STORE_CTX *ctx)
+{
+	return 1;
 }
 
 /*
@@ -668,6 +732,7 @@ handle(void *arg)
 			facts.over_tls = c->ssl != NULL;
 			facts.user = startup_value(pkt, len, "user");
 			facts.database = startup_value(pkt, len, "database");
+			facts.client_cert = c->client_cert;
 			record(c, update_startup, &facts);
 			relay(c, pkt, (int) len);
 		}
@@ -820,6 +885,8 @@ ptp_proxy_start(const ProxyOptions *opts, int *port)
 			goto fail_ssl;
 		if (opts->kind != ATTACK_DIRECT_NO_ALPN)
 			SSL_CTX_set_alpn_select_cb(p->server_ctx, select_alpn, NULL);
+		if (opts->ask_client_cert)
+			SSL_CTX_set_verify(p->server_ctx, SSL_VERIFY_PEER, accept_any_certificate);
 	}
 
 	addr.sin_family = AF_INET;
@@ -923,29 +990,71 @@ ptp_proxy_stop(Proxy *p)
 	free(p);
 }
 
+/* The pg_hba.conf method behind an authentication request code, or NULL. */
+static const char *
+request_method(int code)
+{
+	switch (code)
+	{
+		case 3:
+			return "password";
+		case 5:
+			return "md5";
+		case 7:
+			return "gss";
+		case 9:
+			return "sspi";
+		case 10:
+			return "scram-sha-256";
+		default:
+			return NULL;
+	}
+}
+
 /*
  * ptp_proxy_describe
- *		What the attacker got, in words (malloc'd); never the secret itself.
+ *		What the attacker got, in words (malloc'd): the client's own
+ *		messages, then, when it answered nothing, what the upstream had
+ *		asked for.  Never the secret itself.
  */
 char *
 ptp_proxy_describe(const ProxyCapture *cap)
 {
-	const char *auth = "";
+	PQExpBufferData out;
+	char	   *described;
+	int			answers = 0;
+	const struct
+	{
+		bool		sent;
+		const char *what;
+	}			sent[] = {
+		{cap->sent_cleartext, "the password in cleartext"},
+		{cap->sent_md5, "an MD5 hash response (the password hashed with the user name and the "
+		 "upstream's salt: open to offline guessing)"},
+		{cap->sent_sasl, "a SCRAM exchange (not the password)"},
+		{cap->sent_other, "another authentication response"},
+	};
 
 	if (!cap->startup)
 		return ptp_strdup("nothing: the client sent no startup to the attacker");
-	if (cap->password)
-		auth = "; the password in cleartext";
-	else if (cap->sasl)
-		auth = "; a SCRAM exchange (not the password)";
-	else if (cap->auth_request == 5)
-		auth = "; an MD5 password hash";
-	return ptp_psprintf("the startup (user \"%s\", database \"%s\") %s%s",
-						cap->user, cap->database,
-						cap->startup_over_tls && cap->startup_plaintext ?
-						"over TLS on the attacker's certificate, then again in plaintext" :
-						cap->startup_over_tls ? "over TLS on the attacker's certificate" : "in plaintext",
-						auth);
+	initPQExpBuffer(&out);
+	appendPQExpBuffer(&out, "the startup (user \"%s\", database \"%s\") %s",
+					  cap->user, cap->database,
+					  cap->startup_over_tls && cap->startup_plaintext ?
+					  "over TLS on the attacker's certificate, then again in plaintext" :
+					  cap->startup_over_tls ? "over TLS on the attacker's certificate" : "in plaintext");
+	if (cap->client_cert[0] != '\0')
+		appendPQExpBuffer(&out, ", with the client's certificate (%s)", cap->client_cert);
+	for (size_t i = 0; i < lengthof(sent); i++)
+		if (sent[i].sent)
+			appendPQExpBuffer(&out, "%s%s", answers++ ? ", " : "; then ", sent[i].what);
+	if (answers == 0)
+		appendPQExpBufferStr(&out, "; nothing beyond the startup");
+	if (answers == 0 && request_method(cap->auth_request) != NULL)
+		appendPQExpBuffer(&out, " (the server asked for %s authentication)", request_method(cap->auth_request));
+	described = ptp_strdup(out.data);
+	termPQExpBuffer(&out);
+	return described;
 }
 
 /*

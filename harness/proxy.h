@@ -37,9 +37,16 @@ typedef struct ProxyOptions
 	X509	   *chain;			/* an intermediate to send after cert, or NULL */
 	int			timeout_ms;		/* every socket operation */
 	bool		strip_channel_binding;	/* drop SCRAM-SHA-256-PLUS for TLS clients too */
+	bool		ask_client_cert;	/* request the client's certificate, as a server
+									 * with ssl_ca_file does */
 } ProxyOptions;
 
-/* What an attacker got from the connections of one client (by application_name). */
+/*
+ * What an attacker got from the connections of one client (by
+ * application_name): only what the client itself sent, each answer named
+ * by the request it answered; what the upstream asked for is kept apart.
+ * No secret's bytes are kept.
+ */
 typedef struct ProxyCapture
 {
 	bool		startup;		/* a StartupMessage reached the proxy */
@@ -47,9 +54,13 @@ typedef struct ProxyCapture
 	bool		startup_plaintext;	/* ... in plaintext */
 	char		user[64];
 	char		database[64];
-	int			auth_request;	/* the upstream's authentication request code */
-	bool		password;		/* a cleartext password crossed (never kept) */
-	bool		sasl;			/* a SCRAM exchange crossed */
+	char		client_cert[256];	/* subject (RFC 2253) of the certificate the
+									 * client presented, or "" */
+	int			auth_request;	/* the upstream's first authentication request */
+	bool		sent_cleartext; /* a PasswordMessage answering a cleartext request */
+	bool		sent_md5;		/* an MD5 hash response (36 bytes, "md5...") */
+	bool		sent_sasl;		/* a SASLInitialResponse */
+	bool		sent_other;		/* any other answer to a request */
 } ProxyCapture;
 
 typedef struct Proxy Proxy;
