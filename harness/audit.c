@@ -920,6 +920,8 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 	char	   *anchor = NULL;
 	char	   *home = NULL;
 	CredentialSources sources;
+	static const char *const password_key[] = {"password"};
+	SettingOrigin password_origin = {0};
 
 	initPQExpBuffer(&a->notes);
 	initPQExpBuffer(&a->chain);
@@ -947,11 +949,9 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 	a->n_settings = ptp_setting_origins(conninfo, effective, a->settings);
 	ptp_crl_warnings(effective, libpq, &a->warnings);
 	home = ptp_libpq_home();
-	sources.given_password = option(parsed, "password");
-	sources.conn_password = option(effective, "password");
+	sources.password = ptp_origins_of(conninfo, effective, password_key, 1, &password_origin) == 1 ?
+		&password_origin : NULL;
 	sources.passfile = option(effective, "passfile");
-	/* libpq keeps no service in the connection: it is the string's, else PGSERVICE */
-	sources.service = option(parsed, "service") ? option(parsed, "service") : getenv("PGSERVICE");
 	sources.sslcert = option(effective, "sslcert");
 	sources.sslkey = option(effective, "sslkey");
 	sources.home = home;
@@ -1049,6 +1049,7 @@ done:
 	if (conn)
 		PQfinish(conn);
 	ptp_credentials_free(&a->creds);
+	ptp_setting_origin_free(&password_origin);
 	free(home);
 	PQconninfoFree(parsed);
 	PQconninfoFree(effective);

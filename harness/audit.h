@@ -180,16 +180,18 @@ extern bool ptp_explain_chain(X509_STORE *store, STACK_OF(X509) *chain, const ch
 							  ChainError *why);
 extern void ptp_expiry_warnings(STACK_OF(X509) *chain, PQExpBuffer warnings);
 extern void ptp_crl_warnings(const PQconninfoOption *effective, int libpq, PQExpBuffer warnings);
+extern int	ptp_origins_of(const char *conninfo, const PQconninfoOption *effective,
+						   const char *const *names, int n_names, SettingOrigin *out);
 extern int	ptp_setting_origins(const char *conninfo, const PQconninfoOption *effective,
 								SettingOrigin *out);
+extern void ptp_setting_origin_free(SettingOrigin *o);
 extern const char *ptp_setting_source_name(SettingSource from);
 /* credentials: the settings libpq took them from (NULL when unset) */
 typedef struct CredentialSources
 {
-	const char *given_password; /* the string's own password= */
-	const char *conn_password;	/* the string's, a service file's or PGPASSWORD */
+	const SettingOrigin *password;	/* where the string's, a service file's or
+									 * PGPASSWORD's came from; unset: none */
 	const char *passfile;		/* the password file libpq read */
-	const char *service;
 	const char *sslcert;
 	const char *sslkey;
 	const char *home;			/* libpq's home directory */

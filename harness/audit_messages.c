@@ -608,17 +608,18 @@ service_source(const char *service, const PQconninfoOption *given, PQExpBuffer k
 }
 
 /*
- * ptp_setting_origins
- *		Where each TLS setting this libpq knows came from, in libpq's order
- *		(conninfo_add_defaults): the connection string, the service file's
- *		group, the environment variable libpq names for it (PQconndefaults),
- *		else libpq's default.  The values are those in effect (effective,
- *		PQconninfo of the connection, which does not report the service:
- *		that is the string's, else PGSERVICE).  Returns how many were
- *		filled.
+ * ptp_origins_of
+ *		Where each setting of names this libpq knows came from, in libpq's
+ *		order (conninfo_add_defaults): the connection string, the service
+ *		file's group, the environment variable libpq names for it
+ *		(PQconndefaults), else libpq's default.  The values are those in
+ *		effect (effective, PQconninfo of the connection, which does not
+ *		report the service: that is the string's, else PGSERVICE).  Returns
+ *		how many were filled.
  */
 int
-ptp_setting_origins(const char *conninfo, const PQconninfoOption *effective, SettingOrigin *out)
+ptp_origins_of(const char *conninfo, const PQconninfoOption *effective, const char *const *names,
+			   int n_names, SettingOrigin *out)
 {
 	PQconninfoOption *given = PQconninfoParse(conninfo, NULL);
 	PQconninfoOption *defaults = PQconndefaults();
@@ -631,10 +632,10 @@ ptp_setting_origins(const char *conninfo, const PQconninfoOption *effective, Set
 	appendPQExpBufferChar(&keys, '\n');
 	if (service != NULL && service[0] != '\0')
 		file = service_source(service, given, &keys);
-	for (size_t i = 0; i < lengthof(tls_settings); i++)
+	for (int i = 0; i < n_names; i++)
 	{
-		const PQconninfoOption *def = entry_of(defaults, tls_settings[i]);
-		const char *name = tls_settings[i];
+		const PQconninfoOption *def = entry_of(defaults, names[i]);
+		const char *name = names[i];
 		SettingOrigin *o = &out[n];
 		char	   *line_key = ptp_psprintf("\n%s\n", name);
 		const char *requiressl = getenv("PGREQUIRESSL");
@@ -675,6 +676,26 @@ ptp_setting_origins(const char *conninfo, const PQconninfoOption *effective, Set
 	PQconninfoFree(given);
 	PQconninfoFree(defaults);
 	return n;
+}
+
+/* Where each TLS setting this libpq knows came from (ptp_origins_of). */
+int
+ptp_setting_origins(const char *conninfo, const PQconninfoOption *effective, SettingOrigin *out)
+{
+	return ptp_origins_of(conninfo, effective, tls_settings, lengthof(tls_settings), out);
+}
+
+/* Frees what ptp_origins_of filled in o, its value wiped first. */
+void
+ptp_setting_origin_free(SettingOrigin *o)
+{
+	if (o->value != NULL)
+		explicit_bzero(o->value, strlen(o->value));
+	free(o->value);
+	free(o->variable);
+	free(o->file);
+	free(o->service);
+	memset(o, 0, sizeof(*o));
 }
 
 /* The JSON name of a setting's source. */

@@ -34,25 +34,27 @@ given(const char *s)
 
 /*
  * password_source
- *		Where libpq found the password it used, in libpq's order: the string
- *		(its own password=, else a dbname libpq expanded), a service file,
- *		PGPASSWORD, the password file.  malloc'd.
+ *		Where libpq found the password it used, in libpq's order: the string,
+ *		a service file, PGPASSWORD (ptp_origins_of), else the password file.
+ *		malloc'd.
  */
 static char *
 password_source(const CredentialSources *src)
 {
-	const char *env = getenv("PGPASSWORD");
-	bool		from_env;
+	const SettingOrigin *o = src->password;
 
-	if (!given(src->conn_password))
+	if (o == NULL || !given(o->value))
 		return given(src->passfile) ? ptp_psprintf("the password file %s", src->passfile) :
 			ptp_strdup("the password file");
-	from_env = given(env) && strcmp(env, src->conn_password) == 0;
-	if (given(src->given_password))
-		return ptp_strdup("the connection string");
-	if (given(src->service) && !from_env)
-		return ptp_psprintf("the service file of service \"%s\"", src->service);
-	return ptp_strdup(from_env ? "PGPASSWORD" : "the connection string");
+	switch (o->from)
+	{
+		case SETTING_FROM_SERVICE:
+			return ptp_psprintf("the service file %s (service \"%s\")", o->file, o->service);
+		case SETTING_FROM_ENVIRONMENT:
+			return ptp_strdup(o->variable);
+		default:
+			return ptp_strdup("the connection string");
+	}
 }
 
 /*
