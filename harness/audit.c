@@ -1290,10 +1290,12 @@ audit_usage(void)
 	printf("declare; one you declared is reported leg by leg, and its leg to the server must\n");
 	printf("use TLS as the server saw it.\n\n");
 	printf("Verdicts and exit status:\n");
-	printf("  0  PASS         the direct connection is tls-verified, its path confirmed, and\n");
-	printf("                  every attack was refused\n");
-	printf("  1  FAIL         anything else: a weaker class, an intercepted path, an accepted\n");
-	printf("                  attack, or a configuration whose TLS settings stop it connecting\n");
+	printf("  0  PASS         the direct connection is tls-verified, its path confirmed (or\n");
+	printf("                  through a declared middlebox whose leg to the server uses TLS),\n");
+	printf("                  and every attack was refused\n");
+	printf("  1  FAIL         anything else: a weaker class, an intercepted path, a declared\n");
+	printf("                  middlebox's plaintext leg to the server, an accepted attack, or\n");
+	printf("                  a configuration whose TLS settings stop it connecting\n");
 	printf("  1  UNCONFIRMED  all of PASS but the path, which nothing could confirm\n");
 	printf("  2  could not run: the server cannot be reached, the string does not parse, or\n");
 	printf("                  authentication failed with the string's own credentials\n");

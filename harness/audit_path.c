@@ -201,14 +201,14 @@ static const Endpoint no_endpoint = {"none", "none: the client did not use TLS"}
 static const Endpoint *
 endpoint(const Audit *a)
 {
-	return a->path == PATH_UNCONFIRMED && a->fingerprint == NULL ? &no_endpoint : &endpoints[a->path];
+	return a->path == PATH_UNCONFIRMED && a->direct == OUTCOME_PLAINTEXT ? &no_endpoint : &endpoints[a->path];
 }
 
 /*
  * ptp_endpoint_id
  *		Who the client's TLS endpoint is, for JSON: "server",
  *		"declared-middlebox", "not-the-server", "unknown", or "none" when
- *		the client had no TLS and nothing says otherwise.
+ *		the client connected without TLS and nothing says otherwise.
  */
 const char *
 ptp_endpoint_id(const Audit *a)
@@ -252,7 +252,8 @@ ptp_client_leg(const Audit *a)
 	const char *cert = ptp_leg_certificate(a);
 
 	if (a->fingerprint == NULL)
-		return ptp_psprintf("%s (no TLS)", outcome_names[a->direct]);
+		return ptp_strdup(a->direct == OUTCOME_PLAINTEXT ? "plaintext: no TLS" :
+						  "no session: the direct connection failed");
 	return ptp_psprintf("%s, %s (libpq's check against its CA)%s", a->protocol ? a->protocol : "TLS",
 						outcome_names[a->direct],
 						cert == NULL ? "" :
