@@ -19,11 +19,13 @@
  * The verdict needs three things: the direct connection tls-verified,
  * its path confirmed and every attack refused.  The path is confirmed when
  * the certificate the client received is the one the server serves, by
- * one of three oracles: SCRAM channel binding (one extra connection with
- * channel_binding=require: the server's tls-server-end-point hash must
- * match what the client saw), a certificate the user pinned, or the
- * server's own view through pg_tls_audit (weak: it travels inside the
- * session it vouches for).  None applicable is UNCONFIRMED, never PASS.
+ * SCRAM channel binding (one extra connection with channel_binding=require:
+ * the server's tls-server-end-point hash must match what the client saw),
+ * a certificate the user pinned, or the server's own view of the session
+ * (weak: it travels inside the session it vouches for).  A TLS endpoint
+ * that is not the server is a middlebox the user declared, judged leg by
+ * leg, or else intercepted; harness/audit_path.c decides which.  None
+ * applicable is UNCONFIRMED, never PASS.
  *
  * A configuration whose own TLS settings stop it from connecting is a
  * finding, and the attacks still run; only an unreachable server, a string
@@ -74,19 +76,6 @@ static const AttackSpec attacks[] = {
 };
 
 StaticAssertDecl(lengthof(attacks) == AUDIT_ATTACKS, "AUDIT_ATTACKS counts the attacks");
-
-static const char *const path_names[] = {"unconfirmed", "confirmed", "intercepted"};
-
-static const struct
-{
-	const char *id;				/* JSON */
-	const char *label;			/* table */
-	const char *strength;
-} oracle_info[ORACLE_COUNT] = {
-	{"channel-binding", "SCRAM channel binding", "strong"},
-	{"pin", "the pinned certificate", "strong"},
-	{"server-view", "the server's view (pg_tls_audit)", "weak"},
-};
 
 /* Appends one note; the separator goes between notes, never after. */
 static void
@@ -381,7 +370,8 @@ query_view(PGconn *conn, const char *query, const AuditOptions *opts, char **why
 /*
  * server_view
  *		What the server says it served this session, from pg_tls_audit when
- *		installed there, else pg_stat_ssl: the weak oracle.  Every name is
+ *		installed there, else pg_stat_ssl: the weak oracle, and the leg to
+ *		the server when the TLS endpoint is not the server.  Every name is
  *		schema-qualified and the search path is pg_catalog alone, so that
  *		the target's objects cannot answer in the catalog's place.
  */
@@ -399,12 +389,12 @@ server_view(Audit *a, PGconn *conn, const AuditOptions *opts)
 					 "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
 					 "WHERE e.extname OPERATOR(pg_catalog.=) 'pg_tls_audit')", opts, &why);
 	if (res != NULL && !PQgetisnull(res, 0, 0))
-		query = ptp_psprintf("SELECT s.ssl, c.sha256_fingerprint FROM %s.tls_session() s "
+		query = ptp_psprintf("SELECT s.ssl, c.sha256_fingerprint, s.protocol FROM %s.tls_session() s "
 							 "LEFT JOIN %s.tls_server_certificate() c ON true",
 							 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 0));
 	PQclear(res);
 	res = why ? NULL : query_view(conn, query ? query :
-								  "SELECT ssl, NULL FROM pg_catalog.pg_stat_ssl "
+								  "SELECT ssl, NULL, version FROM pg_catalog.pg_stat_ssl "
 								  "WHERE pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()",
 								  opts, &why);
 	if (res == NULL)
@@ -416,6 +406,10 @@ server_view(Audit *a, PGconn *conn, const AuditOptions *opts)
 		return;
 	}
 	ssl = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	a->view_read = true;
+	a->view_tls = ssl;
+	a->view_protocol = ssl && !PQgetisnull(res, 0, 2) ? ptp_strdup(PQgetvalue(res, 0, 2)) : NULL;
+	a->view_source = query ? "pg_tls_audit tls_session()" : "pg_stat_ssl";
 	if (ssl != (a->fingerprint != NULL))
 	{
 		o->applies = true;
@@ -442,7 +436,7 @@ server_view(Audit *a, PGconn *conn, const AuditOptions *opts)
 		o->detail = ptp_strdup("tls_server_certificate() is the certificate the client received "
 							   "(a row inside the session: an active attacker could rewrite it)");
 	}
-	a->server_view = ptp_psprintf("%s: TLS %s", query ? "tls_session()" : "pg_stat_ssl", ssl ? "on" : "off");
+	a->server_view = ptp_psprintf("%s: TLS %s", a->view_source, ssl ? "on" : "off");
 	PQclear(res);
 	free(query);
 }
@@ -511,10 +505,10 @@ channel_binding(Audit *a, const char *conninfo, const AuditOptions *opts, int in
 	}
 	else if (strstr(msg, "did not offer an authentication method that supports channel binding"))
 	{
+		a->scram_without_plus = true;
 		o->applies = true;
-		o->detail = ptp_strdup("SCRAM was offered without SCRAM-SHA-256-PLUS over TLS; a PostgreSQL server "
-							   "always offers it there, so a middlebox may have taken it away "
-							   "(or this is a pooler, not the server)");
+		o->detail = ptp_strdup("SCRAM was offered without SCRAM-SHA-256-PLUS over TLS: nothing to bind "
+							   "(see the SCRAM mechanisms offered)");
 	}
 	else if (strstr(msg, "without channel binding") || strstr(msg, "not supported by server's authentication request"))
 		o->detail = ptp_strdup("the role does not authenticate with SCRAM (cert, trust, password, md5...): "
@@ -528,7 +522,11 @@ channel_binding(Audit *a, const char *conninfo, const AuditOptions *opts, int in
 	PQfinish(conn);
 }
 
-/* The strong oracle of a certificate the user gave out of band. */
+/*
+ * pinned
+ *		The strong oracles of the certificates the user gave out of band:
+ *		the server's, and those of the middleboxes they declared.
+ */
 static void
 pinned(Audit *a, const AuditOptions *opts)
 {
@@ -546,25 +544,7 @@ pinned(Audit *a, const AuditOptions *opts)
 			ptp_strdup("the client received the pinned certificate") :
 			ptp_psprintf("the client received %s, not the pinned %s", a->fingerprint, opts->pin);
 	}
-}
-
-/*
- * decide_path
- *		Any oracle that saw interception decides (the strongest first);
- *		else the strongest that confirmed; else unconfirmed.
- */
-static void
-decide_path(Audit *a)
-{
-	a->path = PATH_UNCONFIRMED;
-	a->path_by = -1;
-	for (int want = PATH_INTERCEPTED; want >= PATH_CONFIRMED && a->path_by < 0; want--)
-		for (int i = 0; i < ORACLE_COUNT && a->path_by < 0; i++)
-			if (a->oracles[i].applies && a->oracles[i].verdict == (PathVerdict) want)
-			{
-				a->path = (PathVerdict) want;
-				a->path_by = i;
-			}
+	ptp_declared_middlebox(a, opts);
 }
 
 /*
@@ -830,7 +810,8 @@ placeholder_victim(const char *host)
 
 /*
  * judge
- *		The overall verdict and the sentence that names what failed.
+ *		The overall verdict, the sentence that names what failed, and the
+ *		next step for the path.
  */
 static void
 judge(Audit *a)
@@ -849,8 +830,12 @@ judge(Audit *a)
 	else if (a->direct != OUTCOME_TLS_VERIFIED)
 		appendPQExpBuffer(&why, "the direct connection is %s, not tls-verified", outcome_names[a->direct]);
 	if (a->path == PATH_INTERCEPTED)
-		appendPQExpBuffer(&why, "%sthe path is intercepted (by %s)", why.len ? "; " : "",
-						  oracle_info[a->path_by].label);
+		appendPQExpBuffer(&why, "%sthe TLS endpoint is not the server: intercepted, or a middlebox you did "
+						  "not declare (by %s, %s)", why.len ? "; " : "",
+						  ptp_oracle_label(a, a->path_by), ptp_oracle_strength(a->path_by));
+	if (a->path == PATH_MIDDLEBOX && a->view_read && !a->view_tls)
+		appendPQExpBuffer(&why, "%sthe middlebox's leg to the server is plaintext (as the server saw this "
+						  "session, from %s)", why.len ? "; " : "", a->view_source);
 	for (size_t i = 0; i < lengthof(attacks); i++)
 		if (a->results[i].ran && a->results[i].accepted)
 			appendPQExpBuffer(&accepted, "%s%s", accepted.len ? ", " : "", attacks[i].name);
@@ -862,18 +847,40 @@ judge(Audit *a)
 		a->verdict = VERDICT_FAIL;
 		a->verdict_text = ptp_strdup(why.data);
 	}
-	else if (a->path != PATH_CONFIRMED)
+	else if (a->path == PATH_UNCONFIRMED)
 	{
 		a->verdict = VERDICT_UNCONFIRMED;
 		a->verdict_text = ptp_strdup("tls-verified and every attack refused, but nothing confirmed that "
 									 "the certificate the client received is the one the server serves");
 	}
-	else
+	else if (a->path == PATH_MIDDLEBOX && !a->view_read)
+	{
+		a->verdict = VERDICT_UNCONFIRMED;
+		a->verdict_text = ptp_strdup("tls-verified to a middlebox you declared and every attack refused, "
+									 "but the server's view of the middlebox's leg could not be read");
+	}
+	else if (a->path == PATH_MIDDLEBOX)
 	{
 		a->verdict = VERDICT_PASS;
-		a->verdict_text = ptp_psprintf("tls-verified, the path confirmed by %s (%s), every attack refused",
-									   oracle_info[a->path_by].label, oracle_info[a->path_by].strength);
+		a->verdict_text = ptp_psprintf("tls-verified to a middlebox you declared (by %s, strong), every attack "
+									   "refused; the middlebox's leg to the server uses TLS%s%s (as the server "
+									   "saw this session, from %s); whether the middlebox verifies the "
+									   "server's certificate cannot be seen from here",
+									   ptp_oracle_label(a, a->path_by), a->view_protocol ? ", " : "",
+									   a->view_protocol ? a->view_protocol : "", a->view_source);
 	}
+	else
+	{
+		int			weak = ptp_outranked(a);
+
+		a->verdict = VERDICT_PASS;
+		a->verdict_text = ptp_psprintf("tls-verified, the path confirmed by %s (%s), every attack refused%s%s%s",
+									   ptp_oracle_label(a, a->path_by), ptp_oracle_strength(a->path_by),
+									   weak >= 0 ? "; it outranks " : "",
+									   weak >= 0 ? ptp_oracle_label(a, weak) : "",
+									   weak >= 0 ? " (weak), which found it intercepted" : "");
+	}
+	a->hint = ptp_path_hint(a);
 	termPQExpBuffer(&why);
 	termPQExpBuffer(&accepted);
 }
@@ -1016,11 +1023,12 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 			channel_binding(a, conninfo, opts, index);
 		else
 			a->oracles[ORACLE_CHANNEL_BINDING].detail = ptp_strdup("no TLS: nothing to bind");
+		ptp_scram_mechanisms(a);
 	}
 	for (int i = 0; i < ORACLE_COUNT; i++)
 		if (a->oracles[i].detail == NULL)
 			a->oracles[i].detail = ptp_strdup("the direct connection failed");
-	decide_path(a);
+	ptp_decide_path(a);
 
 	if (a->host[0] == '/' || a->hostaddr[0] == '\0')
 		add_note(a, "the connection uses a Unix socket: there is no network to attack");
@@ -1094,11 +1102,55 @@ json_member(FILE *out, const char *name, const char *value)
 }
 
 static const char *const verdict_names[] = {"PASS", "FAIL", "UNCONFIRMED"};
-static const char *const path_marks[] = {"----", "pass", "FAIL"};
+static const char *const path_marks[] = {"----", "pass", "FAIL", "pass"};
 
-#define PATH_HINT "confirm the path with SCRAM channel binding (a role that authenticates with " \
-	"scram-sha-256), a pinned certificate (--server-fingerprint SHA256 or --server-cert FILE), " \
-	"or pg_tls_audit installed in the target database"
+/* "pass" or "FAIL" as the path decides; a middlebox's plaintext leg fails it */
+static const char *
+path_mark(const Audit *a)
+{
+	if (a->path == PATH_MIDDLEBOX && (!a->view_read || !a->view_tls))
+		return a->view_read ? "FAIL" : "----";
+	return path_marks[a->path];
+}
+
+/*
+ * print_path
+ *		The path, who the TLS endpoint is and, unless it is known to be the
+ *		server, the two legs: the client's to the endpoint, and the
+ *		endpoint's to the server as the server saw this session.
+ */
+static void
+print_path(FILE *out, const Audit *a)
+{
+	if (a->path == PATH_MIDDLEBOX)
+		emit(out, "  path: %s  through a middlebox you declared, by %s (strong)", path_mark(a),
+			 ptp_oracle_label(a, a->path_by));
+	else if (a->path_by >= 0)
+		emit(out, "  path: %s  %s by %s (%s)", path_mark(a), path_names[a->path],
+			 ptp_oracle_label(a, a->path_by), ptp_oracle_strength(a->path_by));
+	else
+		emit(out, "  path: %s  unconfirmed: no oracle could confirm it", path_mark(a));
+	for (int i = 0; i < ORACLE_COUNT; i++)
+	{
+		/* none declared: a direct session's report never names a middlebox */
+		if (i == ORACLE_MIDDLEBOX && !a->middleboxes_declared)
+			continue;
+		emit(out, "    %-46s %s: %s", ptp_oracle_label(a, i),
+			 a->oracles[i].applies ? path_names[a->oracles[i].verdict] : "n/a", a->oracles[i].detail);
+	}
+	emit(out, "  TLS endpoint: %s", ptp_endpoint_text(a));
+	if (a->path != PATH_CONFIRMED && a->fingerprint != NULL)
+	{
+		bool		declared = a->path == PATH_MIDDLEBOX;
+		char	   *client = ptp_client_leg(a);
+		char	   *server = ptp_server_leg(a);
+
+		emit(out, "    %-21s %s", declared ? "client -> middlebox:" : "client -> endpoint:", client);
+		emit(out, "    %-21s %s", declared ? "middlebox -> server:" : "endpoint -> server:", server);
+		free(client);
+		free(server);
+	}
+}
 
 /*
  * settings_line
@@ -1191,14 +1243,7 @@ print_text(FILE *out, const Audit *a)
 	}
 	if (a->server_view)
 		emit(out, "  server's view: %s", a->server_view);
-	if (a->path_by >= 0)
-		emit(out, "  path: %s  %s by %s (%s)", path_marks[a->path], path_names[a->path],
-			 oracle_info[a->path_by].label, oracle_info[a->path_by].strength);
-	else
-		emit(out, "  path: %s  unconfirmed: no oracle could confirm it", path_marks[a->path]);
-	for (int i = 0; i < ORACLE_COUNT; i++)
-		emit(out, "    %-34s %s: %s", oracle_info[i].label,
-			 a->oracles[i].applies ? path_names[a->oracles[i].verdict] : "n/a", a->oracles[i].detail);
+	print_path(out, a);
 	emit(out, "  attacks:");
 	for (size_t i = 0; i < lengthof(attacks); i++)
 	{
@@ -1211,8 +1256,36 @@ print_text(FILE *out, const Audit *a)
 				 outcome_names[r->outcome], r->detail);
 	}
 	emit(out, "  verdict: %s: %s", verdict_names[a->verdict], a->verdict_text);
-	if (a->verdict == VERDICT_UNCONFIRMED)
-		emit(out, "  hint: %s", PATH_HINT);
+	if (a->hint)
+		emit(out, "  hint: %s", a->hint);
+}
+
+/*
+ * print_json_legs
+ *		The members "endpoint" (ptp_endpoint_id) and "legs": the client's
+ *		leg to the TLS endpoint and the endpoint's to the server as the
+ *		server saw this session (tls null: its view could not be read).
+ */
+static void
+print_json_legs(FILE *out, const Audit *a)
+{
+	char	   *client = ptp_client_leg(a);
+	char	   *server = ptp_server_leg(a);
+
+	fprintf(out, ", \"endpoint\": \"%s\", \"legs\": {\"client_to_endpoint\": {\"tls\": %s",
+			ptp_endpoint_id(a), a->fingerprint ? "true" : "false");
+	json_member(out, "protocol", a->protocol);
+	fprintf(out, ", \"ca\": \"%s\"", outcome_names[a->direct]);
+	json_member(out, "certificate", ptp_leg_certificate(a));
+	json_member(out, "detail", client);
+	fprintf(out, "}, \"endpoint_to_server\": {\"tls\": %s",
+			!a->view_read ? "null" : a->view_tls ? "true" : "false");
+	json_member(out, "protocol", a->view_protocol);
+	json_member(out, "source", a->view_source);
+	json_member(out, "detail", server);
+	fputs("}}", out);
+	free(client);
+	free(server);
 }
 
 static void
@@ -1280,7 +1353,7 @@ print_json(FILE *out, const Audit *a)
 		fprintf(out, ", \"path\": \"%s\", \"by\": ", path_names[a->path]);
 		ptp_json_string(out, a->path_by >= 0 ? oracle_info[a->path_by].id : NULL);
 		fputs(", \"strength\": ", out);
-		ptp_json_string(out, a->path_by >= 0 ? oracle_info[a->path_by].strength : NULL);
+		ptp_json_string(out, a->path_by >= 0 ? ptp_oracle_strength(a->path_by) : NULL);
 		fputs(", \"oracles\": {", out);
 		for (int i = 0; i < ORACLE_COUNT; i++)
 		{
@@ -1292,7 +1365,9 @@ print_json(FILE *out, const Audit *a)
 			fputc('}', out);
 			free(detail);
 		}
-		fprintf(out, "}, \"interception\": %s, \"attacks\": [", a->path == PATH_INTERCEPTED ? "true" : "false");
+		fprintf(out, "}, \"interception\": %s", a->path == PATH_INTERCEPTED ? "true" : "false");
+		print_json_legs(out, a);
+		fputs(", \"attacks\": [", out);
 		for (size_t i = 0; i < lengthof(attacks); i++)
 		{
 			const AttackResult *r = &a->results[i];
@@ -1313,6 +1388,7 @@ print_json(FILE *out, const Audit *a)
 		}
 		fputc(']', out);
 		json_member(out, "why", a->verdict_text);
+		json_member(out, "hint", a->hint);
 	}
 	fprintf(out, ", \"verdict\": \"%s\"}\n", a->could_not_run ? "could not run" :
 			a->verdict == VERDICT_PASS ? "pass" : a->verdict == VERDICT_FAIL ? "fail" : "unconfirmed");
@@ -1367,19 +1443,30 @@ audit_usage(void)
 	printf("  --server-fingerprint SHA256  the server certificate's SHA-256 fingerprint, as\n");
 	printf("                             \"openssl x509 -fingerprint -sha256\" prints it\n");
 	printf("  --server-cert FILE         the server's certificate (PEM), given out of band\n");
+	printf("  --middlebox-fingerprint SHA256, --middlebox-cert FILE\n");
+	printf("                             a middlebox you run between the client and the server\n");
+	printf("                             (a pooler, a TLS-terminating proxy): its certificate's\n");
+	printf("                             fingerprint, or the certificate (PEM); repeatable\n");
 	printf("  --engine libpq|psql        psql: make the attacks' connections with psql processes\n");
 	printf("                             (the benchmark's reference; verdicts are not classified)\n");
 	printf("  -h, --help                 show this help, then exit\n\n");
 	printf("The path: the certificate the client received must be the one the server serves.\n");
 	printf("It is confirmed, or found intercepted, by SCRAM channel binding (one extra\n");
 	printf("connection with channel_binding=require; strong), a pinned certificate (strong),\n");
-	printf("or the server's own view through pg_tls_audit in the target database (weak: it\n");
-	printf("travels inside the session).  When none applies it is unconfirmed.\n\n");
+	printf("or the server's own view of the session, from pg_tls_audit in the target\n");
+	printf("database or pg_stat_ssl (weak: it travels inside the session); SCRAM offered\n");
+	printf("without SCRAM-SHA-256-PLUS over TLS means the endpoint is not PostgreSQL (weak).\n");
+	printf("A strong oracle outranks a weak one.  When none applies it is unconfirmed.\n");
+	printf("A TLS endpoint that is not the server is intercepted, or a middlebox you did not\n");
+	printf("declare; one you declared is reported leg by leg, and its leg to the server must\n");
+	printf("use TLS as the server saw it.\n\n");
 	printf("Verdicts and exit status:\n");
-	printf("  0  PASS         the direct connection is tls-verified, its path confirmed, and\n");
-	printf("                  every attack was refused\n");
-	printf("  1  FAIL         anything else: a weaker class, an intercepted path, an accepted\n");
-	printf("                  attack, or a configuration whose TLS settings stop it connecting\n");
+	printf("  0  PASS         the direct connection is tls-verified, its path confirmed (or\n");
+	printf("                  through a declared middlebox whose leg to the server uses TLS),\n");
+	printf("                  and every attack was refused\n");
+	printf("  1  FAIL         anything else: a weaker class, an intercepted path, a declared\n");
+	printf("                  middlebox's plaintext leg to the server, an accepted attack, or\n");
+	printf("                  a configuration whose TLS settings stop it connecting\n");
 	printf("  1  UNCONFIRMED  all of PASS but the path, which nothing could confirm\n");
 	printf("  2  could not run: the server cannot be reached, the string does not parse, or\n");
 	printf("                  authentication failed with the string's own credentials\n");
@@ -1476,9 +1563,12 @@ ptp_audit_main(int argc, char **argv)
 		{"engine", required_argument, NULL, 5},
 		{"server-fingerprint", required_argument, NULL, 6},
 		{"server-cert", required_argument, NULL, 7},
+		{"middlebox-fingerprint", required_argument, NULL, 8},
+		{"middlebox-cert", required_argument, NULL, 9},
 		{NULL, 0, NULL, 0}
 	};
-	AuditOptions opts = {false, DEFAULT_TIMEOUT, 0, NULL, NULL, NULL};
+	AuditOptions opts = {false, DEFAULT_TIMEOUT, 0, NULL, NULL, NULL, NULL, 0};
+	char	   *middlebox;
 	char	   *psql = NULL;
 	long		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	char	  **lines;
@@ -1537,6 +1627,23 @@ ptp_audit_main(int argc, char **argv)
 				if (opts.pin == NULL)
 					return ptp_usage_error("audit", "could not read a certificate from --server-cert \"%s\"",
 										   optarg);
+				break;
+			case 8:
+			case 9:
+				middlebox = c == 8 ? normalize_fingerprint(optarg) : ptp_file_fingerprint(optarg);
+				if (middlebox == NULL && c == 8)
+					return ptp_usage_error("audit", "invalid --middlebox-fingerprint \"%s\" (a SHA-256 "
+										   "fingerprint: 32 hexadecimal bytes)", optarg);
+				if (middlebox == NULL)
+					return ptp_usage_error("audit", "could not read a certificate from --middlebox-cert \"%s\"",
+										   optarg);
+				opts.middleboxes = realloc(opts.middleboxes, (opts.n_middleboxes + 1) * sizeof(char *));
+				if (opts.middleboxes == NULL)
+				{
+					fprintf(stderr, "%s: out of memory\n", PTP_PROGNAME);
+					exit(PTP_EXIT_ERROR);
+				}
+				opts.middleboxes[opts.n_middleboxes++] = middlebox;
 				break;
 			case ':':
 				return ptp_usage_error("audit", "option \"%s\" requires an argument", argv[optind - 1]);

@@ -38,20 +38,31 @@ typedef struct AttackResult
 	char	   *detail;
 } AttackResult;
 
-/* What the path of the direct connection is (DESIGN.md, "The path"). */
+/*
+ * What the path of the direct connection is (DESIGN.md, "The path" and
+ * "Middleboxes"): its TLS endpoint is the server (confirmed), a middlebox
+ * the user declared, not the server (intercepted, or a middlebox the user
+ * did not declare), or nothing could tell (unconfirmed).
+ */
 typedef enum PathVerdict
 {
 	PATH_UNCONFIRMED,
 	PATH_CONFIRMED,
-	PATH_INTERCEPTED
+	PATH_INTERCEPTED,
+	PATH_MIDDLEBOX
 } PathVerdict;
 
-/* The three ways to confirm the path, strongest first. */
+/*
+ * The oracles on the path: the strong ones (cryptographic, or given out of
+ * band) first, then the weak ones (seen inside the session they vouch for).
+ */
 typedef enum OracleKind
 {
 	ORACLE_CHANNEL_BINDING,
 	ORACLE_PIN,
+	ORACLE_MIDDLEBOX,
 	ORACLE_SERVER_VIEW,
+	ORACLE_SCRAM_PLUS,
 	ORACLE_COUNT
 } OracleKind;
 
@@ -146,6 +157,14 @@ typedef struct Audit
 	int			n_settings;
 	/* credentials */
 	Credentials creds;
+	/* middlebox */
+	bool		view_read;		/* the server's view of the session was read */
+	bool		view_tls;		/* ... and says the session uses TLS */
+	char	   *view_protocol;	/* its TLS protocol, NULL when none or unknown */
+	const char *view_source;	/* "pg_stat_ssl" or "pg_tls_audit tls_session()" */
+	bool		scram_without_plus; /* SCRAM over TLS offered no -PLUS */
+	bool		middleboxes_declared;	/* the user declared one or more */
+	const char *hint;			/* the next step, NULL for none */
 } Audit;
 
 typedef struct AuditOptions
@@ -156,6 +175,9 @@ typedef struct AuditOptions
 	const char *fleet;
 	const char *psql;			/* --engine psql: attacks made by psql processes */
 	char	   *pin;			/* --server-fingerprint or --server-cert, as AB:CD:... */
+	/* middlebox */
+	char	  **middleboxes;	/* --middlebox-fingerprint and --middlebox-cert */
+	int			n_middleboxes;
 } AuditOptions;
 
 /* The files libpq takes its trust anchor and CRLs from (ptp_trust_files). */
@@ -203,5 +225,27 @@ extern void ptp_credentials_take(Credentials *c, PGconn *conn, const char *host,
 extern int	ptp_credentials_append(const Credentials *c, const char **keys, const char **vals, int n);
 extern char *ptp_credentials_note(const Credentials *c, const char *host, const char *port);
 extern void ptp_credentials_free(Credentials *c);
+/* harness/audit_path.c: the path model */
+typedef struct OracleInfo
+{
+	const char *id;				/* JSON */
+	const char *label;			/* table */
+	bool		strong;
+} OracleInfo;
+
+extern const OracleInfo oracle_info[ORACLE_COUNT];
+extern const char *const path_names[];
+extern const char *ptp_oracle_label(const Audit *a, int oracle);
+extern const char *ptp_oracle_strength(int oracle);
+extern void ptp_declared_middlebox(Audit *a, const AuditOptions *opts);
+extern void ptp_scram_mechanisms(Audit *a);
+extern void ptp_decide_path(Audit *a);
+extern int	ptp_outranked(const Audit *a);
+extern const char *ptp_endpoint_id(const Audit *a);
+extern const char *ptp_endpoint_text(const Audit *a);
+extern const char *ptp_leg_certificate(const Audit *a);
+extern char *ptp_client_leg(const Audit *a);
+extern char *ptp_server_leg(const Audit *a);
+extern const char *ptp_path_hint(const Audit *a);
 
 #endif							/* PTP_AUDIT_H */

@@ -23,6 +23,8 @@ fi
 packages=(
 	"postgresql-$major" "postgresql-server-dev-$major" "postgresql-$major-pgtap"
 	libssl-dev libpq-dev libkrb5-dev gcc make openssl
+	# the middleboxes of the audit's tests (harness/t/middlebox_lib.sh)
+	pgbouncer stunnel4
 )
 # The host (PostgreSQL 15, Debian 12) runs the postgres_exporter test and
 # the libFuzzer targets (make fuzz-check: Debian's clang, its libFuzzer and

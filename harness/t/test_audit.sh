@@ -182,10 +182,10 @@ grep -q '^  path: FAIL  intercepted by SCRAM channel binding' "$work/intercept-r
 ok $? "path-extra-connection: with channel_binding=disable, the extra channel_binding=require connection catches the interceptor; the path line is marked FAIL and the verdict names it"
 
 audit intercept-strip-plus-disabled 1 --format json "$base port=$port_strip $verified channel_binding=disable"
-json "$work/intercept-strip-plus-disabled.out" 'assert (a["verdict"], a["path"]) == ("unconfirmed", "unconfirmed"), a
+json "$work/intercept-strip-plus-disabled.out" 'assert (a["verdict"], a["path"], a["by"]) == ("fail", "intercepted", "scram-mechanisms"), a
 cb = a["oracles"]["channel-binding"]
 assert cb["result"] == "unconfirmed" and "SCRAM-SHA-256-PLUS" in cb["detail"], cb'
-ok $? "path-strip-plus: an interceptor that strips SCRAM-SHA-256-PLUS is never confirmed: UNCONFIRMED"
+ok $? "path-strip-plus: an interceptor that strips SCRAM-SHA-256-PLUS is never confirmed: no PostgreSQL server offers SCRAM without it over TLS (weak), FAIL"
 
 audit intercept-strip-plus 1 --format json "$base port=$port_strip $verified"
 json "$work/intercept-strip-plus.out" 'assert (a["verdict"], a["path"], a["by"]) == ("fail", "intercepted", "channel-binding"), a'
