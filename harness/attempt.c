@@ -489,7 +489,10 @@ ptp_connect_bounded(const char *const *keys, const char *const *vals, int expand
 			strlcpy(trace->port, port ? port : "", sizeof(trace->port));
 		}
 		if (status != CONNECTION_BAD && status != CONNECTION_OK)
+		{
 			trace->stage = status;
+			trace->tls = PQsslInUse(conn);
+		}
 		if (poll_status == PGRES_POLLING_OK || poll_status == PGRES_POLLING_FAILED)
 			break;
 		if (!wait_socket(conn, poll_status == PGRES_POLLING_WRITING, deadline))

@@ -568,6 +568,9 @@ cannot_connect(Audit *a, const ConnectTrace *trace, const char *msg)
 
 	if (!trace->reached || trace->timed_out)
 		return false;
+	/* the user's own channel_binding=require, refused over TLS: evidence for the SCRAM oracle */
+	if (trace->tls && strstr(msg, "did not offer an authentication method that supports channel binding"))
+		a->scram_without_plus = true;
 	if (strstr(msg, "SCRAM channel binding check failed") || strstr(msg, "SCRAM channel binding negotiation error"))
 	{
 		cb->applies = true;
@@ -988,6 +991,8 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 			goto done;
 		}
 		a->direct = OUTCOME_REFUSED;
+		if (a->scram_without_plus)
+			ptp_scram_mechanisms(a);
 		a->host = ptp_strdup(trace.host);
 		a->hostaddr = ptp_strdup(trace.hostaddr);
 		a->port = ptp_strdup(trace.port);

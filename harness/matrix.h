@@ -290,6 +290,7 @@ typedef struct ConnectTrace
 	char		hostaddr[64];
 	char		port[16];
 	ConnStatusType stage;		/* the last step before it ended */
+	bool		tls;			/* TLS was in use at that step */
 	bool		timed_out;
 } ConnectTrace;
 

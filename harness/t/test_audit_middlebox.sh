@@ -109,6 +109,13 @@ assert '--middlebox-cert' in a['hint'] and 'confirm the path with SCRAM channel 
 	done
 done
 
+# The user's own channel_binding=require: PgBouncer offers SCRAM without
+# -PLUS over TLS, libpq refuses, and that refusal is the SCRAM oracle's evidence.
+audit pgb_full-cb-require 1 --format json "$(conn "$port_pgb_full" postgres) channel_binding=require"
+json "$work/pgb_full-cb-require.out" "assert (a['verdict'], a['path'], a['by']) == ('fail', 'intercepted', 'scram-mechanisms'), a
+assert 'intercepted, or a middlebox you did not declare' in a['why'], a['why']"
+ok $? "pgb_full-cb-require: the user's channel_binding=require refused over TLS names the endpoint not the server (scram-mechanisms)"
+
 # --- Declared: reported leg by leg ---
 
 for mb in pgb_plain pgb_full stunnel; do
