@@ -12,68 +12,33 @@
 # usage: harness/t/test_audit.sh [PG_TLS_PROBE]
 set -uo pipefail
 
-probe=${1:-$(dirname "$0")/../pg_tls_probe}
-probe=$(cd "$(dirname "$probe")" && pwd)/$(basename "$probe")
-# the test bed's tools (cluster, proxy): the same binary unless PTP_TOOL names another
-tool=${PTP_TOOL:-$probe}
-work=$(mktemp -d /tmp/pg_tls_probe-audit-test.XXXXXX)
-chmod 755 "$work"
-secret="planted-Secret-$RANDOM$RANDOM"
+AUDIT_SUITE=audit-test
+AUDIT_TIMEOUT=30
+. "$(dirname "$0")/audit_lib.sh"
 pids=()
-cleanup() {
+audit_cleanup_extra() {
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-	for c in c1 c2 c3; do "$tool" cluster stop "$work/$c" >/dev/null 2>&1; done
-	rm -rf "$work"
 }
-trap cleanup EXIT
 
-. "$(dirname "$0")/tap.sh"
-
-# Only what each test passes reaches libpq: no PG* variables, an empty HOME.
-for v in $(env | sed -n 's/^\(PG[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-export HOME="$work/home"
-mkdir -p "$HOME"
-
-"$tool" cluster start "$work/c1" >"$work/c1.env" || { echo "Bail out! cluster start failed"; exit 2; }
-"$tool" cluster start "$work/c2" --pki "$work/c1/pki" \
-	--hba 'hostssl all all 127.0.0.1/32 scram-sha-256' --hba 'hostssl all all ::1/128 scram-sha-256' \
-	>"$work/c2.env" || { echo "Bail out! cluster start failed"; exit 2; }
+start_cluster c1
+start_cluster c2 --pki "$work/c1/pki" \
+	--hba 'hostssl all all 127.0.0.1/32 scram-sha-256' --hba 'hostssl all all ::1/128 scram-sha-256'
 # c3: a role that authenticates with "password" (no SCRAM: nothing to bind), TLS or not
-"$tool" cluster start "$work/c3" --pki "$work/c1/pki" \
+start_cluster c3 --pki "$work/c1/pki" \
 	--hba 'hostssl all all 127.0.0.1/32 password' --hba 'hostssl all all ::1/128 password' \
-	--hba 'host all all 127.0.0.1/32 password' --hba 'host all all ::1/128 password' \
-	>"$work/c3.env" || { echo "Bail out! cluster start failed"; exit 2; }
-port1=$(sed -n 's/^export PGPORT=//p' "$work/c1.env")
-port2=$(sed -n 's/^export PGPORT=//p' "$work/c2.env")
-port3=$(sed -n 's/^export PGPORT=//p' "$work/c3.env")
+	--hba 'host all all 127.0.0.1/32 password' --hba 'host all all ::1/128 password'
+port1=$(cluster_port c1)
+port2=$(cluster_port c2)
+port3=$(cluster_port c3)
 pki="$work/c1/pki"
 # sql CLUSTER DB STATEMENT: as the superuser, over the cluster's socket
 sql() {
-	psql -X -q -At -v ON_ERROR_STOP=1 -h "$work/$1/socket" -p "$(sed -n 's/^export PGPORT=//p' "$work/$1.env")" \
+	psql -X -q -At -v ON_ERROR_STOP=1 -h "$work/$1/socket" -p "$(cluster_port "$1")" \
 		-U postgres -d "$2" -c "$3"
 }
 for c in c1 c2 c3; do
 	sql $c postgres "CREATE ROLE regress_audit LOGIN PASSWORD '$secret'" >/dev/null
 done
-
-# audit NAME EXPECTED_EXIT ARGS...: runs (never longer than 30 s), keeps stdout and stderr
-audit() {
-	local name=$1 expect=$2
-	shift 2
-	timeout 30 "$probe" audit "$@" >"$work/$name.out" 2>"$work/$name.err"
-	local rc=$?
-	[ $rc -eq "$expect" ]
-	ok $? "$name: exit $expect (got $rc)"
-	! grep -q -- "$secret" "$work/$name.out" "$work/$name.err"
-	ok $? "$name: the password appears in no output"
-}
-
-# json FILE PYTHON: asserts on the audit's JSON document a
-json() {
-	/usr/bin/python3 -c "import json, sys
-a = json.load(open(sys.argv[1]))
-$2" "$1"
-}
 
 base="host=localhost dbname=postgres user=regress_audit password=$secret"
 audit verify-full 0 "$base port=$port1 sslmode=verify-full sslrootcert=$pki/root_ca.crt"

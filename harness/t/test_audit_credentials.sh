@@ -12,27 +12,11 @@
 # file are removed on exit.
 set -uo pipefail
 
-probe=${1:-$(dirname "$0")/../pg_tls_probe}
-probe=$(cd "$(dirname "$probe")" && pwd)/$(basename "$probe")
-# the test bed's tools (cluster): the same binary unless PTP_TOOL names another
-tool=${PTP_TOOL:-$probe}
-work=$(mktemp -d /tmp/pg_tls_probe-audit-creds.XXXXXX)
-chmod 755 "$work"
-secret="planted-Secret-$RANDOM$RANDOM"
+AUDIT_SUITE=audit-creds
+AUDIT_TIMEOUT=30
+. "$(dirname "$0")/audit_lib.sh"
 other="planted-Other-$RANDOM$RANDOM"
-cleanup() {
-	"$tool" cluster stop "$work/c1" >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-. "$(dirname "$0")/tap.sh"
-
-# Only what each test passes reaches libpq: no PG* variables, a throwaway HOME.
-for v in $(env | sed -n 's/^\(PG[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-export HOME="$work/home"
-mkdir -p "$HOME"
+audit_secrets+=("$other")
 
 # One cluster, one authentication method per role: cert for tls_client,
 # md5 (and trust without TLS) for regress_md5, password for regress_pw,
@@ -43,37 +27,13 @@ for addr in 127.0.0.1/32 ::1/128; do
 		--hba "hostssl all regress_md5 $addr md5" --hba "hostssl all regress_pw $addr password"
 		--hba "hostssl all all $addr scram-sha-256")
 done
-"$tool" cluster start "$work/c1" "${hba[@]}" >"$work/c1.env" || { echo "Bail out! cluster start failed"; exit 2; }
-port=$(sed -n 's/^export PGPORT=//p' "$work/c1.env")
+start_cluster c1 "${hba[@]}"
+port=$(cluster_port c1)
 pki="$work/c1/pki"
 psql -X -q -At -v ON_ERROR_STOP=1 -h "$work/c1/socket" -p "$port" -U postgres -d postgres \
 	-c "CREATE ROLE regress_audit LOGIN PASSWORD '$secret'" -c "CREATE ROLE regress_pw LOGIN PASSWORD '$secret'" \
 	-c "SET password_encryption = 'md5'" -c "CREATE ROLE regress_md5 LOGIN PASSWORD '$secret'" >/dev/null ||
 	{ echo "Bail out! could not create the roles"; exit 2; }
-
-# audit NAME EXPECTED_EXIT ARGS...: runs (never longer than 30 s), keeps stdout and stderr
-audit() {
-	local name=$1 expect=$2
-	shift 2
-	timeout 30 "$probe" audit "$@" >"$work/$name.out" 2>"$work/$name.err"
-	local rc=$?
-	[ $rc -eq "$expect" ]
-	ok $? "$name: exit $expect (got $rc)"
-	! grep -qF -e "$secret" -e "$other" "$work/$name.out" "$work/$name.err"
-	ok $? "$name: the password appears in no output"
-}
-
-# json FILE PYTHON [ARG]...: asserts on the audit's JSON document a, with
-# attack(name) and the ARGs from sys.argv[2]
-json() {
-	local file=$1 code=$2
-	shift 2
-	/usr/bin/python3 -c "import json, sys
-a = json.load(open(sys.argv[1]))
-def attack(name):
-    return [x for x in a['attacks'] if x['attack'] == name][0]
-$code" "$file" "$@"
-}
 
 pgpass_line() {
 	printf '%s:%s:postgres:%s:%s\n' "$@"

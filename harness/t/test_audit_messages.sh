@@ -13,50 +13,16 @@
 # usage: harness/t/test_audit_messages.sh [PG_TLS_PROBE]
 set -uo pipefail
 
-probe=${1:-$(dirname "$0")/../pg_tls_probe}
-probe=$(cd "$(dirname "$probe")" && pwd)/$(basename "$probe")
-# the test bed's tools (cluster): the same binary unless PTP_TOOL names another
-tool=${PTP_TOOL:-$probe}
-work=$(mktemp -d /tmp/pg_tls_probe-audit-messages.XXXXXX)
-chmod 755 "$work"
-secret="planted-Secret-$RANDOM$RANDOM"
-cleanup() {
-	"$tool" cluster stop "$work/c1" >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
+AUDIT_SUITE=audit-messages
+. "$(dirname "$0")/audit_lib.sh"
 
-. "$(dirname "$0")/tap.sh"
-
-# Only what each test passes reaches libpq: no PG* variables, an empty HOME.
-for v in $(env | sed -n 's/^\(PG[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-export HOME="$work/home"
-mkdir -p "$HOME"
-
-"$tool" cluster start "$work/c1" >"$work/c1.env" || { echo "Bail out! cluster start failed"; exit 2; }
-port=$(sed -n 's/^export PGPORT=//p' "$work/c1.env")
+start_cluster c1
+port=$(cluster_port c1)
 pki="$work/c1/pki"
 sql() {
 	psql -X -q -At -v ON_ERROR_STOP=1 -h "$work/c1/socket" -p "$port" -U postgres -d postgres -c "$1"
 }
 sql "CREATE ROLE regress_audit LOGIN PASSWORD '$secret'" >/dev/null
-
-# audit NAME EXPECTED_EXIT ARGS...: runs (never longer than 60 s), keeps stdout and stderr
-audit() {
-	local name=$1 expect=$2
-	shift 2
-	timeout 60 "$probe" audit "$@" >"$work/$name.out" 2>"$work/$name.err"
-	local rc=$?
-	[ $rc -eq "$expect" ]
-	ok $? "$name: exit $expect (got $rc)"
-}
-
-# json FILE PYTHON: asserts on the audit's JSON document a
-json() {
-	/usr/bin/python3 -c "import json, sys
-a = json.load(open(sys.argv[1]))
-$2" "$1"
-}
 
 # --- bad PKIs: certificates for the test bed's server key, from openssl ca ---
 certs="$work/certs"

@@ -12,31 +12,15 @@
 # Needs pg_tls_audit installed in the host PostgreSQL (make install).
 set -uo pipefail
 
-probe=${1:-$(dirname "$0")/../pg_tls_probe}
-probe=$(cd "$(dirname "$probe")" && pwd)/$(basename "$probe")
-# the test bed's tools (cluster): the same binary unless PTP_TOOL names another
-tool=${PTP_TOOL:-$probe}
-work=$(mktemp -d /tmp/pg_tls_probe-audit-path.XXXXXX)
-chmod 755 "$work"
-secret="planted-Secret-$RANDOM$RANDOM"
-cleanup() {
-	for m in pgb_plain pgb_full stunnel; do stop_middlebox "$work/$m"; done
-	"$tool" cluster stop "$work/c1" >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-. "$(dirname "$0")/tap.sh"
+AUDIT_SUITE=audit-path
+. "$(dirname "$0")/audit_lib.sh"
 . "$(dirname "$0")/middlebox_lib.sh"
+audit_cleanup_extra() {
+	for m in pgb_plain pgb_full stunnel; do stop_middlebox "$work/$m"; done
+}
 
-# Only what each test passes reaches libpq: no PG* variables, an empty HOME.
-for v in $(env | sed -n 's/^\(PG[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-export HOME="$work/home"
-mkdir -p "$HOME"
-
-"$tool" cluster start "$work/c1" >"$work/c1.env" || { echo "Bail out! cluster start failed"; exit 2; }
-port1=$(sed -n 's/^export PGPORT=//p' "$work/c1.env")
+start_cluster c1
+port1=$(cluster_port c1)
 pki="$work/c1/pki"
 # sql DB STATEMENT: as the superuser, over the cluster's socket
 sql() {
@@ -62,26 +46,6 @@ port_stunnel=$middlebox_port
 [ "$(stat -c %U "$work/pgb_plain/pgbouncer.pid")" = "$(stat -c %U "$work/c1/data")" ] &&
 	[ "$(stat -c %U "$work/stunnel/stunnel.pid")" = "$(stat -c %U "$work/c1/data")" ]
 ok $? "the middleboxes run as the cluster's unprivileged OS user"
-
-# audit NAME EXPECTED_EXIT ARGS...: runs (never longer than 60 s), keeps stdout and stderr
-audit() {
-	local name=$1 expect=$2
-	shift 2
-	timeout 60 "$probe" audit "$@" >"$work/$name.out" 2>"$work/$name.err"
-	local rc=$?
-	[ $rc -eq "$expect" ]
-	ok $? "$name: exit $expect (got $rc)"
-	! grep -q -- "$secret" "$work/$name.out" "$work/$name.err"
-	ok $? "$name: the password appears in no output"
-}
-
-# json FILE PYTHON: asserts on the audit's JSON document a
-json() {
-	/usr/bin/python3 -c "import json, sys
-a = json.load(open(sys.argv[1]))
-client, server = a['legs']['client_to_endpoint'], a['legs']['endpoint_to_server']
-$2" "$1"
-}
 
 conn() {
 	echo "host=localhost port=$1 dbname=$2 user=regress_mb password=$secret sslmode=verify-full sslrootcert=$pki/root_ca.crt"
