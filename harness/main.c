@@ -200,66 +200,6 @@ ptp_usage_error(const char *subcommand, const char *fmt,...)
 }
 
 /*
- * Running out of memory in a test harness is not worth unwinding for, but it
- * must still honour the one-line, exit-2 contract.  Never returns.
- */
-static void
-out_of_memory(void)
-{
-	fprintf(stderr, "%s: out of memory\n", PTP_PROGNAME);
-	exit(PTP_EXIT_ERROR);
-}
-
-/*
- * Returns a zeroed allocation; never NULL.
- */
-void *
-ptp_malloc0(size_t size)
-{
-	void	   *p = calloc(1, size == 0 ? 1 : size);
-
-	if (p == NULL)
-		out_of_memory();
-	return p;
-}
-
-/*
- * Returns a malloc'd copy of s; never NULL.
- */
-char *
-ptp_strdup(const char *s)
-{
-	char	   *p = strdup(s);
-
-	if (p == NULL)
-		out_of_memory();
-	return p;
-}
-
-/*
- * Returns a malloc'd formatted string; never NULL.
- */
-char *
-ptp_psprintf(const char *fmt,...)
-{
-	va_list		args;
-	int			needed;
-	char	   *p;
-
-	va_start(args, fmt);
-	needed = vsnprintf(NULL, 0, fmt, args);
-	va_end(args);
-	if (needed < 0)
-		out_of_memory();
-
-	p = ptp_malloc0((size_t) needed + 1);
-	va_start(args, fmt);
-	vsnprintf(p, (size_t) needed + 1, fmt, args);
-	va_end(args);
-	return p;
-}
-
-/*
  * Parses the global options and hands the rest to the subcommand.  Returns
  * the process exit code.
  */

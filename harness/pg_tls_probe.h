@@ -64,7 +64,7 @@
 #define PTP_CLUSTER_MARKER		".pg_tls_probe_cluster"
 #define PTP_CLUSTER_ENV			"cluster.env"
 
-/* main.c: errors, usage and memory */
+/* main.c: errors and usage */
 
 /*
  * Records why the current subcommand failed.  The first message wins: the
@@ -78,9 +78,6 @@ extern int	ptp_report_failure(void);
 extern int	ptp_usage_error(const char *subcommand, const char *fmt,...) pg_attribute_printf(2, 3);
 
 extern bool ptp_parse_int(const char *s, int min, int max, int *out);
-extern char *ptp_strdup(const char *s);
-extern char *ptp_psprintf(const char *fmt,...) pg_attribute_printf(1, 2);
-extern void *ptp_malloc0(size_t size);
 
 /* redact.c: the one redactor of everything the program prints */
 extern void ptp_secret_add(const char *secret);
@@ -212,7 +209,10 @@ extern pid_t ptp_start_daemon(char *const argv[], const PtpRunOptions *options);
 extern char *ptp_run_capture(char *const argv[]);
 extern char *ptp_describe_status(int status);
 
-/* util.c: files, directories and quoting */
+/* util.c: memory, files, directories and quoting */
+extern char *ptp_strdup(const char *s);
+extern char *ptp_psprintf(const char *fmt,...) pg_attribute_printf(1, 2);
+extern void *ptp_malloc0(size_t size);
 extern bool ptp_path_exists(const char *path);
 extern bool ptp_remove_tree(const char *path, bool keep_top);
 extern char *ptp_last_line(const char *path, const char *needle);
