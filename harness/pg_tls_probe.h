@@ -79,11 +79,22 @@ extern int	ptp_usage_error(const char *subcommand, const char *fmt,...) pg_attri
 
 extern bool ptp_parse_int(const char *s, int min, int max, int *out);
 
-/* redact.c: the one redactor of everything the program prints */
-extern void ptp_secret_add(const char *secret);
-extern void ptp_secrets_guess(const char *raw_conninfo);
-extern char *ptp_redact(const char *text);
-extern char *ptp_redact_parse_error(const char *libpq_message);
+/*
+ * redact.c: the one redactor, which prints a connection string from its
+ * parsed fields, never its text
+ */
+struct _PQconninfoOption;
+struct pg_conn;
+extern char *ptp_conninfo_display(const struct _PQconninfoOption *options);
+extern char *ptp_conninfo_error(const char *conninfo);
+extern bool ptp_is_connection_string(const char *s);
+extern bool ptp_uri_userinfo_ends_early(const char *conninfo,
+										const struct _PQconninfoOption *options);
+extern char *ptp_libpq_message(const struct pg_conn *conn);
+
+/* printable.c: every printed value on one line, safe for a terminal */
+extern char *ptp_printable(const char *s);
+extern void ptp_json_string(FILE *out, const char *s);
 
 /* pki.c: the certificate factory */
 
@@ -165,7 +176,6 @@ extern int	ptp_pki_main(int argc, char **argv);
 
 /* attempt.c: every connection the harness opens keeps the server's notices
  * (an unsolicited FATAL on an idle connection among them) off stderr. */
-struct pg_conn;
 extern struct pg_conn *ptp_connect_quiet(const char *const *keys, const char *const *vals,
 										 int timeout_s);
 
