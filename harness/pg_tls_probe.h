@@ -90,6 +90,7 @@ extern char *ptp_conninfo_error(const char *conninfo);
 extern bool ptp_is_connection_string(const char *s);
 extern bool ptp_uri_userinfo_ends_early(const char *conninfo,
 										const struct _PQconninfoOption *options);
+extern char *ptp_dbname_display(const char *dbname);
 extern char *ptp_libpq_message(const struct pg_conn *conn);
 
 /* printable.c: every printed value on one line, safe for a terminal */

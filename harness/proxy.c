@@ -925,12 +925,15 @@ ptp_proxy_stop(Proxy *p)
 
 /*
  * ptp_proxy_describe
- *		What the attacker got, in words (malloc'd); never the secret itself.
+ *		What the attacker got, in words (malloc'd); never the secret itself,
+ *		not even one in a database name that holds a connection string.
  */
 char *
 ptp_proxy_describe(const ProxyCapture *cap)
 {
 	const char *auth = "";
+	char	   *database;
+	char	   *described;
 
 	if (!cap->startup)
 		return ptp_strdup("nothing: the client sent no startup to the attacker");
@@ -940,12 +943,15 @@ ptp_proxy_describe(const ProxyCapture *cap)
 		auth = "; a SCRAM exchange (not the password)";
 	else if (cap->auth_request == 5)
 		auth = "; an MD5 password hash";
-	return ptp_psprintf("the startup (user \"%s\", database \"%s\") %s%s",
-						cap->user, cap->database,
-						cap->startup_over_tls && cap->startup_plaintext ?
-						"over TLS on the attacker's certificate, then again in plaintext" :
-						cap->startup_over_tls ? "over TLS on the attacker's certificate" : "in plaintext",
-						auth);
+	database = ptp_dbname_display(cap->database);
+	described = ptp_psprintf("the startup (user \"%s\", database \"%s\") %s%s",
+							 cap->user, database,
+							 cap->startup_over_tls && cap->startup_plaintext ?
+							 "over TLS on the attacker's certificate, then again in plaintext" :
+							 cap->startup_over_tls ? "over TLS on the attacker's certificate" : "in plaintext",
+							 auth);
+	free(database);
+	return described;
 }
 
 /*

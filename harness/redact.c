@@ -222,6 +222,20 @@ ptp_conninfo_display(const PQconninfoOption *options)
 }
 
 /*
+ * ptp_dbname_display
+ *		A database name as it may be printed: one holding a connection
+ *		string shown from its fields, secrets masked (ptp_conninfo_display's
+ *		rule), anything else as it is.  malloc'd.
+ */
+char *
+ptp_dbname_display(const char *dbname)
+{
+	bool		hid = false;
+
+	return ptp_is_connection_string(dbname) ? nested_text(dbname, &hid) : ptp_strdup(dbname);
+}
+
+/*
  * dbname_hides
  *		True when the dbname db would not be printed as it is: a connection
  *		string holding a secret, or one that does not parse.

@@ -23,7 +23,7 @@ secret="planted-Secret-$r"
 # the other planted secrets share nothing with the first
 r2="$RANDOM$RANDOM$RANDOM"
 cleanup() {
-	"$tool" cluster stop "$work/c1" >/dev/null 2>&1
+	for c in c1 c2; do "$tool" cluster stop "$work/$c" >/dev/null 2>&1; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -99,6 +99,18 @@ ok $? "nested-uri: the password of a URI given as dbname is printed nowhere"
 grep -qF "dbname='user=regress_audit password=******** dbname=postgres host=localhost port=$port sslmode=require'" \
 	"$work/nested-uri.out"
 ok $? "nested-uri: the URI is shown from its fields"
+
+# The attacker's proxy reports the database name it got: a plaintext
+# client (sslmode=disable) before a hostssl-only server is a finding, and
+# the attacks run.
+"$tool" cluster start "$work/c2" --pki "$pki" --hba 'hostssl all all 127.0.0.1/32 trust' \
+	--hba 'hostssl all all ::1/128 trust' >"$work/c2.env" || { echo "Bail out! cluster start failed"; exit 2; }
+port2=$(sed -n 's/^export PGPORT=//p' "$work/c2.env")
+audit nested-proxy 1 "host=localhost port=$port2 user=postgres sslmode=disable dbname='host=x password=Proxy$r2'" &&
+	absent nested-proxy "$r2" &&
+	grep -qE '^    strip +FAIL +refused: the startup \(user "postgres", database "password=\*{8} host=x"\) in plaintext' \
+		"$work/nested-proxy.out"
+ok $? "nested-proxy: the database name the attacker got is shown from its fields, its password masked"
 
 # --- A password that is an ordinary word masks only the password ---
 
