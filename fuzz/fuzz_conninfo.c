@@ -8,7 +8,8 @@
  * libpq's own parser is the judge: a string it parses is described unless
  * it is a URI whose user information ended early (its host, port or
  * dbname holds an "@"), and then shown from its fields with every
- * password and sslpassword masked, at any depth of dbname; a string it
+ * password and sslpassword masked, in a dbname holding a connection
+ * string too (expanded once, as libpq does); a string it
  * cannot parse is refused with a reason that echoes none of it but an
  * unknown option's name.  All that is printed, made printable, is safe for
  * a terminal.

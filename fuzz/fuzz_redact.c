@@ -8,7 +8,8 @@
  * libpq's parser is the judge.  A string it parses is shown by
  * ptp_conninfo_display() so that it parses back into the same fields,
  * each password and sslpassword as the mask and a dbname holding a
- * connection string the same way; no parsed secret appears in it (but as
+ * connection string the same way, once (a deeper one is not shown), its
+ * length bounded by the string's; no parsed secret appears in it (but as
  * part of what is not secret), and it does not change when the secrets do.
  * A string libpq cannot parse is one ptp_conninfo_error() finds the fault
  * of, and it never echoes the string but an unknown option's name.  Any

@@ -12,7 +12,11 @@
  * a connection string that parses is printed as keyword=value pairs from
  * PQconninfoParse(), with password and sslpassword masked; a dbname that
  * libpq would expand as a connection string (it holds "=" or starts with
- * a URI prefix) is itself parsed and printed the same way, at any depth.
+ * a URI prefix) is itself parsed and printed the same way.  libpq expands
+ * only that one level; a connection string in the dbname of that one is a
+ * plain database name to libpq, and is not shown (printing every level
+ * would quote each inside the next, doubling the backslashes at each: a
+ * short URI nested in itself would print as megabytes).
  * A string that does not parse is never printed, nor is libpq's complaint
  * about it, which quotes it: instead this file finds where and why it
  * fails by scanning it with libpq's grammar, and names only an unknown
@@ -53,7 +57,10 @@ typedef struct ParseFailure
 	char	   *option;			/* that option's name, malloc'd */
 } ParseFailure;
 
-static void render(PQExpBuffer out, const PQconninfoOption *options, bool *hid);
+/* What a dbname nested too deep to be expanded is shown as. */
+#define NOT_EXPANDED	"(not shown: a connection string in a connection string's dbname)"
+
+static void render(PQExpBuffer out, const PQconninfoOption *options, bool nested, bool *hid);
 
 /* The length of the URI prefix conninfo starts with, 0 for none (libpq's). */
 static size_t
@@ -163,7 +170,7 @@ nested_text(const char *conninfo, bool *hid)
 		*hid = true;
 	}
 	else
-		render(&inner, options, hid);
+		render(&inner, options, true, hid);
 	text = ptp_strdup(inner.len > 0 ? inner.data : conninfo);
 	termPQExpBuffer(&inner);
 	PQconninfoFree(options);
@@ -173,10 +180,11 @@ nested_text(const char *conninfo, bool *hid)
 /*
  * render
  *		Appends the options that have a value, as keyword=value pairs in
- *		libpq's order; sets *hid when a secret was masked or left out.
+ *		libpq's order, those of a dbname's connection string when nested;
+ *		sets *hid when a secret was masked or left out.
  */
 static void
-render(PQExpBuffer out, const PQconninfoOption *options, bool *hid)
+render(PQExpBuffer out, const PQconninfoOption *options, bool nested, bool *hid)
 {
 	for (const PQconninfoOption *o = options; o->keyword != NULL; o++)
 	{
@@ -186,6 +194,11 @@ render(PQExpBuffer out, const PQconninfoOption *options, bool *hid)
 		if (strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0)
 		{
 			appendPQExpBufferStr(out, MASK);
+			*hid = true;
+		}
+		else if (strcmp(o->keyword, "dbname") == 0 && ptp_is_connection_string(o->val) && nested)
+		{
+			append_value(out, NOT_EXPANDED);
 			*hid = true;
 		}
 		else if (strcmp(o->keyword, "dbname") == 0 && ptp_is_connection_string(o->val))
@@ -205,7 +218,8 @@ render(PQExpBuffer out, const PQconninfoOption *options, bool *hid)
  *		The options of a parsed connection string as a keyword=value string
  *		that parses into the same options, but with every password and
  *		sslpassword masked, a dbname holding a connection string shown the
- *		same way; "" when no option has a value.  malloc'd.
+ *		same way (one level, as libpq expands); "" when no option has a
+ *		value.  malloc'd.
  */
 char *
 ptp_conninfo_display(const PQconninfoOption *options)
@@ -215,7 +229,7 @@ ptp_conninfo_display(const PQconninfoOption *options)
 	char	   *result;
 
 	initPQExpBuffer(&out);
-	render(&out, options, &hid);
+	render(&out, options, false, &hid);
 	result = ptp_strdup(out.data);
 	termPQExpBuffer(&out);
 	return result;

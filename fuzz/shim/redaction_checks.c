@@ -201,6 +201,8 @@ fuzz_check_json_string(const char *json, const char *original)
 	free(got);
 }
 
+static void check_fields(const PQconninfoOption *options, const char *display, bool nested);
+
 /*
  * check_nested
  *		Aborts unless shown, the dbname as printed, is original, a dbname
@@ -227,18 +229,19 @@ check_nested(const char *original, const char *shown)
 	else if (!any)
 		FUZZ_CHECK(strcmp(shown, original) == 0, "a connection string without a field is shown as it is");
 	else
-		fuzz_check_display(inner, shown);
+		check_fields(inner, shown, true);
 	PQconninfoFree(inner);
 }
 
 /*
- * fuzz_check_display
+ * check_fields
  *		Aborts unless display parses into the fields of options: each
  *		secret as the mask, a dbname holding a connection string the same
- *		way, every other value as it is.
+ *		way when not nested, else as the sentence that says it is not
+ *		shown, every other value as it is.
  */
-void
-fuzz_check_display(const PQconninfoOption *options, const char *display)
+static void
+check_fields(const PQconninfoOption *options, const char *display, bool nested)
 {
 	PQconninfoOption *back = PQconninfoParse(display, NULL);
 	const PQconninfoOption *o = options;
@@ -253,6 +256,8 @@ fuzz_check_display(const PQconninfoOption *options, const char *display)
 			continue;
 		if (is_secret(o->keyword))
 			FUZZ_CHECK(strcmp(b->val, FUZZ_MASK) == 0, "a password or sslpassword is masked");
+		else if (strcmp(o->keyword, "dbname") == 0 && looks_like_connection_string(o->val) && nested)
+			FUZZ_CHECK(strncmp(b->val, "(not shown: ", 12) == 0, "a connection string is expanded once");
 		else if (strcmp(o->keyword, "dbname") == 0 && looks_like_connection_string(o->val))
 			check_nested(o->val, b->val);
 		else
@@ -262,13 +267,31 @@ fuzz_check_display(const PQconninfoOption *options, const char *display)
 }
 
 /*
+ * fuzz_check_display
+ *		Aborts unless display is options as check_fields() requires, and
+ *		no longer than twice the options' values with their keywords and
+ *		a sentence for each dbname not shown: quoting is done once.
+ */
+void
+fuzz_check_display(const PQconninfoOption *options, const char *display)
+{
+	size_t		bound = 0;
+
+	check_fields(options, display, false);
+	for (const PQconninfoOption *o = options; o->keyword != NULL; o++)
+		if (o->val != NULL)
+			bound += strlen(o->keyword) + 3 + 2 * (4 * strlen(o->val) + 200);
+	FUZZ_CHECK(strlen(display) <= bound, "what is shown grows with the string, not with its nesting");
+}
+
+/*
  * in_shown_values
  *		True when s is part of a keyword, the mask or a value that is not
- *		secret in shown (a connection string as printed) or in a dbname of
- *		it holding one.
+ *		secret in shown (a connection string as printed) or, unless nested,
+ *		in a dbname of it holding one.
  */
 static bool
-in_shown_values(const char *s, const char *shown)
+in_shown_values(const char *s, const char *shown, bool nested)
 {
 	PQconninfoOption *options = PQconninfoParse(shown, NULL);
 	bool		found = strstr(FUZZ_MASK, s) != NULL;
@@ -278,8 +301,8 @@ in_shown_values(const char *s, const char *shown)
 		found = strstr(o->keyword, s) != NULL;
 		if (o->val != NULL && !is_secret(o->keyword))
 			found |= strstr(o->val, s) != NULL ||
-				(strcmp(o->keyword, "dbname") == 0 && looks_like_connection_string(o->val) &&
-				 in_shown_values(s, o->val));
+				(strcmp(o->keyword, "dbname") == 0 && looks_like_connection_string(o->val) && !nested &&
+				 in_shown_values(s, o->val, true));
 	}
 	PQconninfoFree(options);
 	return found;
@@ -287,11 +310,11 @@ in_shown_values(const char *s, const char *shown)
 
 /*
  * fuzz_check_secrets_absent
- *		Aborts when a password or sslpassword of options, or of a dbname
- *		of it holding a connection string, is in display, unless it is
- *		also part of what may be shown.  Only secrets of four or more
- *		letters and digits are looked for: shorter ones, or ones with
- *		punctuation, are part of the syntax of any string.
+ *		Aborts when a password or sslpassword of options, or of the
+ *		connection strings its dbnames hold (at any depth), is in display,
+ *		unless it is also part of what may be shown.  Only secrets of four
+ *		or more letters and digits are looked for: shorter ones, or ones
+ *		with punctuation, are part of the syntax of any string.
  */
 void
 fuzz_check_secrets_absent(const PQconninfoOption *options, const char *display)
@@ -306,7 +329,7 @@ fuzz_check_secrets_absent(const PQconninfoOption *options, const char *display)
 
 			for (const char *p = o->val; *p && alnum; p++)
 				alnum = isalnum((unsigned char) *p);
-			if (alnum && !in_shown_values(o->val, display))
+			if (alnum && !in_shown_values(o->val, display, false))
 				FUZZ_CHECK(strstr(display, o->val) == NULL, "no password or sslpassword is printed");
 		}
 		else if (strcmp(o->keyword, "dbname") == 0 && looks_like_connection_string(o->val))

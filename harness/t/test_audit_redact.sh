@@ -100,6 +100,14 @@ grep -qF "dbname='user=regress_audit password=******** dbname=postgres host=loca
 	"$work/nested-uri.out"
 ok $? "nested-uri: the URI is shown from its fields"
 
+# libpq expands one level; a connection string deeper is not shown at all
+deep="host=localhost dbname=\\'password=Deep$r2 host=x\\'"
+audit nested-deep 2 "host=localhost port=$port user=regress_audit password=$secret $verified dbname='$deep'" &&
+	absent nested-deep "$secret" "$r2" &&
+	grep -qF "dbname='dbname=\\'(not shown: a connection string in a connection string\\\\\\'s dbname)\\' host=localhost'" \
+		"$work/nested-deep.out"
+ok $? "nested-deep: a connection string in the dbname's connection string, which libpq does not expand, is not shown, nor its password"
+
 # The attacker's proxy reports the database name it got: a plaintext
 # client (sslmode=disable) before a hostssl-only server is a finding, and
 # the attacks run.
