@@ -1,63 +1,101 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_redact.c
- *		Fuzz target: pg_tls_probe's redactor (harness/redact.c).  The input
- *		is a secret, a newline, and a text to print (without a newline, the
- *		input is both).
+ *		Fuzz target: pg_tls_probe's redactor (harness/redact.c) and its
+ *		printable text (harness/printable.c).  The input is a connection
+ *		string.
  *
- * Once the secret is registered, no spelling of it that redact.c promises
- * to mask -- as given, percent-decoded, percent-encoded in either case,
- * quoted for a connection string or JSON, and each run of four or more
- * letters and digits -- may appear in what ptp_redact() prints, whatever
- * else is registered; the spellings are computed here independently.  A
- * line is printed as one line.  Of a libpq message quoting an unparsable
- * string, nothing quoted longer than one character survives.
+ * libpq's parser is the judge.  A string it parses is shown by
+ * ptp_conninfo_display() so that it parses back into the same fields,
+ * each password and sslpassword as the mask and a dbname holding a
+ * connection string the same way, once (a deeper one is not shown), its
+ * length bounded by the string's; no parsed secret appears in it (but as
+ * part of what is not secret), and it does not change when the secrets do.
+ * A string libpq cannot parse is one ptp_conninfo_error() finds the fault
+ * of, and it never echoes the string but an unknown option's name.  Any
+ * input, made printable, is UTF-8 without a control character, C1 code
+ * point or line separator; as a JSON string, it decodes back to itself.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres_fe.h"
 
+#include "libpq-fe.h"
 #include "pg_tls_probe.h"
 #include "shim/check.h"
 #include "shim/harness_shim.h"
 
+/*
+ * check_independent
+ *		Aborts when display changes as a top-level secret of options does:
+ *		the mask says nothing of a secret, not even its length.
+ */
+static void
+check_independent(PQconninfoOption *options, const char *display)
+{
+	static char *const stand_ins[] = {"", "a stand-in secret longer than most"};
+
+	for (PQconninfoOption *o = options; o->keyword != NULL; o++)
+	{
+		char	   *val = o->val;
+
+		if (val == NULL || (strcmp(o->keyword, "password") != 0 && strcmp(o->keyword, "sslpassword") != 0))
+			continue;
+		for (size_t i = 0; i < lengthof(stand_ins); i++)
+		{
+			char	   *again;
+
+			o->val = stand_ins[i];
+			again = ptp_conninfo_display(options);
+			FUZZ_CHECK(strcmp(again, display) == 0, "what is shown does not depend on a secret");
+			free(again);
+		}
+		o->val = val;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char	   *input = strndup((const char *) data, size);
-	char	   *newline;
-	const char *secret = input;
-	const char *text = input;
+	char	   *conninfo = strndup((const char *) data, size);
+	PQconninfoOption *parsed;
+	char	   *why;
 	char	   *printed;
+	char	   *json = NULL;
+	size_t		json_len;
+	FILE	   *out;
 
-	FUZZ_CHECK(input != NULL, "memory");
-	newline = strchr(input, '\n');
-	if (newline != NULL)
+	FUZZ_CHECK(conninfo != NULL, "memory");
+	parsed = PQconninfoParse(conninfo, NULL);
+	why = ptp_conninfo_error(conninfo);
+	FUZZ_CHECK((parsed == NULL) == (why != NULL), "the fault is found where libpq finds one");
+	if (why != NULL)
 	{
-		*newline = '\0';
-		text = newline + 1;
+		FUZZ_CHECK(strstr(why, ", at byte ") != NULL, "the fault's position is given");
+		fuzz_check_not_echoed(why, conninfo);
+	}
+	if (parsed != NULL)
+	{
+		char	   *display = ptp_conninfo_display(parsed);
+
+		fuzz_check_display(parsed, display);
+		fuzz_check_secrets_absent(parsed, display);
+		check_independent(parsed, display);
+		free(display);
 	}
 
-	/* nothing registered: only the line is reshaped, and quotes dropped */
-	fuzz_redact_forget();
-	printed = ptp_redact_parse_error(text);
-	fuzz_check_one_line(printed);
-	fuzz_check_quotes_dropped(printed);
-	free(printed);
+	printed = ptp_printable(conninfo);
+	fuzz_check_printable(printed);
+	out = open_memstream(&json, &json_len);
+	FUZZ_CHECK(out != NULL, "memory");
+	ptp_json_string(out, conninfo);
+	fclose(out);
+	fuzz_check_json_string(json, conninfo);
 
-	ptp_secret_add(secret);
-	printed = ptp_redact(text);
-	fuzz_check_one_line(printed);
-	fuzz_check_secret_masked(printed, secret);
+	free(json);
 	free(printed);
-
-	/* more secrets never unmask one */
-	ptp_secrets_guess(text);
-	printed = ptp_redact(text);
-	fuzz_check_secret_masked(printed, secret);
-	free(printed);
-
-	fuzz_redact_forget();
-	free(input);
+	free(why);
+	PQconninfoFree(parsed);
+	free(conninfo);
 	return 0;
 }

@@ -33,10 +33,13 @@
  * Every connection and query ends within --timeout, whatever the string's
  * connect_timeout says (ptp_connect_bounded, ptp_exec_bounded).
  *
- * Secrets never appear in any output: every line printed goes through the
- * redactor (harness/redact.c), which knows the password and sslpassword
- * of the string, the one libpq took from .pgpass or PGPASSWORD, and, for a
- * string that does not parse, whatever in it looks like one.
+ * Secrets never appear in any output: the connection string is printed
+ * from its parsed fields with its secrets masked (harness/redact.c), a
+ * string that does not parse is never printed, and libpq's messages never
+ * carry a password (the server's may quote a dbname that holds one:
+ * ptp_libpq_message() leaves those quotes out).  Every line and JSON string
+ * is made printable (harness/printable.c), so no value can steer a
+ * terminal or forge a line of the report.
  *
  * harness/audit.c
  *
@@ -102,62 +105,44 @@ option(const PQconninfoOption *opts, const char *keyword)
 	return NULL;
 }
 
-static bool
-is_uri(const char *conninfo)
-{
-	return strncmp(conninfo, "postgresql://", 13) == 0 || strncmp(conninfo, "postgres://", 11) == 0;
-}
-
 /*
  * describe_conninfo
- *		The options the user gave, as keyword=value, secrets masked; the
- *		secrets registered with the redactor.  False (with a->error set)
+ *		The options the user gave, as keyword=value from libpq's parse,
+ *		secrets masked (ptp_conninfo_display()).  False (with a->error set)
  *		when libpq cannot parse it, or parses a URI into something else than
- *		was written: libpq 15 ends the user information at the first "@",
- *		so the rest of a password holding "@" (or "/") becomes the host.
- *		Neither message quotes the string.
+ *		was written (ptp_uri_userinfo_ends_early()).  Neither message quotes
+ *		the string, nor does libpq's own complaint reach the output: it
+ *		quotes the string.
  */
 static bool
 describe_conninfo(Audit *a, const char *conninfo, PQconninfoOption **parsed)
 {
 	char	   *err = NULL;
-	PQExpBufferData buf;
-	const char *host;
+	char	   *why;
 
-	ptp_secrets_guess(conninfo);
 	*parsed = PQconninfoParse(conninfo, &err);
 	if (*parsed == NULL)
 	{
-		char	   *msg = ptp_redact_parse_error(err ? err : "out of memory");
-
-		a->error = ptp_psprintf("invalid connection string (not shown: it may hold a password): %s", msg);
-		free(msg);
+		why = ptp_conninfo_error(conninfo);
+		a->error = ptp_psprintf("invalid connection string (not shown: it may hold a password): %s",
+								why ? why : err ? "libpq could not parse it" : "out of memory");
+		free(why);
 		PQfreemem(err);
 		return false;
 	}
-	ptp_secret_add(option(*parsed, "password"));
-	ptp_secret_add(option(*parsed, "sslpassword"));
-	host = option(*parsed, "host");
-	if (is_uri(conninfo) &&
-		((host && strchr(host, '@')) || (option(*parsed, "port") && strchr(option(*parsed, "port"), '@')) ||
-		 (option(*parsed, "dbname") && strchr(option(*parsed, "dbname"), '@'))))
+	if (ptp_uri_userinfo_ends_early(conninfo, *parsed))
 	{
 		a->error = ptp_strdup("invalid connection string (not shown: it may hold a password): the URI's "
 							  "user information ends early, at an \"@\" or \"/\" of the password; "
 							  "write them percent-encoded (%40, %2F)");
 		return false;
 	}
-	initPQExpBuffer(&buf);
-	for (PQconninfoOption *o = *parsed; o->keyword != NULL; o++)
+	a->display = ptp_conninfo_display(*parsed);
+	if (a->display[0] == '\0')
 	{
-		bool		secret = strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0;
-
-		if (o->val != NULL)
-			appendPQExpBuffer(&buf, "%s%s=%s", buf.len ? " " : "", o->keyword,
-							  secret ? "********" : o->val);
+		free(a->display);
+		a->display = ptp_strdup("(from the environment)");
 	}
-	a->display = ptp_strdup(buf.len ? buf.data : "(from the environment)");
-	termPQExpBuffer(&buf);
 	return true;
 }
 
@@ -310,8 +295,7 @@ describe_chain(Audit *a, STACK_OF(X509) *chain)
 /*
  * connect_with
  *		The user's connection string with overrides, connected within the
- *		deadline; the password libpq ended up with (string, PGPASSWORD or
- *		.pgpass) is registered with the redactor.
+ *		deadline.
  */
 static PGconn *
 connect_with(const char *conninfo, const char *const *keys, const char *const *vals, int n,
@@ -331,12 +315,10 @@ connect_with(const char *conninfo, const char *const *keys, const char *const *v
 	}
 	k[m] = v[m] = NULL;
 	conn = ptp_connect_bounded(k, v, 1, opts->timeout * 1000, trace);
-	if (conn != NULL)
-		ptp_secret_add(PQpass(conn));
 	return conn;
 }
 
-/* libpq's message (or the deadline's), malloc'd, redacted, on one line. */
+/* libpq's message (or the deadline's), malloc'd, on one line (ptp_libpq_message). */
 static char *
 connection_error(PGconn *conn, const ConnectTrace *trace, const AuditOptions *opts)
 {
@@ -345,7 +327,7 @@ connection_error(PGconn *conn, const ConnectTrace *trace, const AuditOptions *op
 	if (trace->timed_out)
 		return ptp_psprintf("no answer within %d s (--timeout)%s", opts->timeout,
 							trace->reached ? " from a server that accepted the connection" : "");
-	return ptp_redact(PQerrorMessage(conn));
+	return ptp_libpq_message(conn);
 }
 
 /*
@@ -362,7 +344,7 @@ query_view(PGconn *conn, const char *query, const AuditOptions *opts, char **why
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 		return res;
 	*why = timed_out ? ptp_psprintf("no answer within %d s (--timeout)", opts->timeout) :
-		ptp_redact(PQerrorMessage(conn));
+		ptp_libpq_message(conn);
 	PQclear(res);
 	return NULL;
 }
@@ -954,7 +936,6 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 		goto done;
 	}
 	effective = PQconninfo(conn);
-	ptp_secret_add(option(effective, "sslpassword"));
 	explain_limits(a, effective, libpq);
 	a->n_settings = ptp_setting_origins(conninfo, effective, a->settings);
 	ptp_crl_warnings(effective, libpq, &a->warnings);
@@ -1070,7 +1051,11 @@ done:
 	free(anchor);
 }
 
-/* Prints one line of the report, redacted. */
+/*
+ * Prints one line of the report, made printable (ptp_printable()) as a
+ * whole: the padded columns hold only the report's own words, so the
+ * layout is kept; no trailing blank.
+ */
 static void
 emit(FILE *out, const char *fmt,...) pg_attribute_printf(2, 3);
 
@@ -1079,7 +1064,7 @@ emit(FILE *out, const char *fmt,...)
 {
 	va_list		args;
 	char	   *line;
-	char	   *redacted;
+	char	   *printable;
 	int			len;
 
 	va_start(args, fmt);
@@ -1089,21 +1074,21 @@ emit(FILE *out, const char *fmt,...)
 	va_start(args, fmt);
 	vsnprintf(line, len + 1, fmt, args);
 	va_end(args);
-	redacted = ptp_redact(line);
-	fprintf(out, "%s\n", redacted);
-	free(redacted);
+	printable = ptp_printable(line);
+	len = strlen(printable);
+	while (len > 0 && printable[len - 1] == ' ')
+		printable[--len] = '\0';
+	fprintf(out, "%s\n", printable);
+	free(printable);
 	free(line);
 }
 
-/* A JSON string member, redacted: ", "name": value". */
+/* A JSON string member: ", "name": value". */
 static void
 json_member(FILE *out, const char *name, const char *value)
 {
-	char	   *redacted = value ? ptp_redact(value) : NULL;
-
 	fprintf(out, ", \"%s\": ", name);
-	ptp_json_string(out, redacted);
-	free(redacted);
+	ptp_json_string(out, value);
 }
 
 static const char *const verdict_names[] = {"PASS", "FAIL", "UNCONFIRMED"};
@@ -1296,11 +1281,8 @@ print_json_legs(FILE *out, const Audit *a)
 static void
 print_json(FILE *out, const Audit *a)
 {
-	char	   *display = a->display ? ptp_redact(a->display) : NULL;
-
 	fputs("{\"connection\": ", out);
-	ptp_json_string(out, display);
-	free(display);
+	ptp_json_string(out, a->display);
 	json_member(out, "error", a->error);
 	json_member(out, "notes", a->notes.len ? a->notes.data : NULL);
 	fputs(", \"settings\": {", out);
@@ -1324,11 +1306,9 @@ print_json(FILE *out, const Audit *a)
 	{
 		const char *end = strchr(line, '\n');
 		char	   *one = ptp_psprintf("%.*s", (int) (end ? end - line : (long) strlen(line)), line);
-		char	   *redacted = ptp_redact(one);
 
 		fputs(line == a->warnings.data ? "" : ", ", out);
-		ptp_json_string(out, redacted);
-		free(redacted);
+		ptp_json_string(out, one);
 		free(one);
 		line = end ? end + 1 : line + strlen(line);
 	}
@@ -1362,13 +1342,10 @@ print_json(FILE *out, const Audit *a)
 		fputs(", \"oracles\": {", out);
 		for (int i = 0; i < ORACLE_COUNT; i++)
 		{
-			char	   *detail = ptp_redact(a->oracles[i].detail);
-
 			fprintf(out, "%s\"%s\": {\"result\": \"%s\", \"detail\": ", i ? ", " : "", oracle_info[i].id,
 					a->oracles[i].applies ? path_names[a->oracles[i].verdict] : "n/a");
-			ptp_json_string(out, detail);
+			ptp_json_string(out, a->oracles[i].detail);
 			fputc('}', out);
-			free(detail);
 		}
 		fprintf(out, "}, \"interception\": %s", a->path == PATH_INTERCEPTED ? "true" : "false");
 		print_json_legs(out, a);

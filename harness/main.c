@@ -147,14 +147,15 @@ ptp_has_failed(void)
 }
 
 /*
- * Prints the recorded failure as one line on stderr.  Returns the exit code
- * for "could not run".
+ * Prints the recorded failure as one line on stderr, made printable (see
+ * printable.c): a value it quotes cannot steer the terminal or start a line
+ * of its own.  Returns the exit code for "could not run".
  */
 int
 ptp_report_failure(void)
 {
 	size_t		len;
-	char	   *redacted;
+	char	   *printable;
 
 	if (failure[0] == '\0')
 		strlcpy(failure, "failed for an unknown reason", sizeof(failure));
@@ -167,96 +168,37 @@ ptp_report_failure(void)
 	while (len > 0 && failure[len - 1] == ' ')
 		failure[--len] = '\0';
 
-	redacted = ptp_redact(failure);
-	fprintf(stderr, "%s: %s\n", PTP_PROGNAME, redacted);
-	free(redacted);
+	printable = ptp_printable(failure);
+	fprintf(stderr, "%s: %s\n", PTP_PROGNAME, printable);
+	free(printable);
 	return PTP_EXIT_ERROR;
 }
 
 /*
- * Prints a usage error as one line on stderr, pointing at the right --help.
- * Returns the exit code for "could not run".
+ * Prints a usage error as one line on stderr, pointing at the right --help;
+ * the argument it echoes is made printable.  Returns the exit code for
+ * "could not run".
  */
 int
 ptp_usage_error(const char *subcommand, const char *fmt,...)
 {
 	va_list		args;
 	char		message[512];
-	char	   *redacted;
+	char	   *printable;
 
 	va_start(args, fmt);
 	vsnprintf(message, sizeof(message), fmt, args);
 	va_end(args);
 
-	redacted = ptp_redact(message);
+	printable = ptp_printable(message);
 	if (subcommand != NULL)
 		fprintf(stderr, "%s: %s (try \"%s %s --help\")\n",
-				PTP_PROGNAME, redacted, PTP_PROGNAME, subcommand);
+				PTP_PROGNAME, printable, PTP_PROGNAME, subcommand);
 	else
 		fprintf(stderr, "%s: %s (try \"%s --help\")\n",
-				PTP_PROGNAME, redacted, PTP_PROGNAME);
-	free(redacted);
+				PTP_PROGNAME, printable, PTP_PROGNAME);
+	free(printable);
 	return PTP_EXIT_ERROR;
-}
-
-/*
- * Running out of memory in a test harness is not worth unwinding for, but it
- * must still honour the one-line, exit-2 contract.  Never returns.
- */
-static void
-out_of_memory(void)
-{
-	fprintf(stderr, "%s: out of memory\n", PTP_PROGNAME);
-	exit(PTP_EXIT_ERROR);
-}
-
-/*
- * Returns a zeroed allocation; never NULL.
- */
-void *
-ptp_malloc0(size_t size)
-{
-	void	   *p = calloc(1, size == 0 ? 1 : size);
-
-	if (p == NULL)
-		out_of_memory();
-	return p;
-}
-
-/*
- * Returns a malloc'd copy of s; never NULL.
- */
-char *
-ptp_strdup(const char *s)
-{
-	char	   *p = strdup(s);
-
-	if (p == NULL)
-		out_of_memory();
-	return p;
-}
-
-/*
- * Returns a malloc'd formatted string; never NULL.
- */
-char *
-ptp_psprintf(const char *fmt,...)
-{
-	va_list		args;
-	int			needed;
-	char	   *p;
-
-	va_start(args, fmt);
-	needed = vsnprintf(NULL, 0, fmt, args);
-	va_end(args);
-	if (needed < 0)
-		out_of_memory();
-
-	p = ptp_malloc0((size_t) needed + 1);
-	va_start(args, fmt);
-	vsnprintf(p, (size_t) needed + 1, fmt, args);
-	va_end(args);
-	return p;
 }
 
 /*

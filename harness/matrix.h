@@ -347,7 +347,6 @@ typedef enum ReportFormat
 extern void ptp_report(FILE *out, ReportFormat format, Case *cases, int n_cases,
 					   int libpq_major, const char *server_view, bool color);
 extern void ptp_report_list(FILE *out, const Case *cases, int n_cases);
-extern void ptp_json_string(FILE *out, const char *s);
 
 /* expectations.c */
 typedef struct ModelRule ModelRule;

@@ -64,7 +64,7 @@
 #define PTP_CLUSTER_MARKER		".pg_tls_probe_cluster"
 #define PTP_CLUSTER_ENV			"cluster.env"
 
-/* main.c: errors, usage and memory */
+/* main.c: errors and usage */
 
 /*
  * Records why the current subcommand failed.  The first message wins: the
@@ -78,15 +78,24 @@ extern int	ptp_report_failure(void);
 extern int	ptp_usage_error(const char *subcommand, const char *fmt,...) pg_attribute_printf(2, 3);
 
 extern bool ptp_parse_int(const char *s, int min, int max, int *out);
-extern char *ptp_strdup(const char *s);
-extern char *ptp_psprintf(const char *fmt,...) pg_attribute_printf(1, 2);
-extern void *ptp_malloc0(size_t size);
 
-/* redact.c: the one redactor of everything the program prints */
-extern void ptp_secret_add(const char *secret);
-extern void ptp_secrets_guess(const char *raw_conninfo);
-extern char *ptp_redact(const char *text);
-extern char *ptp_redact_parse_error(const char *libpq_message);
+/*
+ * redact.c: the one redactor, which prints a connection string from its
+ * parsed fields, never its text
+ */
+struct _PQconninfoOption;
+struct pg_conn;
+extern char *ptp_conninfo_display(const struct _PQconninfoOption *options);
+extern char *ptp_conninfo_error(const char *conninfo);
+extern bool ptp_is_connection_string(const char *s);
+extern bool ptp_uri_userinfo_ends_early(const char *conninfo,
+										const struct _PQconninfoOption *options);
+extern char *ptp_dbname_display(const char *dbname);
+extern char *ptp_libpq_message(const struct pg_conn *conn);
+
+/* printable.c: every printed value on one line, safe for a terminal */
+extern char *ptp_printable(const char *s);
+extern void ptp_json_string(FILE *out, const char *s);
 
 /* pki.c: the certificate factory */
 
@@ -168,7 +177,6 @@ extern int	ptp_pki_main(int argc, char **argv);
 
 /* attempt.c: every connection the harness opens keeps the server's notices
  * (an unsolicited FATAL on an idle connection among them) off stderr. */
-struct pg_conn;
 extern struct pg_conn *ptp_connect_quiet(const char *const *keys, const char *const *vals,
 										 int timeout_s);
 
@@ -212,7 +220,10 @@ extern pid_t ptp_start_daemon(char *const argv[], const PtpRunOptions *options);
 extern char *ptp_run_capture(char *const argv[]);
 extern char *ptp_describe_status(int status);
 
-/* util.c: files, directories and quoting */
+/* util.c: memory, files, directories and quoting */
+extern char *ptp_strdup(const char *s);
+extern char *ptp_psprintf(const char *fmt,...) pg_attribute_printf(1, 2);
+extern void *ptp_malloc0(size_t size);
 extern bool ptp_path_exists(const char *path);
 extern bool ptp_remove_tree(const char *path, bool keep_top);
 extern char *ptp_last_line(const char *path, const char *needle);

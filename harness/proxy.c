@@ -1015,12 +1015,14 @@ request_method(int code)
  * ptp_proxy_describe
  *		What the attacker got, in words (malloc'd): the client's own
  *		messages, then, when it answered nothing, what the upstream had
- *		asked for.  Never the secret itself.
+ *		asked for.  Never the secret itself, not even one in a database name
+ *		that holds a connection string.
  */
 char *
 ptp_proxy_describe(const ProxyCapture *cap)
 {
 	PQExpBufferData out;
+	char	   *database;
 	char	   *described;
 	int			answers = 0;
 	const struct
@@ -1038,8 +1040,9 @@ ptp_proxy_describe(const ProxyCapture *cap)
 	if (!cap->startup)
 		return ptp_strdup("nothing: the client sent no startup to the attacker");
 	initPQExpBuffer(&out);
+	database = ptp_dbname_display(cap->database);
 	appendPQExpBuffer(&out, "the startup (user \"%s\", database \"%s\") %s",
-					  cap->user, cap->database,
+					  cap->user, database,
 					  cap->startup_over_tls && cap->startup_plaintext ?
 					  "over TLS on the attacker's certificate, then again in plaintext" :
 					  cap->startup_over_tls ? "over TLS on the attacker's certificate" : "in plaintext");
@@ -1054,6 +1057,7 @@ ptp_proxy_describe(const ProxyCapture *cap)
 		appendPQExpBuffer(&out, " (the server asked for %s authentication)", request_method(cap->auth_request));
 	described = ptp_strdup(out.data);
 	termPQExpBuffer(&out);
+	free(database);
 	return described;
 }
 

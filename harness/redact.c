@@ -1,21 +1,34 @@
 /*-------------------------------------------------------------------------
  *
  * redact.c
- *		The one redactor every string leaving pg_tls_probe goes through:
- *		secrets are masked wherever they appear, in any spelling.
+ *		The one redactor of pg_tls_probe: a connection string is printed
+ *		from the fields libpq parses it into, never copied, so that what
+ *		is secret is left out by its place in the string, not found by its
+ *		text.
  *
- * A secret is registered once (a password or sslpassword the string
- * gives, the value libpq took from .pgpass or PGPASSWORD, or a value that
- * merely looks like one in a string that does not parse) and is then
- * masked in every spelling a message could carry it in: as given, percent-
- * decoded, percent-encoded (either case), with conninfo quoting, with JSON
- * escapes, and every run of four or more letters and digits of it, so that
- * a partly decoded or cut-up copy is masked too.  A spelling shorter than
- * four characters is masked only where it stands as a word of its own.
- * Masking too much is acceptable; leaking is not.
+ * Searching the output for a secret's text cannot work: it misses a
+ * secret spelled another way than it was registered, and it reveals one
+ * that is an ordinary word by masking that word everywhere else.  Instead,
+ * a connection string that parses is printed as keyword=value pairs from
+ * PQconninfoParse(), with password and sslpassword masked; a dbname that
+ * libpq would expand as a connection string (it holds "=" or starts with
+ * a URI prefix) is itself parsed and printed the same way.  libpq expands
+ * only that one level; a connection string in the dbname of that one is a
+ * plain database name to libpq, and is not shown (printing every level
+ * would quote each inside the next, doubling the backslashes at each: a
+ * short URI nested in itself would print as megabytes).
+ * A string that does not parse is never printed, nor is libpq's complaint
+ * about it, which quotes it: instead this file finds where and why it
+ * fails by scanning it with libpq's grammar, and names only an unknown
+ * option, which is no secret.
  *
- * The registry is process-wide (a fleet's secrets mask every line of the
- * fleet's report) and guarded by a mutex, since audits run in threads.
+ * libpq's messages about a connection never carry the password, but the
+ * server quotes the database name it was sent ("database "..." does not
+ * exist"), so a message about a connection whose dbname holds a secret is
+ * printed without its quoted parts.
+ *
+ * What is printed still has to be made safe for a terminal or JSON
+ * (harness/printable.c): masking and escaping are separate steps.
  *
  * harness/redact.c
  *
@@ -24,281 +37,555 @@
 #include "postgres_fe.h"
 
 #include <ctype.h>
-#include <pthread.h>
 
+#include "libpq-fe.h"
 #include "pg_tls_probe.h"
 #include "pqexpbuffer.h"
 
-#define MASK			"********"
-#define MIN_FRAGMENT	4
+#define MASK		"********"
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static char **forms;
-static int	n_forms;
+/* Bytes a value may hold and still be printed without quotes. */
+#define PLAIN_VALUE_BYTES \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/:,@%+*="
 
-/* Adds one spelling, unless empty or known; the caller holds the lock. */
-static void
-add_form(const char *form, size_t len)
+/* Where and why a connection string does not parse (ptp_conninfo_error). */
+typedef struct ParseFailure
 {
-	char	  **bigger;
+	bool		failed;
+	size_t		offset;			/* 0-based, in bytes */
+	const char *kind;			/* what is wrong; NULL for an unknown option */
+	char	   *option;			/* that option's name, malloc'd */
+} ParseFailure;
 
-	if (len == 0)
-		return;
-	for (int i = 0; i < n_forms; i++)
-		if (strlen(forms[i]) == len && memcmp(forms[i], form, len) == 0)
-			return;
-	bigger = realloc(forms, (n_forms + 1) * sizeof(char *));
-	if (bigger == NULL)
-		return;
-	forms = bigger;
-	forms[n_forms] = ptp_malloc0(len + 1);
-	memcpy(forms[n_forms++], form, len);
-}
+/* What a dbname nested too deep to be expanded is shown as. */
+#define NOT_EXPANDED	"(not shown: a connection string in a connection string's dbname)"
 
-static int
-hex_value(char c)
+static void render(PQExpBuffer out, const PQconninfoOption *options, bool nested, bool *hid);
+
+/* The length of the URI prefix conninfo starts with, 0 for none (libpq's). */
+static size_t
+uri_prefix_length(const char *conninfo)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char) tolower((unsigned char) c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+	if (strncmp(conninfo, "postgresql://", 13) == 0)
+		return 13;
+	if (strncmp(conninfo, "postgres://", 11) == 0)
+		return 11;
+	return 0;
 }
 
 /*
- * Adds s as it would look percent-encoded (either case), quoted in a
- * connection string or escaped in JSON, and its long runs of letters and
- * digits; the caller holds the lock.
+ * ptp_is_connection_string
+ *		True when libpq would expand s, given as a dbname, as a connection
+ *		string (libpq's recognized_connection_string()).
  */
-static void
-add_encodings(const char *s)
+bool
+ptp_is_connection_string(const char *s)
 {
-	PQExpBufferData b;
-	size_t		len = strlen(s);
+	return uri_prefix_length(s) > 0 || strchr(s, '=') != NULL;
+}
 
-	add_form(s, len);
-	initPQExpBuffer(&b);
-	for (int lower = 0; lower < 2; lower++)
-	{
-		resetPQExpBuffer(&b);
-		for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-		{
-			if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~')
-				appendPQExpBufferChar(&b, (char) *p);
-			else
-				appendPQExpBuffer(&b, lower ? "%%%02x" : "%%%02X", *p);
-		}
-		add_form(b.data, b.len);
-	}
-	/* conninfo quoting (\\ and \'), JSON escapes (\\ and \") */
-	for (int json = 0; json < 2; json++)
-	{
-		resetPQExpBuffer(&b);
-		for (const char *p = s; *p; p++)
-		{
-			if (*p == '\\' || *p == (json ? '"' : '\''))
-				appendPQExpBufferChar(&b, '\\');
-			appendPQExpBufferChar(&b, *p);
-		}
-		add_form(b.data, b.len);
-	}
-	termPQExpBuffer(&b);
-	/* partial copies */
-	for (size_t i = 0; i < len;)
-	{
-		size_t		j = i;
-
-		while (j < len && isalnum((unsigned char) s[j]))
-			j++;
-		if (j - i >= MIN_FRAGMENT)
-			add_form(s + i, j - i);
-		i = j > i ? j : i + 1;
-	}
+/* The value of keyword in options; NULL when it has none. */
+static const char *
+option_value(const PQconninfoOption *options, const char *keyword)
+{
+	for (; options->keyword != NULL; options++)
+		if (strcmp(options->keyword, keyword) == 0)
+			return options->val;
+	return NULL;
 }
 
 /*
- * Adds s, and s percent-decoded where a %XX is well formed, with their
- * encodings; the caller holds the lock.
+ * ptp_uri_userinfo_ends_early
+ *		True when conninfo is a URI that libpq parsed into options but not
+ *		the ones written: libpq ends the user information at the first "@",
+ *		and a "/" before any "@" leaves none, so the rest of a password
+ *		holding "@" or "/" becomes the host, the port or the dbname, which
+ *		would be printed.  Those never hold "@" in a URI that parsed as
+ *		written (an "@" in them must be percent-encoded).
+ */
+bool
+ptp_uri_userinfo_ends_early(const char *conninfo, const PQconninfoOption *options)
+{
+	static const char *const after_userinfo[] = {"host", "port", "dbname"};
+
+	if (uri_prefix_length(conninfo) == 0)
+		return false;
+	for (size_t i = 0; i < lengthof(after_userinfo); i++)
+	{
+		const char *v = option_value(options, after_userinfo[i]);
+
+		if (v != NULL && strchr(v, '@') != NULL)
+			return true;
+	}
+	return false;
+}
+
+/* Appends value as a connection string writes it, quoted when it must be. */
+static void
+append_value(PQExpBuffer out, const char *value)
+{
+	if (value[0] != '\0' && strspn(value, PLAIN_VALUE_BYTES) == strlen(value))
+	{
+		appendPQExpBufferStr(out, value);
+		return;
+	}
+	appendPQExpBufferChar(out, '\'');
+	for (const char *p = value; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			appendPQExpBufferChar(out, '\\');
+		appendPQExpBufferChar(out, *p);
+	}
+	appendPQExpBufferChar(out, '\'');
+}
+
+/*
+ * nested_text
+ *		The dbname conninfo, a connection string, as render() prints it; a
+ *		string that does not parse, or parses into other options than were
+ *		written, as a sentence that says so; a URI without a single field,
+ *		which holds nothing to hide, as it is.  Sets *hid when anything was
+ *		left out.  malloc'd.
+ */
+static char *
+nested_text(const char *conninfo, bool *hid)
+{
+	PQconninfoOption *options = PQconninfoParse(conninfo, NULL);
+	PQExpBufferData inner;
+	char	   *text;
+
+	initPQExpBuffer(&inner);
+	if (options == NULL)
+	{
+		char	   *why = ptp_conninfo_error(conninfo);
+
+		appendPQExpBuffer(&inner, "(not shown: a connection string that does not parse: %s)",
+						  why ? why : "libpq could not parse it");
+		free(why);
+		*hid = true;
+	}
+	else if (ptp_uri_userinfo_ends_early(conninfo, options))
+	{
+		appendPQExpBufferStr(&inner, "(not shown: a URI whose user information ends early)");
+		*hid = true;
+	}
+	else
+		render(&inner, options, true, hid);
+	text = ptp_strdup(inner.len > 0 ? inner.data : conninfo);
+	termPQExpBuffer(&inner);
+	PQconninfoFree(options);
+	return text;
+}
+
+/*
+ * render
+ *		Appends the options that have a value, as keyword=value pairs in
+ *		libpq's order, those of a dbname's connection string when nested;
+ *		sets *hid when a secret was masked or left out.
  */
 static void
-add_spellings(const char *s)
+render(PQExpBuffer out, const PQconninfoOption *options, bool nested, bool *hid)
 {
-	PQExpBufferData decoded;
-	size_t		len = strlen(s);
-
-	initPQExpBuffer(&decoded);
-	for (size_t i = 0; i < len; i++)
+	for (const PQconninfoOption *o = options; o->keyword != NULL; o++)
 	{
-		int			hi = i + 2 < len ? hex_value(s[i + 1]) : -1;
-		int			lo = i + 2 < len ? hex_value(s[i + 2]) : -1;
-
-		if (s[i] == '%' && hi >= 0 && lo >= 0)
+		if (o->val == NULL)
+			continue;
+		appendPQExpBuffer(out, "%s%s=", out->len > 0 ? " " : "", o->keyword);
+		if (strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0)
 		{
-			appendPQExpBufferChar(&decoded, (char) (hi * 16 + lo));
-			i += 2;
+			appendPQExpBufferStr(out, MASK);
+			*hid = true;
+		}
+		else if (strcmp(o->keyword, "dbname") == 0 && ptp_is_connection_string(o->val) && nested)
+		{
+			append_value(out, NOT_EXPANDED);
+			*hid = true;
+		}
+		else if (strcmp(o->keyword, "dbname") == 0 && ptp_is_connection_string(o->val))
+		{
+			char	   *text = nested_text(o->val, hid);
+
+			append_value(out, text);
+			free(text);
 		}
 		else
-			appendPQExpBufferChar(&decoded, s[i]);
-	}
-	add_encodings(s);
-	add_encodings(decoded.data);
-	termPQExpBuffer(&decoded);
-}
-
-/*
- * ptp_secret_add
- *		Registers secret (NULL and "" are ignored) for every later
- *		ptp_redact.
- */
-void
-ptp_secret_add(const char *secret)
-{
-	if (secret == NULL || secret[0] == '\0')
-		return;
-	pthread_mutex_lock(&lock);
-	add_spellings(secret);
-	pthread_mutex_unlock(&lock);
-}
-
-/*
- * ptp_secrets_guess
- *		Registers whatever in a raw connection string may be a secret,
- *		without trusting it to parse: the values of password and
- *		sslpassword (keyword=value or URI query), a URI's user information
- *		after the first ":" up to the last "@" (libpq versions differ on
- *		where it ends), and PGPASSWORD.
- */
-void
-ptp_secrets_guess(const char *raw)
-{
-	static const char *const keys[] = {"password", "sslpassword"};
-	const char *scheme = strstr(raw, "://");
-
-	ptp_secret_add(getenv("PGPASSWORD"));
-	if (scheme != NULL && strncmp(raw, "postgres", 8) == 0)
-	{
-		const char *start = scheme + 3;
-		const char *at = strrchr(start, '@');
-		const char *colon = memchr(start, ':', at ? (size_t) (at - start) : 0);
-
-		if (colon != NULL)
-		{
-			char	   *value = ptp_psprintf("%.*s", (int) (at - colon - 1), colon + 1);
-
-			ptp_secret_add(value);
-			free(value);
-		}
-	}
-	for (size_t k = 0; k < lengthof(keys); k++)
-	{
-		size_t		klen = strlen(keys[k]);
-
-		for (const char *p = strstr(raw, keys[k]); p != NULL; p = strstr(p + 1, keys[k]))
-		{
-			const char *v = p + klen;
-			PQExpBufferData value;
-
-			/* a keyword, not the tail of another word (sslpassword holds password) */
-			if (p > raw && (isalnum((unsigned char) p[-1]) || p[-1] == '_'))
-				continue;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			if (*v++ != '=')
-				continue;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			initPQExpBuffer(&value);
-			if (*v == '\'')
-			{
-				/* a quoted value, unterminated ones to the end */
-				for (v++; *v && *v != '\''; v++)
-				{
-					if (*v == '\\' && v[1] != '\0')
-						v++;
-					appendPQExpBufferChar(&value, *v);
-				}
-			}
-			else
-				while (*v && !isspace((unsigned char) *v) && *v != '&')
-					appendPQExpBufferChar(&value, *v++);
-			ptp_secret_add(value.data);
-			termPQExpBuffer(&value);
-		}
+			append_value(out, o->val);
 	}
 }
 
 /*
- * ptp_redact
- *		text with every registered secret masked, on one line (newlines and
- *		tabs as spaces, no trailing space), malloc'd.  NULL gives "".
+ * ptp_conninfo_display
+ *		The options of a parsed connection string as a keyword=value string
+ *		that parses into the same options, but with every password and
+ *		sslpassword masked, a dbname holding a connection string shown the
+ *		same way (one level, as libpq expands); "" when no option has a
+ *		value.  malloc'd.
  */
 char *
-ptp_redact(const char *text)
+ptp_conninfo_display(const PQconninfoOption *options)
 {
 	PQExpBufferData out;
+	bool		hid = false;
 	char	   *result;
 
 	initPQExpBuffer(&out);
-	pthread_mutex_lock(&lock);
-	for (const char *start = text ? text : "", *p = start; *p;)
-	{
-		size_t		best = 0;
-
-		for (int i = 0; i < n_forms; i++)
-		{
-			size_t		len = strlen(forms[i]);
-
-			/* a short secret only as a word of its own: "a" is in every word */
-			if (len > best && strncmp(p, forms[i], len) == 0 &&
-				(len >= MIN_FRAGMENT ||
-				 ((p == start || !isalnum((unsigned char) p[-1])) && !isalnum((unsigned char) p[len]))))
-				best = len;
-		}
-		if (best > 0)
-		{
-			appendPQExpBufferStr(&out, MASK);
-			p += best;
-		}
-		else
-		{
-			char		ch = *p++;
-
-			appendPQExpBufferChar(&out, ch == '\n' || ch == '\r' || ch == '\t' ? ' ' : ch);
-		}
-	}
-	pthread_mutex_unlock(&lock);
-	while (out.len > 0 && out.data[out.len - 1] == ' ')
-		out.data[--out.len] = '\0';
+	render(&out, options, false, &hid);
 	result = ptp_strdup(out.data);
 	termPQExpBuffer(&out);
 	return result;
 }
 
 /*
- * ptp_redact_parse_error
- *		libpq's complaint about a connection string that does not parse,
- *		with everything from its first double quote to its last replaced
- *		by "...": libpq quotes the string, or the part it stopped at,
- *		without escaping the quotes inside it, so no quoted part can be
- *		told from the string's own bytes, and nothing of a string that
- *		does not parse can be trusted to be secret-free.  malloc'd,
- *		redacted.
+ * ptp_dbname_display
+ *		A database name as it may be printed: one holding a connection
+ *		string shown from its fields, secrets masked (ptp_conninfo_display's
+ *		rule), anything else as it is.  malloc'd.
  */
 char *
-ptp_redact_parse_error(const char *msg)
+ptp_dbname_display(const char *dbname)
+{
+	bool		hid = false;
+
+	return ptp_is_connection_string(dbname) ? nested_text(dbname, &hid) : ptp_strdup(dbname);
+}
+
+/*
+ * dbname_hides
+ *		True when the dbname db would not be printed as it is: a connection
+ *		string holding a secret, or one that does not parse.
+ */
+static bool
+dbname_hides(const char *db)
+{
+	bool		hid = false;
+
+	if (db == NULL || !ptp_is_connection_string(db))
+		return false;
+	free(nested_text(db, &hid));
+	return hid;
+}
+
+/*
+ * ptp_libpq_message
+ *		libpq's error message about conn, on one line (libpq's line breaks
+ *		and tabs as spaces, no trailing blank).  When the connection's dbname
+ *		holds a secret, everything from the first double quote to the last
+ *		is left out: the server quotes the database name it was sent, cut
+ *		to 63 bytes, so no quoted part can be told apart from it.  malloc'd.
+ */
+char *
+ptp_libpq_message(const PGconn *conn)
+{
+	char	   *text = ptp_strdup(conn ? PQerrorMessage(conn) : "out of memory");
+	size_t		len;
+	char	   *first;
+	char	   *last;
+	char	   *elided;
+
+	for (char *p = text; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	len = strlen(text);
+	while (len > 0 && text[len - 1] == ' ')
+		text[--len] = '\0';
+	first = strchr(text, '"');
+	last = strrchr(text, '"');
+	if (conn == NULL || first == NULL || !dbname_hides(PQdb(conn)))
+		return text;
+	elided = ptp_psprintf("%.*s\"...\"%s (quoted parts not shown: the database name holds a secret)",
+						  (int) (first - text), text, last > first ? last + 1 : "");
+	free(text);
+	return elided;
+}
+
+/*
+ * Records a failure at offset, and returns false for the scanner to
+ * return at once: libpq stops at the first.
+ */
+static bool
+fail_at(ParseFailure *f, size_t offset, const char *kind)
+{
+	f->failed = true;
+	f->offset = offset;
+	f->kind = kind;
+	return false;
+}
+
+/* True when keyword is an option this libpq knows (conninfo_storeval()). */
+static bool
+known_option(const char *keyword)
+{
+	PQconninfoOption *all = PQconninfoParse("", NULL);
+	bool		known = strcmp(keyword, "requiressl") == 0;
+
+	for (PQconninfoOption *o = all; o != NULL && o->keyword != NULL && !known; o++)
+		known = strcmp(o->keyword, keyword) == 0;
+	PQconninfoFree(all);
+	return known;
+}
+
+/* Records an unknown option keyword[0..len), which starts at offset. */
+static bool
+check_option(ParseFailure *f, const char *keyword, size_t len, size_t offset)
+{
+	char	   *name = ptp_psprintf("%.*s", (int) len, keyword);
+
+	if (known_option(name))
+	{
+		free(name);
+		return true;
+	}
+	f->option = name;
+	return fail_at(f, offset, NULL);
+}
+
+/* The value of the hexadecimal digit c; -1 when it is not one. */
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * check_decoding
+ *		True when s[from..to) percent-decodes as libpq decodes a URI's part
+ *		(conninfo_uri_decode()); else false with the failure recorded.
+ *		With decoded, the result (malloc'd) is returned there.
+ */
+static bool
+check_decoding(ParseFailure *f, const char *s, size_t from, size_t to, char **decoded)
 {
 	PQExpBufferData out;
-	const char *text = msg ? msg : "";
-	const char *first = strchr(text, '"');
-	const char *last = strrchr(text, '"');
-	char	   *result;
 
 	initPQExpBuffer(&out);
-	if (first == NULL)
-		appendPQExpBufferStr(&out, text);
-	else
-		appendPQExpBuffer(&out, "%.*s\"...\"%s", (int) (first - text), text,
-						  last > first ? last + 1 : "");
-	result = ptp_redact(out.data);
+	for (size_t i = from; i < to; i++)
+	{
+		int			hi,
+					lo;
+
+		if (s[i] != '%')
+		{
+			appendPQExpBufferChar(&out, s[i]);
+			continue;
+		}
+		hi = i + 1 < to ? hex_value(s[i + 1]) : -1;
+		lo = i + 2 < to ? hex_value(s[i + 2]) : -1;
+		if (hi < 0 || lo < 0 || hi * 16 + lo == 0)
+		{
+			termPQExpBuffer(&out);
+			return fail_at(f, i, hi < 0 || lo < 0 ?
+						   "invalid percent-encoding" :
+						   "a percent-encoded NUL (%00), which libpq forbids");
+		}
+		appendPQExpBufferChar(&out, (char) (hi * 16 + lo));
+		i += 2;
+	}
+	if (decoded != NULL)
+		*decoded = ptp_strdup(out.data);
 	termPQExpBuffer(&out);
-	return result;
+	return true;
+}
+
+/*
+ * scan_keywords
+ *		True when s parses as keyword=value pairs (libpq's conninfo_parse());
+ *		else false with the first failure recorded.
+ */
+static bool
+scan_keywords(const char *s, ParseFailure *f)
+{
+	size_t		i = 0;
+
+	for (;;)
+	{
+		size_t		name,
+					name_end;
+
+		while (isspace((unsigned char) s[i]))
+			i++;
+		if (s[i] == '\0')
+			return true;
+		name = i;
+		while (s[i] != '\0' && s[i] != '=' && !isspace((unsigned char) s[i]))
+			i++;
+		name_end = i;
+		while (isspace((unsigned char) s[i]))
+			i++;
+		if (s[i] != '=')
+			return fail_at(f, name, "an option name without \"=\"");
+		i++;
+		while (isspace((unsigned char) s[i]))
+			i++;
+		if (s[i] == '\'')
+		{
+			size_t		quote = i++;
+
+			for (; s[i] != '\''; i++)
+			{
+				if (s[i] == '\0')
+					return fail_at(f, quote, "a quoted value that is never closed");
+				if (s[i] == '\\' && s[i + 1] != '\0')
+					i++;
+			}
+			i++;
+		}
+		else
+		{
+			while (s[i] != '\0' && !isspace((unsigned char) s[i]))
+				i += s[i] == '\\' && s[i + 1] != '\0' ? 2 : 1;
+		}
+		if (!check_option(f, s + name, name_end - name, name))
+			return false;
+	}
+}
+
+/*
+ * scan_query
+ *		True when the query parameters of a URI, from s[i] on, parse as
+ *		libpq parses them (conninfo_uri_parse_params()); else false with
+ *		the first failure recorded.
+ */
+static bool
+scan_query(const char *s, size_t i, ParseFailure *f)
+{
+	while (s[i] != '\0')
+	{
+		size_t		key = i,
+					eq = 0;
+		char	   *keyword = NULL;
+		char	   *value = NULL;
+		bool		ok;
+
+		for (; s[i] != '\0' && s[i] != '&'; i++)
+		{
+			if (s[i] == '=' && eq != 0)
+				return fail_at(f, key, "a query parameter with a second \"=\"");
+			if (s[i] == '=')
+				eq = i;
+		}
+		if (eq == 0)
+			return fail_at(f, key, "a query parameter without \"=\"");
+		ok = check_decoding(f, s, key, eq, &keyword) && check_decoding(f, s, eq + 1, i, &value);
+		if (ok && !(strcmp(keyword, "ssl") == 0 && strcmp(value, "true") == 0))
+			ok = check_option(f, keyword, strlen(keyword), key);
+		free(keyword);
+		free(value);
+		if (!ok)
+			return false;
+		if (s[i] == '&')
+			i++;
+	}
+	return true;
+}
+
+/*
+ * scan_uri
+ *		True when s, a URI, parses as libpq parses one
+ *		(conninfo_uri_parse_options()), in the same order; else false with
+ *		the first failure recorded.
+ */
+static bool
+scan_uri(const char *s, ParseFailure *f)
+{
+	size_t		start = uri_prefix_length(s);
+	size_t		i = start + strcspn(s + start, "@/");
+	ParseFailure host_failure = {0},
+				port_failure = {0};
+	char		stop;
+
+	/* user[:password]@, the user information ending at the first "@" */
+	if (s[i] == '@')
+	{
+		size_t		colon = start + strcspn(s + start, ":@");
+
+		if (!check_decoding(f, s, start, colon, NULL) ||
+			(s[colon] == ':' && !check_decoding(f, s, colon + 1, i, NULL)))
+			return false;
+		i++;
+	}
+	else
+		i = start;
+
+	/*
+	 * Hosts and ports, comma-separated.  libpq decodes the hosts once all
+	 * are read, then the ports, so a bad bracket anywhere is found first,
+	 * then the first bad host, then the first bad port.
+	 */
+	for (;;)
+	{
+		size_t		host = i,
+					host_end;
+
+		if (s[i] == '[')
+		{
+			host = ++i;
+			i += strcspn(s + i, "]");
+			if (s[i] == '\0')
+				return fail_at(f, host - 1, "an IPv6 address without its closing \"]\"");
+			if (i == host)
+				return fail_at(f, host - 1, "an empty IPv6 address");
+			host_end = i++;
+			if (s[i] != '\0' && strchr(":/?,", s[i]) == NULL)
+				return fail_at(f, i, "an unexpected character (expected \":\" or \"/\")");
+		}
+		else
+			host_end = i += strcspn(s + i, ":/?,");
+		if (!host_failure.failed)
+			(void) check_decoding(&host_failure, s, host, host_end, NULL);
+		if (s[i] == ':')
+		{
+			size_t		port = ++i;
+
+			i += strcspn(s + i, "/?,");
+			if (!port_failure.failed)
+				(void) check_decoding(&port_failure, s, port, i, NULL);
+		}
+		if (s[i] != ',')
+			break;
+		i++;
+	}
+	if (host_failure.failed || port_failure.failed)
+	{
+		*f = host_failure.failed ? host_failure : port_failure;
+		return false;
+	}
+	stop = s[i];
+	if (stop == '/')
+	{
+		size_t		db = ++i;
+
+		i += strcspn(s + i, "?");
+		if (!check_decoding(f, s, db, i, NULL))
+			return false;
+		stop = s[i];
+	}
+	return stop == '\0' || scan_query(s, i + 1, f);
+}
+
+/*
+ * ptp_conninfo_error
+ *		Why libpq cannot parse conninfo, and at which byte (counted from 1),
+ *		without quoting any of it but the name of an option libpq does not
+ *		know; NULL when it follows libpq's grammar.  malloc'd.
+ */
+char *
+ptp_conninfo_error(const char *conninfo)
+{
+	ParseFailure f = {0};
+	char	   *why;
+
+	if (uri_prefix_length(conninfo) > 0 ? scan_uri(conninfo, &f) : scan_keywords(conninfo, &f))
+		return NULL;
+	if (f.option != NULL)
+		why = ptp_psprintf("invalid connection option \"%s\", at byte %zu", f.option, f.offset + 1);
+	else
+		why = ptp_psprintf("%s, at byte %zu", f.kind, f.offset + 1);
+	free(f.option);
+	return why;
 }

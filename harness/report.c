@@ -439,31 +439,6 @@ print_grids(FILE *out, const Case *cases, int n, const Tally *t, bool color, int
 	free(a);
 }
 
-/*
- * ptp_json_string
- *		Writes s as a JSON string (null for NULL).
- */
-void
-ptp_json_string(FILE *out, const char *s)
-{
-	if (s == NULL)
-	{
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-	{
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
 static void
 print_json(FILE *out, const Case *cases, int n)
 {

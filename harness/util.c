@@ -1,13 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * util.c
- *		File, directory and quoting helpers shared by the subcommands: files
- *		created with an exact mode and owner, whole-file reads and copies,
- *		tree removal that never follows symbolic links, quoting for a POSIX
- *		shell and for postgresql.conf, and where test beds go.
+ *		Allocation, file, directory and quoting helpers shared by the
+ *		subcommands: allocations that never return NULL, files created with
+ *		an exact mode and owner, whole-file reads and copies, tree removal
+ *		that never follows symbolic links, quoting for a POSIX shell and for
+ *		postgresql.conf, and where test beds go.
  *
  * Every function records a failure with ptp_fail() and returns false or
- * NULL rather than exiting, so that the caller can clean up.
+ * NULL rather than exiting, so that the caller can clean up; only the
+ * allocation helpers, which every file uses, exit when memory runs out.
  *
  * harness/util.c
  *
@@ -34,6 +36,66 @@
 /* nftw() takes no context argument. */
 static bool remove_tree_keep_top;
 static bool remove_tree_failed;
+
+/*
+ * Running out of memory in a test harness is not worth unwinding for, but it
+ * must still honour the one-line, exit-2 contract.  Never returns.
+ */
+static void
+out_of_memory(void)
+{
+	fprintf(stderr, "%s: out of memory\n", PTP_PROGNAME);
+	exit(PTP_EXIT_ERROR);
+}
+
+/*
+ * Returns a zeroed allocation; never NULL.
+ */
+void *
+ptp_malloc0(size_t size)
+{
+	void	   *p = calloc(1, size == 0 ? 1 : size);
+
+	if (p == NULL)
+		out_of_memory();
+	return p;
+}
+
+/*
+ * Returns a malloc'd copy of s; never NULL.
+ */
+char *
+ptp_strdup(const char *s)
+{
+	char	   *p = strdup(s);
+
+	if (p == NULL)
+		out_of_memory();
+	return p;
+}
+
+/*
+ * Returns a malloc'd formatted string; never NULL.
+ */
+char *
+ptp_psprintf(const char *fmt,...)
+{
+	va_list		args;
+	int			needed;
+	char	   *p;
+
+	va_start(args, fmt);
+	needed = vsnprintf(NULL, 0, fmt, args);
+	va_end(args);
+	if (needed < 0)
+		out_of_memory();
+
+	p = ptp_malloc0((size_t) needed + 1);
+	va_start(args, fmt);
+	vsnprintf(p, (size_t) needed + 1, fmt, args);
+	va_end(args);
+	return p;
+}
 
 /*
  * Returns true when path exists (as anything).

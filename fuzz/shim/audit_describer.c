@@ -16,7 +16,7 @@
  *		What "pg_tls_probe audit" says of conninfo before it connects: true
  *		with the options shown (*display) and the notes on them (*notes),
  *		or false with why it could not run (*error), each malloc'd and not
- *		yet redacted (audit.c redacts every line it prints).
+ *		yet made printable (audit.c does that to every line it prints).
  */
 bool
 fuzz_describe_conninfo(const char *conninfo, char **display, char **notes,
