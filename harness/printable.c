@@ -9,8 +9,8 @@
  * or to start a line of its own, which could forge a report's line such as
  * "verdict: PASS".  So every C0 control byte (line ends included), DEL,
  * every C1 code point (U+0080 to U+009F, which some terminals obey as
- * controls), the Unicode line and paragraph separators (U+2028, U+2029)
- * and every byte that is not part of well-formed UTF-8 are escaped: \xHH
+ * controls), the Unicode line and paragraph separators (U+2028, U+2029),
+ * the bidirectional controls (see is_unsafe) and every byte that is not part of well-formed UTF-8 are escaped: \xHH
  * for a byte, \uHHHH for a code point.  Everything else, other scripts
  * included, is printed as it is, so that a printed line keeps its width
  * and a report its columns.  JSON writes the same code points as \u
@@ -63,11 +63,18 @@ utf8_char(const unsigned char *s, uint32 *cp)
 	return len;
 }
 
-/* True for the code points no printed value may carry as they are. */
+/*
+ * True for the code points no printed value may carry as they are: the
+ * controls, the line separators, and the bidirectional marks, embeddings,
+ * overrides and isolates (U+200E, U+200F, U+202A to U+202E, U+2066 to
+ * U+2069), which reorder what a terminal shows after them, so that a value
+ * could make "FAIL" read as "PASS".
+ */
 static bool
 is_unsafe(uint32 cp)
 {
-	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029;
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+		cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 /*

@@ -12,31 +12,15 @@
 # usage: harness/t/test_audit_redact.sh [PG_TLS_PROBE]
 set -uo pipefail
 
-probe=${1:-$(dirname "$0")/../pg_tls_probe}
-probe=$(cd "$(dirname "$probe")" && pwd)/$(basename "$probe")
-# the test bed's tools (cluster): the same binary unless PTP_TOOL names another
-tool=${PTP_TOOL:-$probe}
-work=$(mktemp -d /tmp/pg_tls_probe-redact-test.XXXXXX)
-chmod 755 "$work"
+AUDIT_SUITE=redact-test
+. "$(dirname "$0")/audit_lib.sh"
 r="$RANDOM$RANDOM$RANDOM"
 secret="planted-Secret-$r"
 # the other planted secrets share nothing with the first
 r2="$RANDOM$RANDOM$RANDOM"
-cleanup() {
-	for c in c1 c2; do "$tool" cluster stop "$work/$c" >/dev/null 2>&1; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
 
-. "$(dirname "$0")/tap.sh"
-
-# Only what each test passes reaches libpq: no PG* variables, an empty HOME.
-for v in $(env | sed -n 's/^\(PG[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-export HOME="$work/home"
-mkdir -p "$HOME"
-
-"$tool" cluster start "$work/c1" >"$work/c1.env" || { echo "Bail out! cluster start failed"; exit 2; }
-port=$(sed -n 's/^export PGPORT=//p' "$work/c1.env")
+start_cluster c1
+port=$(cluster_port c1)
 pki="$work/c1/pki"
 verified="sslmode=verify-full sslrootcert=$pki/root_ca.crt"
 sql() {
@@ -49,6 +33,8 @@ done
 
 # audit NAME EXPECTED_EXIT ARGS...: runs (never longer than 60 s), keeps
 # stdout and stderr; fails, saying so on stderr, unless it exits as expected
+# (audit_lib.sh's audit() is an assertion of its own: here each check is
+# one assertion that includes the exit code)
 audit() {
 	local name=$1 expect=$2
 	shift 2
@@ -218,6 +204,15 @@ audit hostile-invalid 2 "host=localhost port=$port user=regress_audit password=$
 assert b"application_name='"'"'x\\xffy'"'"'" in out, out
 out.decode("utf-8")'
 ok $? "terminal-invalid-utf8: a byte that is not UTF-8 is escaped, the output is UTF-8"
+
+# the bidirectional controls: an override (U+202E) and an isolate (U+2066)
+# would make a terminal show what follows them reversed or moved
+bidi=$(printf 'L\342\200\256LIAF\342\201\246x')
+audit hostile-bidi 2 "host=localhost port=$port user=regress_audit password=$secret dbname=nosuchdb application_name='$bidi'" &&
+	py hostile-bidi '
+assert "\u202e".encode() not in out + err and "\u2066".encode() not in out + err, (out, err)
+assert b"L\\u202eLIAF\\u2066x" in out, out'
+ok $? "terminal-bidi: U+202E and U+2066 (bidirectional override and isolate) are escaped"
 
 forge=$(printf "x\n  verdict: PASS\v  verdict: PASS\f  verdict: PASS\302\205  verdict: PASS\342\200\250  verdict: PASS\r  verdict: PASS")
 audit forge 2 "host=localhost port=$port user=regress_audit password=$secret dbname=nosuchdb application_name='$forge'" &&
