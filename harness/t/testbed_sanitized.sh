@@ -7,7 +7,7 @@
 # Builds and installs pg_tls_audit and pg_tls_probe as testbed.sh does (the
 # suites need the extension installed), builds the sanitized probe beside
 # them, and runs the expectation model's unit test, the matrix and the cli,
-# search-path, audit and audit-wire suites with it.  A suite passes when it
+# search-path and every audit suite with it.  A suite passes when it
 # passes and no sanitizer report was written while it ran: a memory error,
 # undefined behaviour or a leak fails it, and is printed.  The only leaks
 # suppressed are what a subcommand keeps until it returns
@@ -58,5 +58,9 @@ sanitized_suite cli bash harness/t/test_cli.sh "$probe"
 sanitized_suite search-path bash harness/t/test_search_path.sh "$probe"
 sanitized_suite audit bash harness/t/test_audit.sh "$probe"
 sanitized_suite audit-wire bash harness/t/test_audit_wire.sh "$probe"
+sanitized_suite audit-messages bash harness/t/test_audit_messages.sh "$probe"
+sanitized_suite audit-credentials bash harness/t/test_audit_credentials.sh "$probe"
+sanitized_suite audit-middlebox bash harness/t/test_audit_middlebox.sh "$probe"
+sanitized_suite audit-redact bash harness/t/test_audit_redact.sh "$probe"
 
 tap_done
