@@ -113,13 +113,14 @@ start_pgbouncer() {
 	done
 	chmod 600 "$dir/userlist.txt"
 	[ "$(id -u)" != 0 ] || chown "$mb_user" "$dir/userlist.txt"
-	if [ "$mode" = verify-full ]; then
-		cp "$cluster/pki/root_ca.crt" "$dir/server_ca.crt"
-		mb_server_tls="server_tls_sslmode = verify-full
-server_tls_ca_file = $dir/server_ca.crt"
-	else
-		mb_server_tls="server_tls_sslmode = $mode"
-	fi
+	# Both CA files are always named: PgBouncer 1.24 (Debian 13) loads the
+	# system store for an unset one and refuses to start where there is none
+	# (the chroots have no ca-certificates); it verifies clients and the
+	# server against them only when told to.
+	cp "$cluster/pki/root_ca.crt" "$dir/server_ca.crt"
+	mb_server_tls="server_tls_sslmode = $mode
+server_tls_ca_file = $dir/server_ca.crt
+client_tls_ca_file = $dir/server_ca.crt"
 	mb_upstream=$upstream
 	mb_write_conf() {
 		cat >"$1/pgbouncer.ini" <<INI
