@@ -225,7 +225,9 @@ classify() {
 present() {
 	local name=$1 expect=$2 verdict=$3 check=$4 db=$5 encoding=$6
 	local mark rc why= own_lines own_bad
-	[ "$expect" = postgres-in-latin1 ] && { [ "$encoding" = LATIN1 ] && expect=postgres || expect=accepted; }
+	# PostgreSQL 15 to 17 refuse such a name at login in a LATIN1 database;
+	# 18.6 accepts it, and then the session's values must be valid LATIN1
+	[ "$expect" = postgres-in-latin1 ] && { [ "$encoding" = LATIN1 ] && expect=postgres-or-accepted || expect=accepted; }
 
 	: >"$work/other.out"
 	: >"$work/other.err"
@@ -270,6 +272,9 @@ present() {
 				why="the connection log has no refusal with a reason"
 			fi
 		fi
+	fi
+	if [ "$expect" = postgres-or-accepted ] && { [ "$outcome" = postgres ] || [ "$outcome" = accepted ]; }; then
+		expect=$outcome
 	fi
 	[ "$outcome" = "$expect" ] || why="expected $expect${why:+; $why}"
 	mark=$(sed -n 's/^log mark: //p' "$work/other.out")
