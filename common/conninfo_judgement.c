@@ -234,6 +234,7 @@ judge_parsed(const PQconninfoOption *opts, CjJudgement *out)
 	if (only_unix_sockets(setting(opts, "host"), setting(opts, "hostaddr")))
 	{
 		set_verdict(out, CJ_LOCAL, "ok", NULL);
+		out->root[0] = '\0';
 		add_reason(out, "It connects over a Unix-domain socket, where libpq never uses TLS.");
 		return;
 	}

@@ -41,7 +41,7 @@ typedef struct CjJudgement
 	int			libpq_version;	/* PQlibVersion() of the judging process */
 	char		sslmode[32];	/* effective: the string, PGSSLMODE, libpq's default */
 	char		sslrootcert[CJ_FIELD_LEN];	/* as given (or PGSSLROOTCERT) */
-	char		root[CJ_FIELD_LEN]; /* the file libpq reads, or "system" */
+	char		root[CJ_FIELD_LEN]; /* the file libpq reads, "system", "" for a socket */
 	char		channel_binding[32];
 	char		require_auth[128];
 	char		reason[4 * CJ_FIELD_LEN];	/* one or more English sentences */

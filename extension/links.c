@@ -368,7 +368,6 @@ tls_links(PG_FUNCTION_ARGS)
 		CjJudgement *j = link->judgement;
 		Datum		values[TLS_LINKS_NATTS];
 		bool		nulls[TLS_LINKS_NATTS];
-		bool		has_root = j != NULL && j->verdict != CJ_UNPARSABLE && j->verdict != CJ_LOCAL;
 
 		set_text(values, nulls, 0, link->kind);
 		set_text(values, nulls, 1, link->database);
@@ -377,7 +376,7 @@ tls_links(PG_FUNCTION_ARGS)
 		set_text(values, nulls, 4, link->conninfo);
 		set_text(values, nulls, 5, j ? j->sslmode : NULL);
 		set_text(values, nulls, 6, j ? j->sslrootcert : NULL);
-		set_text(values, nulls, 7, has_root ? j->root : NULL);
+		set_text(values, nulls, 7, j ? j->root : NULL);
 		set_text(values, nulls, 8, j ? j->channel_binding : NULL);
 		set_text(values, nulls, 9, j ? j->require_auth : NULL);
 		values[10] = Int32GetDatum(PQlibVersion());
