@@ -132,10 +132,9 @@ on_standby -c "ALTER SYSTEM SET primary_conninfo = 'host=localhost port=$port us
 wait_receiver '%sslmode=verify-full%'
 ok $? "standby: the WAL receiver reconnects with verify-full and the primary's root"
 [ "$(on_standby -c "SELECT string_agg(kind || ' ' || verdict, ', ' ORDER BY kind) FROM tls_links()")" = \
-	"primary_conninfo verified, wal_receiver verified" ]
-ok $? "standby: a verify-full link with a root is verified, as configured and as streaming"
-[ "$(on_standby -c "SELECT count(*) FROM tls_audit() WHERE \"check\" LIKE 'link%'")" = 0 ]
-ok $? "standby: no link finding once it is verify-full with a root"
+	"primary_conninfo verified, wal_receiver verified" ] &&
+	[ "$(on_standby -c "SELECT count(*) FROM tls_audit() WHERE \"check\" LIKE 'link%'")" = 0 ]
+ok $? "standby: a verify-full link with a root is verified, as configured and as streaming, and no finding"
 
 # --- links stored on the primary ------------------------------------------
 name_nl=$(printf "regress_sub'q\nx\xe2\x80\xa8y\"")
@@ -181,8 +180,9 @@ rc=$?
 ok $rc "another database holding a foreign server is named$(why $rc "$work/other.out")"
 
 # hostile names: escaped in every detail, nothing raw that starts a line
-[ "$(primary -c "SELECT count(*) FROM tls_audit() WHERE detail ~ E'[\\n\\r\\u2028\\u2029]'")" = 0 ]
-ok $? "no detail holds a raw newline or U+2028"
+[ "$(primary -c "SELECT count(*) FILTER (WHERE detail ~ E'[\\n\\r\\u2028\\u2029]'),
+	count(*) FILTER (WHERE \"check\" LIKE 'link%') FROM tls_audit()")" = "0|5" ]
+ok $? "five link findings, and no detail holds a raw newline or U+2028"
 grep -qF "Subscription \"regress_sub'q\\x0Ax\\xE2\\x80\\xA8y\\\"\" (database" "$work/audit.out" &&
 	grep -qF "Foreign server \"regress_fs\\\"q\\x0Ax\\xE2\\x80\\xA8y\" (postgres_fdw)" "$work/audit.out"
 ok $? "a subscription's and a server's newline, U+2028 and double quote are escaped"
@@ -207,8 +207,9 @@ plain -c "SELECT detail FROM tls_audit() WHERE \"check\" = 'not_checked' AND det
 grep -q '^Not checked (link_\*): Subscription "regress_sub_default"' "$work/plain_audit.out"
 ok $? "tls_audit() for a plain role says the subscription was not checked"
 plain -c "SELECT conninfo FROM tls_links() WHERE name = 'postgres@regress_fs_require'" >"$work/plain_mapping.out" 2>&1
-! grep -q "user=\|password" "$work/plain_mapping.out"
-ok $? "a plain role does not see another role's user mapping options"
+grep -q "^dbname='postgres' host='127.0.0.1' port='[0-9]*' sslmode='require'$" "$work/plain_mapping.out" &&
+	! grep -q "user=\|password" "$work/plain_mapping.out"
+ok $? "a plain role sees another role's user mapping with the server's options only"
 
 # a shadowing function on search_path
 primary >/dev/null 2>&1 <<'SQL'
@@ -226,7 +227,7 @@ for who in primary plain; do
 	PGOPTIONS="-c search_path=regress_shadow,pg_catalog,public" \
 		$who -c "SELECT * FROM tls_links() ORDER BY kind, name" -c "SELECT * FROM tls_audit() WHERE \"check\" LIKE 'link%' ORDER BY 2, 3" \
 		>"$work/$who.shadowed" 2>&1
-	cmp -s "$work/$who.plain_path" "$work/$who.shadowed" && [ -s "$work/$who.plain_path" ]
+	cmp -s "$work/$who.plain_path" "$work/$who.shadowed" && grep -q '^subscription|postgres|regress_sub_default|' "$work/$who.plain_path"
 	ok $? "$who: functions shadowing pg_catalog's on search_path change nothing"
 done
 
