@@ -117,7 +117,7 @@ wait_receiver() {
 wait_receiver '%sslmode=prefer%'
 ok $? "the standby's WAL receiver streams with sslmode=prefer"
 
-findings() { "$@" -c "SELECT severity, \"check\", detail FROM tls_audit() WHERE \"check\" LIKE 'link%' OR \"check\" = 'not_checked'"; }
+findings() { "$@" -c "SELECT severity, \"check\", detail FROM tls_audit() WHERE \"check\" LIKE 'link\\_%' OR \"check\" = 'not_checked'"; }
 findings on_standby >"$work/standby_audit.out" 2>&1
 grep -q '^high|link_plaintext_possible|Setting primary_conninfo (.*/postgresql\.auto\.conf:[0-9]*): sslmode=prefer' "$work/standby_audit.out"
 ok $? "standby: primary_conninfo from pg_basebackup -R is link_plaintext_possible, named with its file and line"
@@ -133,7 +133,7 @@ wait_receiver '%sslmode=verify-full%'
 ok $? "standby: the WAL receiver reconnects with verify-full and the primary's root"
 [ "$(on_standby -c "SELECT string_agg(kind || ' ' || verdict, ', ' ORDER BY kind) FROM tls_links()")" = \
 	"primary_conninfo verified, wal_receiver verified" ] &&
-	[ "$(on_standby -c "SELECT count(*) FROM tls_audit() WHERE \"check\" LIKE 'link%'")" = 0 ]
+	[ "$(on_standby -c "SELECT count(*) FROM tls_audit() WHERE \"check\" LIKE 'link\\_%'")" = 0 ]
 ok $? "standby: a verify-full link with a root is verified, as configured and as streaming, and no finding"
 
 # --- links stored on the primary ------------------------------------------
@@ -180,9 +180,10 @@ rc=$?
 ok $rc "another database holding a foreign server is named$(why $rc "$work/other.out")"
 
 # hostile names: escaped in every detail, nothing raw that starts a line
-[ "$(primary -c "SELECT count(*) FILTER (WHERE detail ~ E'[\\n\\r\\u2028\\u2029]'),
-	count(*) FILTER (WHERE \"check\" LIKE 'link%') FROM tls_audit()")" = "0|5" ]
-ok $? "five link findings, and no detail holds a raw newline or U+2028"
+counts=$(primary -c "SELECT count(*) FILTER (WHERE detail ~ E'[\\n\\r\\u2028\\u2029]'),
+	count(*) FILTER (WHERE \"check\" LIKE 'link\\_%') FROM tls_audit()")
+[ "$counts" = "0|5" ]
+ok $? "five link findings, and no detail holds a raw newline or U+2028 (raw|findings: $counts)"
 grep -qF "Subscription \"regress_sub'q\\x0Ax\\xE2\\x80\\xA8y\\\"\" (database" "$work/audit.out" &&
 	grep -qF "Foreign server \"regress_fs\\\"q\\x0Ax\\xE2\\x80\\xA8y\" (postgres_fdw)" "$work/audit.out"
 ok $? "a subscription's and a server's newline, U+2028 and double quote are escaped"
@@ -222,10 +223,10 @@ CREATE FUNCTION regress_shadow.pg_options_to_table(text[]) RETURNS TABLE (option
 	LANGUAGE sql AS $$SELECT 'sslmode', 'verify-full'$$;
 SQL
 for who in primary plain; do
-	$who -c "SELECT * FROM tls_links() ORDER BY kind, name" -c "SELECT * FROM tls_audit() WHERE \"check\" LIKE 'link%' ORDER BY 2, 3" \
+	$who -c "SELECT * FROM tls_links() ORDER BY kind, name" -c "SELECT * FROM tls_audit() WHERE \"check\" LIKE 'link\\_%' ORDER BY 2, 3" \
 		>"$work/$who.plain_path" 2>&1
 	PGOPTIONS="-c search_path=regress_shadow,pg_catalog,public" \
-		$who -c "SELECT * FROM tls_links() ORDER BY kind, name" -c "SELECT * FROM tls_audit() WHERE \"check\" LIKE 'link%' ORDER BY 2, 3" \
+		$who -c "SELECT * FROM tls_links() ORDER BY kind, name" -c "SELECT * FROM tls_audit() WHERE \"check\" LIKE 'link\\_%' ORDER BY 2, 3" \
 		>"$work/$who.shadowed" 2>&1
 	cmp -s "$work/$who.plain_path" "$work/$who.shadowed" && grep -q '^subscription|postgres|regress_sub_default|' "$work/$who.plain_path"
 	ok $? "$who: functions shadowing pg_catalog's on search_path change nothing"
