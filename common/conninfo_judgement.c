@@ -128,17 +128,24 @@ set_verdict(CjJudgement *out, CjVerdict verdict, const char *severity, const cha
 }
 
 /*
- * cj_home_directory
- *		The home directory libpq resolves "~/.postgresql" in: the one of
- *		the process's effective user, from the password database (not
- *		$HOME), as libpq's pqGetHomeDirectory() does.  "" when there is
- *		none.
+ * home_directory
+ *		The home directory in which libpq libpq_version looks for
+ *		"~/.postgresql": from libpq 18, $HOME when it is set and not empty;
+ *		otherwise, and always before 18, the one of the process's effective
+ *		user in the password database.  "" when there is none.
  */
-void
-cj_home_directory(char *buf, size_t len)
+static void
+home_directory(int libpq_version, char *buf, size_t len)
 {
-	struct passwd *pw = getpwuid(geteuid());
+	const char *home = getenv("HOME");
+	struct passwd *pw;
 
+	if (libpq_version >= 180000 && home != NULL && home[0] != '\0')
+	{
+		copy_field(buf, len, home);
+		return;
+	}
+	pw = getpwuid(geteuid());
 	copy_field(buf, len, pw != NULL ? pw->pw_dir : NULL);
 }
 
@@ -215,7 +222,7 @@ judge_parsed(const PQconninfoOption *opts, CjJudgement *out)
 	{
 		char		home[CJ_FIELD_LEN];
 
-		cj_home_directory(home, sizeof(home));
+		home_directory(out->libpq_version, home, sizeof(home));
 		snprintf(out->root, sizeof(out->root), "%s/.postgresql/root.crt", home);
 	}
 	root_ok = system_store || readable(out->root);

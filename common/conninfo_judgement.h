@@ -50,6 +50,5 @@ typedef struct CjJudgement
 extern void cj_judge(const char *conninfo, CjJudgement *out);
 extern char *cj_redacted(const char *conninfo);
 extern bool cj_is_libpq_keyword(const char *keyword);
-extern void cj_home_directory(char *buf, size_t len);
 
 #endif							/* CONNINFO_JUDGEMENT_H */
