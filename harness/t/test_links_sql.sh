@@ -53,6 +53,7 @@ for v in $(env | sed -n "s/^\(PG[A-Z_]*\)=.*/\1/p" | grep -v "^PG_CONFIG$"); do 
 
 if ! "$probe" cluster start "$work/primary" --pg-config "$PG_CONFIG" --conf "wal_level = logical" \
 	--hba "hostssl all all 127.0.0.1/32 trust" --hba "hostssl replication all 127.0.0.1/32 trust" \
+	--hba "hostssl all all ::1/128 trust" --hba "hostssl replication all ::1/128 trust" \
 	--hba "host all all 127.0.0.1/32 trust" --hba "host replication all 127.0.0.1/32 trust" \
 	>"$work/primary.env" 2>"$work/start.err"; then
 	ok 1 "primary starts: $(cat "$work/start.err")"
@@ -130,7 +131,9 @@ ok $? "standby: tls_links() shows primary_conninfo with its source and sslmode p
 on_standby -c "ALTER SYSTEM SET primary_conninfo = 'host=localhost port=$port user=postgres sslmode=verify-full sslrootcert=$root'" \
 	-c "SELECT pg_reload_conf()" >/dev/null
 wait_receiver '%sslmode=verify-full%'
-ok $? "standby: the WAL receiver reconnects with verify-full and the primary's root"
+rc=$?
+tail -n 3 "$standby/log" >"$work/standby_log_tail" 2>&1
+ok $rc "standby: the WAL receiver reconnects with verify-full and the primary's root$(why $rc "$work/standby_log_tail")"
 [ "$(on_standby -c "SELECT string_agg(kind || ' ' || verdict, ', ' ORDER BY kind) FROM tls_links()")" = \
 	"primary_conninfo verified, wal_receiver verified" ] &&
 	[ "$(on_standby -c "SELECT count(*) FROM tls_audit() WHERE \"check\" LIKE 'link\\_%'")" = 0 ]
