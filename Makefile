@@ -16,7 +16,10 @@ OBJS = \
 	extension/server_certs.o \
 	extension/escape.o \
 	extension/role_list.o \
-	extension/settings.o
+	extension/settings.o \
+	extension/catalog_query.o \
+	extension/links.o \
+	common/conninfo_judgement.o
 
 DATA = $(wildcard extension/$(EXTENSION)--*.sql)
 
@@ -28,7 +31,10 @@ REGRESS_OPTS = --inputdir=.
 REGRESS_PRELOAD = preload_init preload_sessions preload_connection_log
 PRELOAD_OUTPUTDIR ?= preload_results
 
-PG_CPPFLAGS = -DPG_TLS_AUDIT_VERSION='"$(EXTVERSION)"'
+# tls_links() parses and judges connection strings with libpq's own parser,
+# through the judgement pg_tls_probe compiles too (common/); libpq is linked
+# as contrib/dblink links it.
+PG_CPPFLAGS = -DPG_TLS_AUDIT_VERSION='"$(EXTVERSION)"' -I$(libpq_srcdir) -Icommon
 # The test bed builds with test-only hooks (make PG_TLS_AUDIT_TEST_HOOKS=1:
 # settings that stretch a connection-log write, for the signal tests of
 # harness/t/test_conn_log.sh); a release build never has them.
@@ -37,6 +43,7 @@ PG_CPPFLAGS += -DPG_TLS_AUDIT_TEST_HOOKS
 endif
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 SHLIB_LINK = -lssl -lcrypto
+SHLIB_LINK_INTERNAL = $(libpq)
 
 
 PG_CONFIG ?= pg_config

@@ -18,6 +18,8 @@
  *-------------------------------------------------------------------------
  */
 #include "pg_tls_audit.h"
+#include "catalog_query.h"
+#include "links.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -919,23 +921,6 @@ check_served(Audit *audit, List *certs, const char *cert_error)
 	ERR_clear_error();
 }
 
-/*
- * spi_bool
- *		The boolean result of a one-row query run with the caller's
- *		privileges.
- */
-static bool
-spi_bool(const char *query)
-{
-	bool		isnull;
-	Datum		d;
-
-	if (SPI_execute(query, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not run \"%s\"", query);
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return !isnull && DatumGetBool(d);
-}
-
 /* Severity of a plaintext pg_hba.conf rule by its authentication method. */
 static Severity
 hba_method_severity(const char *method, const char **why)
@@ -1229,6 +1214,111 @@ not_checked(Audit *audit, const char *checks, const char *needs)
 }
 
 /*
+ * link_label
+ *		How a finding names a link: its kind and its escaped name, with the
+ *		setting's file and line, the subscription's database or the
+ *		server's wrapper.
+ */
+static char *
+link_label(const TlsLink *link)
+{
+	if (strcmp(link->kind, "primary_conninfo") == 0)
+		return link->source ?
+			psprintf("Setting primary_conninfo (%s)", tls_escaped(link->source)) :
+			pstrdup("Setting primary_conninfo");
+	if (strcmp(link->kind, "wal_receiver") == 0)
+		return psprintf("The WAL receiver (%s)", link->name);
+	if (strcmp(link->kind, "subscription") == 0)
+		return psprintf("Subscription \"%s\" (database \"%s\")",
+						tls_escaped(link->name), tls_escaped(link->database));
+	if (strcmp(link->kind, "foreign_server") == 0)
+		return psprintf("Foreign server \"%s\" (%s)",
+						tls_escaped(link->name), tls_escaped(link->source));
+	return psprintf("User mapping \"%s\" (%s)",
+					tls_escaped(link->name), tls_escaped(link->source));
+}
+
+/*
+ * check_links
+ *		Each outbound link (links.c) whose verdict is not ok, by name; a
+ *		user mapping only where its verdict differs from its server's (its
+ *		options cannot weaken TLS in postgres_fdw or dblink_fdw, so the
+ *		server's finding counts its mappings).  Links whose strings the
+ *		caller may not read are reported as not checked, and the other
+ *		databases that hold foreign servers are named, to be audited there.
+ *		Runs inside tls_catalog_queries_begin().
+ */
+static void
+check_links(Audit *audit)
+{
+	List	   *links = tls_links_read();
+	ListCell   *lc;
+	char	   *others;
+
+	foreach(lc, links)
+	{
+		TlsLink    *link = lfirst(lc);
+		CjJudgement *j = link->judgement;
+		int			mappings = 0;
+
+		if (j == NULL)
+		{
+			not_checked(audit, "link_*",
+						psprintf("%s: %s", link_label(link), link->unreadable));
+			continue;
+		}
+		if (j->check == NULL)
+			continue;
+		if (strcmp(link->kind, "user_mapping") == 0)
+		{
+			ListCell   *lc2;
+			bool		same = false;
+
+			foreach(lc2, links)
+			{
+				TlsLink    *server = lfirst(lc2);
+
+				if (strcmp(server->kind, "foreign_server") == 0 &&
+					strcmp(server->name, link->server) == 0 &&
+					server->judgement != NULL &&
+					server->judgement->verdict == j->verdict)
+					same = true;
+			}
+			if (same)
+				continue;
+		}
+		else if (strcmp(link->kind, "foreign_server") == 0)
+		{
+			for (int k = foreach_current_index(lc) + 1; k < list_length(links); k++)
+			{
+				TlsLink    *mapping = list_nth(links, k);
+
+				if (strcmp(mapping->kind, "user_mapping") != 0 ||
+					strcmp(mapping->server, link->name) != 0)
+					break;
+				mappings++;
+			}
+		}
+		add_finding(audit,
+					strcmp(j->severity, "high") == 0 ? SEVERITY_HIGH : SEVERITY_MEDIUM,
+					j->check, tls_link_hint(j->check),
+					"%s: %s%s Connection string (secrets masked): \"%s\"; root file \"%s\"; libpq %d.",
+					link_label(link), j->reason,
+					mappings > 0 ? psprintf(" %d user mapping%s use%s it.", mappings,
+											mappings > 1 ? "s" : "", mappings > 1 ? "" : "s") : "",
+					link->conninfo ? tls_escaped(link->conninfo) : "(not parsable)",
+					tls_escaped(j->root), j->libpq_version / 10000);
+	}
+
+	others = tls_links_other_databases();
+	if (others != NULL)
+		add_finding(audit, SEVERITY_INFO, "links_other_databases",
+					"Run tls_audit() or tls_links() in each of these databases; foreign servers of the bootstrap superuser leave no trace in the shared catalogs, so audit every database that has postgres_fdw or dblink installed.",
+					"Foreign servers or user mappings exist in other databases, whose catalogs cannot be read from here: %s.",
+					others);
+}
+
+/*
  * tls_audit
  *		Every finding about the server's TLS configuration, the most severe
  *		first: rows of (severity, check, detail, hint).
@@ -1302,32 +1392,23 @@ tls_audit(PG_FUNCTION_ARGS)
 	check_settings(&audit, has_privs_of_role(user, ROLE_PG_READ_ALL_SETTINGS));
 	check_policy_roles(&audit);
 
-	/*
-	 * The queries name every function, operator and type with its schema,
-	 * and run with search_path = pg_catalog, pg_temp for whatever a query
-	 * looks up implicitly: nothing that a role with CREATE on a schema of
-	 * the caller's search_path put there may run with the caller's (a
-	 * superuser's) privileges (CVE-2018-1058).  The setting is undone below,
-	 * or by the abort on error.
-	 */
-	save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	/* The catalog queries' frame: see catalog_query.c. */
+	save_nestlevel = tls_catalog_queries_begin();
 
-	if (spi_bool("SELECT pg_catalog.has_table_privilege('pg_catalog.pg_hba_file_rules', 'SELECT') "
+	if (tls_spi_bool("SELECT pg_catalog.has_table_privilege('pg_catalog.pg_hba_file_rules', 'SELECT') "
 				 "AND pg_catalog.has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE')"))
 		check_hba(&audit);
 	else
 		not_checked(&audit, "hba_plaintext, clientcert_without_crl",
 					"reading pg_hba_file_rules needs SELECT on it and EXECUTE on pg_hba_file_rules(), which only superusers have by default");
 
-	if (spi_bool("SELECT pg_catalog.has_table_privilege('pg_catalog.pg_authid', 'SELECT')"))
+	if (tls_spi_bool("SELECT pg_catalog.has_table_privilege('pg_catalog.pg_authid', 'SELECT')"))
 		check_md5_passwords(&audit);
 	else
 		not_checked(&audit, "md5_passwords",
 					"reading stored password hashes needs SELECT on pg_authid, which only superusers have by default");
+
+	check_links(&audit);
 
 	if (has_privs_of_role(user, ROLE_PG_READ_ALL_STATS))
 		check_sessions(&audit);
@@ -1335,8 +1416,7 @@ tls_audit(PG_FUNCTION_ARGS)
 		not_checked(&audit, "sessions_without_tls",
 					"other roles' sessions are visible only to superusers and members of pg_read_all_stats");
 
-	SPI_finish();
-	AtEOXact_GUC(true, save_nestlevel);
+	tls_catalog_queries_end(save_nestlevel);
 
 	list_sort(audit.findings, compare_findings);
 	foreach(lc, audit.findings)

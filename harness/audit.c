@@ -61,6 +61,7 @@
 #include <openssl/x509v3.h>
 
 #include "audit.h"
+#include "conninfo_judgement.h"
 #include "libpq-fe.h"
 #include "pg_tls_probe.h"
 
@@ -1431,6 +1432,10 @@ audit_usage(void)
 	printf("                             fingerprint, or the certificate (PEM); repeatable\n");
 	printf("  --engine libpq|psql        psql: make the attacks' connections with psql processes\n");
 	printf("                             (the benchmark's reference; verdicts are not classified)\n");
+	printf("  --judge                    connect to nothing: print the verdict on the string's\n");
+	printf("                             TLS settings that pg_tls_audit's tls_links() gives a\n");
+	printf("                             server's link (exit 0 verified or local, 1 weaker, 2\n");
+	printf("                             not parsable)\n");
 	printf("  -h, --help                 show this help, then exit\n\n");
 	printf("The path: the certificate the client received must be the one the server serves.\n");
 	printf("It is confirmed, or found intercepted, by SCRAM channel binding (one extra\n");
@@ -1530,6 +1535,60 @@ read_fleet(const char *path, int *n)
 }
 
 /*
+ * judge_strings
+ *		audit --judge: the verdict of common/conninfo_judgement.c on each
+ *		string's TLS settings -- the rules pg_tls_audit's tls_links()
+ *		applies on a server -- with no connection made.  Returns the exit
+ *		code: 0 when every string is verified or local, 2 when one does not
+ *		parse, 1 otherwise.
+ */
+static int
+judge_strings(char **lines, int n, bool json)
+{
+	int			status = PTP_EXIT_OK;
+
+	if (json && n > 1)
+		fputs("[\n", stdout);
+	for (int i = 0; i < n; i++)
+	{
+		CjJudgement j;
+		char		version[16];
+
+		cj_judge(lines[i], &j);
+		snprintf(version, sizeof(version), "%d", j.libpq_version);
+		if (json)
+		{
+			fputs("{\"judgement\": true", stdout);
+			json_member(stdout, "verdict", j.verdict_name);
+			json_member(stdout, "severity", j.severity);
+			json_member(stdout, "check", j.check);
+			json_member(stdout, "sslmode", j.sslmode);
+			json_member(stdout, "root", j.root);
+			json_member(stdout, "libpq_version", version);
+			json_member(stdout, "reason", j.reason);
+			fputs(n > 1 && i + 1 < n ? "},\n" : "}\n", stdout);
+		}
+		else
+		{
+			emit(stdout, "verdict: %s", j.verdict_name);
+			emit(stdout, "severity: %s", j.severity);
+			emit(stdout, "check: %s", j.check ? j.check : "-");
+			emit(stdout, "sslmode: %s", j.sslmode);
+			emit(stdout, "root: %s", j.root);
+			emit(stdout, "libpq_version: %s", version);
+			emit(stdout, "reason: %s", j.reason);
+		}
+		if (j.verdict == CJ_UNPARSABLE)
+			status = PTP_EXIT_ERROR;
+		else if (j.verdict != CJ_VERIFIED && j.verdict != CJ_LOCAL && status == PTP_EXIT_OK)
+			status = PTP_EXIT_DEVIATION;
+	}
+	if (json && n > 1)
+		fputs("]\n", stdout);
+	return status;
+}
+
+/*
  * ptp_audit_main
  *		Entry point of "pg_tls_probe audit".  Returns the exit code.
  */
@@ -1547,12 +1606,14 @@ ptp_audit_main(int argc, char **argv)
 		{"server-cert", required_argument, NULL, 7},
 		{"middlebox-fingerprint", required_argument, NULL, 8},
 		{"middlebox-cert", required_argument, NULL, 9},
+		{"judge", no_argument, NULL, 10},
 		{NULL, 0, NULL, 0}
 	};
 	AuditOptions opts = {false, DEFAULT_TIMEOUT, 0, NULL, NULL, NULL, NULL, 0};
 	char	   *middlebox;
 	char	   *psql = NULL;
 	long		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	bool		judge = false;
 	char	  **lines;
 	int			n;
 	Audit	   *audits;
@@ -1627,6 +1688,9 @@ ptp_audit_main(int argc, char **argv)
 				}
 				opts.middleboxes[opts.n_middleboxes++] = middlebox;
 				break;
+			case 10:
+				judge = true;
+				break;
 			case ':':
 				return ptp_usage_error("audit", "option \"%s\" requires an argument", argv[optind - 1]);
 			default:
@@ -1651,6 +1715,9 @@ ptp_audit_main(int argc, char **argv)
 		lines = ptp_malloc0(sizeof(char *));
 		lines[0] = ptp_strdup(argv[optind]);
 	}
+
+	if (judge)
+		return judge_strings(lines, n, opts.json);
 
 	signal(SIGPIPE, SIG_IGN);
 	audits = ptp_malloc0(n * sizeof(Audit));

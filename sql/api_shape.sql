@@ -9,7 +9,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 RESET client_min_messages;
 \set QUIET off
 
-SELECT plan(113);
+SELECT plan(120);
 
 SELECT has_function('tls_session', '{}'::name[]);
 SELECT has_function('tls_peer_certificate', '{}'::name[]);
@@ -25,6 +25,7 @@ SELECT has_function('tls_audit', '{}'::name[]);
 SELECT has_function('tls_server_certificates', '{}'::name[]);
 SELECT has_function('tls_crls', '{}'::name[]);
 SELECT has_function('tls_connection_outcomes', '{}'::name[]);
+SELECT has_function('tls_links', '{}'::name[]);
 SELECT has_view('tls_sessions');
 SELECT has_view('tls_connection_log');
 
@@ -42,12 +43,14 @@ SELECT function_returns('tls_audit', '{}'::name[], 'setof record');
 SELECT function_returns('tls_server_certificates', '{}'::name[], 'setof record');
 SELECT function_returns('tls_crls', '{}'::name[], 'setof record');
 SELECT function_returns('tls_connection_outcomes', '{}'::name[], 'setof record');
+SELECT function_returns('tls_links', '{}'::name[], 'setof record');
 
 SELECT function_lang_is(f, '{}'::name[], 'c')
 FROM unnest(ARRAY['tls_session', 'tls_peer_certificate', 'tls_server_certificate',
                   'tls_peer_extensions', 'tls_get_sessions', 'tls_get_connection_log',
                   'tls_connection_log_stats', 'tls_connection_log_reset', 'tls_audit',
-                  'tls_server_certificates', 'tls_crls', 'tls_connection_outcomes']::name[]) AS f;
+                  'tls_server_certificates', 'tls_crls', 'tls_connection_outcomes',
+                  'tls_links']::name[]) AS f;
 
 -- Session state does not change within a statement: STABLE.
 SELECT volatility_is(f, a, 'stable')
@@ -60,12 +63,12 @@ FROM (VALUES ('tls_session'::name, '{}'::name[]), ('tls_peer_certificate', '{}')
 SELECT volatility_is(f, '{}'::name[], 'volatile')
 FROM unnest(ARRAY['tls_get_sessions', 'tls_get_connection_log', 'tls_connection_log_stats',
                   'tls_connection_log_reset', 'tls_audit', 'tls_server_certificates',
-                  'tls_crls', 'tls_connection_outcomes']::name[]) AS f;
+                  'tls_crls', 'tls_connection_outcomes', 'tls_links']::name[]) AS f;
 
 SELECT is_strict('tls_peer_subject_field', ARRAY['text']);
 SELECT is_strict('tls_peer_issuer_field', ARRAY['text']);
 
--- Parallel workers have no client connection, and the 1.1 and 1.2 functions read
+-- Parallel workers have no client connection, and the 1.1 to 1.3 functions read
 -- the leader's privileges and shared state: all PARALLEL RESTRICTED.
 SELECT is(p.proparallel, 'r', p.proname || ' is PARALLEL RESTRICTED')
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
@@ -74,7 +77,7 @@ ORDER BY p.proname;
 
 SELECT is((SELECT count(*)::int FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
            WHERE e.extname = 'pg_tls_audit' AND d.classid = 'pg_proc'::regclass),
-          14, 'the extension has exactly fourteen functions');
+          15, 'the extension has exactly fifteen functions');
 
 -- What reports on the caller's own session, on sessions it may see, or on
 -- checks it may run is for PUBLIC; the connection log shows every role's
@@ -111,7 +114,7 @@ SELECT is(has_table_privilege('pg_read_all_stats', 'tls_connection_log', 'SELECT
 SELECT is(p.prosecdef, false, p.proname || ' is not SECURITY DEFINER')
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pg_tls_audit'
-WHERE p.proname IN ('tls_get_sessions', 'tls_audit')
+WHERE p.proname IN ('tls_get_sessions', 'tls_audit', 'tls_links')
 ORDER BY p.proname;
 
 SELECT has_type('tls_certificate');

@@ -1,9 +1,9 @@
 --
--- Upgrade paths: install 1.0, walk ALTER EXTENSION ... UPDATE to 1.1 and
--- then 1.2; install 1.1 and update it to 1.2; compare every object with a
--- fresh 1.2 install (functions with their
+-- Upgrade paths: install 1.0, walk ALTER EXTENSION ... UPDATE to 1.1, 1.2
+-- and then 1.3; install 1.1 and update it to the default version; compare
+-- every object with a fresh install of the default version (functions with their
 -- properties and privileges, views with their definitions, types), so the
--- upgrade scripts and pg_tls_audit--1.2.sql cannot drift apart.  In a
+-- upgrade scripts and pg_tls_audit--1.3.sql cannot drift apart.  In a
 -- database of its own, leaving the suite's extension alone.
 --
 \set VERBOSITY terse
@@ -65,7 +65,18 @@ EXCEPT SELECT object FROM upgraded ORDER BY 1;
 DROP TABLE upgraded;
 CREATE TEMP TABLE upgraded AS SELECT * FROM pg_temp.extension_objects();
 
--- From 1.1 straight to 1.2.
+ALTER EXTENSION pg_tls_audit UPDATE TO '1.3';
+SELECT extversion FROM pg_extension WHERE extname = 'pg_tls_audit';
+SELECT object FROM pg_temp.extension_objects()
+EXCEPT SELECT object FROM upgraded ORDER BY 1;
+DROP TABLE upgraded;
+CREATE TEMP TABLE upgraded AS SELECT * FROM pg_temp.extension_objects();
+
+-- The 1.3 function answers after the update (this database has no
+-- foreign server).
+SELECT count(*) AS foreign_servers FROM tls_links() WHERE kind = 'foreign_server';
+
+-- From 1.1 straight to the default version.
 DROP EXTENSION pg_tls_audit;
 CREATE EXTENSION pg_tls_audit VERSION '1.1';
 ALTER EXTENSION pg_tls_audit UPDATE;
@@ -76,7 +87,7 @@ CREATE TEMP TABLE upgraded_from_1_1 AS SELECT * FROM pg_temp.extension_objects()
 SELECT role, source = current_setting('ssl_cert_file') AS from_cert_file
 FROM tls_server_certificates() WHERE role = 'server';
 
--- A fresh install of 1.2 has the same objects, defined the same way, as
+-- A fresh install of the default version has the same objects, defined the same way, as
 -- both updates.
 DROP EXTENSION pg_tls_audit;
 CREATE EXTENSION pg_tls_audit;
