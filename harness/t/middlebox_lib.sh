@@ -128,13 +128,11 @@ start_pgbouncer() {
 	done
 	chmod 600 "$dir/userlist.txt"
 	[ "$(id -u)" != 0 ] || chown "$mb_user" "$dir/userlist.txt"
-	if [ "$mode" = verify-full ]; then
-		cp "$cluster/pki/root_ca.crt" "$dir/server_ca.crt"
-		mb_server_tls="server_tls_sslmode = verify-full
+	# CA files in every mode: without them, the PgBouncer of Debian 13 loads
+	# the system's store and does not start where there is none (a chroot).
+	cp "$cluster/pki/root_ca.crt" "$dir/server_ca.crt"
+	mb_server_tls="server_tls_sslmode = $mode
 server_tls_ca_file = $dir/server_ca.crt"
-	else
-		mb_server_tls="server_tls_sslmode = $mode"
-	fi
 	mb_upstream=${MB_UPSTREAM_PORT:-$upstream}
 	mb_write_conf() {
 		cat >"$1/pgbouncer.ini" <<INI
@@ -153,6 +151,7 @@ pool_mode = session
 client_tls_sslmode = require
 client_tls_cert_file = $1/tls.crt
 client_tls_key_file = $1/tls.key
+client_tls_ca_file = $1/server_ca.crt
 $mb_server_tls
 ${MB_PGBOUNCER_CONF:-}
 INI

@@ -113,7 +113,9 @@ cn() {
 	echo "substring($1 from '(?:^|,)(CN=[^,]*)')"
 }
 # walsender APPLICATION_NAME: "ssl|usename|client_subject" of the primary's
-# WAL sender with that application_name, as tls_sessions shows it
+# WAL sender with that application_name, as tls_sessions shows it (while a
+# WAL receiver reconnects, or CREATE SUBSCRIPTION's own connection ends,
+# two may show for a moment: callers poll)
 walsender() {
 	primary "SELECT s.ssl || '|' || s.usename || '|' || coalesce($(cn s.client_subject), '')
 	         FROM tls_sessions s JOIN pg_stat_activity a USING (pid)
@@ -183,20 +185,20 @@ wait_for "standby with a client certificate: the primary's tls_sessions shows it
 	expect_eq "true|tls_client|CN=tls_client" walsender standby_cert
 wait_for "standby with a client certificate: WAL streamed" \
 	expect_eq 1 standby_sql "SELECT count(*) FROM t_phys WHERE v = 'after-verify-full'"
-expect_eq "true|TLSv1.3|CN=tls_client|accepted" primary "SELECT l.ssl || '|' || l.protocol || '|' || $(cn l.client_subject) || '|' || l.outcome
+wait_for "standby with a client certificate: tls_connection_log records the WAL sender's TLS and certificate" \
+	expect_eq "true|TLSv1.3|CN=tls_client|accepted" primary "SELECT l.ssl || '|' || l.protocol || '|' || $(cn l.client_subject) || '|' || l.outcome
 	FROM tls_connection_log l JOIN pg_stat_activity a ON a.pid = l.pid
 	WHERE a.backend_type = 'walsender' AND a.application_name = 'standby_cert'"
-ok $? "standby with a client certificate: tls_connection_log records the WAL sender's TLS and certificate"
 
 # --- item 2: a subscription's apply worker
 sub "CREATE SUBSCRIPTION sub_log CONNECTION 'host=localhost port=$port dbname=postgres $cert application_name=sub_log' PUBLICATION pub_log" 2>"$work/sub.err"
 ok $? "a subscription with a client certificate is created: $(cat "$work/sub.err")"
 wait_for "subscription: the primary's tls_sessions shows its WAL sender with TLS and the certificate" \
 	expect_eq "true|tls_client|CN=tls_client" walsender sub_log
-expect_eq "postgres|true|CN=tls_client|accepted" primary "SELECT l.datname || '|' || l.ssl || '|' || $(cn l.client_subject) || '|' || l.outcome
+wait_for "subscription: tls_connection_log records its WAL sender's database, TLS and certificate" \
+	expect_eq "postgres|true|CN=tls_client|accepted" primary "SELECT l.datname || '|' || l.ssl || '|' || $(cn l.client_subject) || '|' || l.outcome
 	FROM tls_connection_log l JOIN pg_stat_activity a ON a.pid = l.pid
 	WHERE a.backend_type = 'walsender' AND a.application_name = 'sub_log'"
-ok $? "subscription: tls_connection_log records its WAL sender's database, TLS and certificate"
 primary "INSERT INTO t_log VALUES ('logical')"
 wait_for "subscription with a client certificate: the row is replicated" \
 	expect_eq 1 sub "SELECT count(*) FROM t_log"
