@@ -82,22 +82,25 @@ through() {
 		"host=localhost port=${!var} user=regress_pool dbname=postgres sslmode=verify-full sslrootcert=$pki/root_ca.crt" \
 		-c "SELECT pg_backend_pid()" 2>"$work/client.err"
 }
-# session PID: "ssl|client_addr|source" of the server's tls_sessions row
+# session PID: "ssl|loopback|source" of the server's tls_sessions row
+# ("loopback": its client address is 127.0.0.1 or ::1, whichever
+# PgBouncer's resolver gave "localhost" first)
 session() {
-	server "SELECT ssl || '|' || host(client_addr) || '|' || source FROM tls_sessions WHERE pid = $1"
+	server "SELECT ssl || '|' || CASE WHEN host(client_addr) IN ('127.0.0.1', '::1') THEN 'loopback' ELSE host(client_addr) END
+	        || '|' || source FROM tls_sessions WHERE pid = $1"
 }
 
 # --- what the server shows of the pooler's sessions
 pid=$(through disable direct)
-[ -n "$pid" ] && [ "$(session "$pid")" = "false|127.0.0.1|pg_tls_audit" ]
-ok $? "server_tls_sslmode=disable: the server's tls_sessions shows the pooler's session without TLS, from 127.0.0.1: $(session "${pid:-0}")"
+[ -n "$pid" ] && [ "$(session "$pid")" = "false|loopback|pg_tls_audit" ]
+ok $? "server_tls_sslmode=disable: the server's tls_sessions shows the pooler's session without TLS, from the loopback: $(session "${pid:-0}")"
 peer=$(server "SELECT client_port FROM tls_sessions WHERE pid = ${pid:-0}")
-ss -Htnp "src 127.0.0.1:$peer" 2>/dev/null | grep -q '"pgbouncer"'
+ss -Htnp "sport = :${peer:-0}" 2>/dev/null | grep -q '"pgbouncer"'
 ok $? "the client address of that session is PgBouncer's socket (port ${peer:-none}), not the client's"
 pid=$(through verify-full direct)
-[ -n "$pid" ] && [ "$(session "$pid")" = "true|127.0.0.1|pg_tls_audit" ]
+[ -n "$pid" ] && [ "$(session "$pid")" = "true|loopback|pg_tls_audit" ]
 ok $? "server_tls_sslmode=verify-full: the server's tls_sessions shows the pooler's session with TLS: $(session "${pid:-0}")"
-server "SELECT count(*) FROM tls_sessions WHERE usename = 'regress_pool' AND client_addr = '127.0.0.1'" | grep -qx 2
+server "SELECT count(*) FROM tls_sessions WHERE usename = 'regress_pool' AND host(client_addr) IN ('127.0.0.1', '::1')" | grep -qx 2
 ok $? "the pooler's server connections stay in tls_sessions after their clients left (session pooling)"
 
 # --- each server_tls_sslmode through the stripping and the forging proxy
