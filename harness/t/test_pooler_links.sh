@@ -57,8 +57,11 @@ forge_port=$middlebox_port
 
 # A pooler that cannot reach the server answers its waiting client within
 # seconds instead of PgBouncer's default two minutes.
+# Its admin console (SHOW SERVERS) is open to the role, to compare the
+# pooler's view of its server connections with the server's.
 export MB_PGBOUNCER_CONF="query_wait_timeout = 5
-server_login_retry = 1"
+server_login_retry = 1
+admin_users = regress_pool"
 for m in $modes; do
 	for path in direct strip forge; do
 		case $path in
@@ -95,8 +98,13 @@ pid=$(through disable direct)
 [ -n "$pid" ] && [ "$(session "$pid")" = "false|loopback|pg_tls_audit" ]
 ok $? "server_tls_sslmode=disable: the server's tls_sessions shows the pooler's session without TLS, from the loopback: $(session "${pid:-0}")"
 peer=$(server "SELECT client_port FROM tls_sessions WHERE pid = ${pid:-0}")
-ss -Htnp "sport = :${peer:-0}" 2>/dev/null | grep -q '"pgbouncer"'
-ok $? "the client address of that session is PgBouncer's socket (port ${peer:-none}), not the client's"
+PGPASSWORD=$secret psql -X -A -F '|' "host=localhost port=$pgb_disable_direct user=regress_pool dbname=pgbouncer sslmode=require" \
+	-c "SHOW SERVERS" 2>"$work/client.err" >"$work/servers.txt"
+# the local port of the pooler's server connection whose backend is $pid
+pooler_port=$(awk -F'|' -v pid="${pid:-0}" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	$col["remote_pid"] == pid { print $col["local_port"] }' "$work/servers.txt")
+[ -n "$peer" ] && [ "$pooler_port" = "$peer" ]
+ok $? "the client port of that session is PgBouncer's own (SHOW SERVERS: local_port ${pooler_port:-none} for backend ${pid:-none}; the server: ${peer:-none})"
 pid=$(through verify-full direct)
 [ -n "$pid" ] && [ "$(session "$pid")" = "true|loopback|pg_tls_audit" ]
 ok $? "server_tls_sslmode=verify-full: the server's tls_sessions shows the pooler's session with TLS: $(session "${pid:-0}")"
