@@ -30,7 +30,7 @@ static const PtpSubcommand subcommands[] = {
 	{"cluster", ptp_cluster_main, "start or stop a throwaway TLS PostgreSQL cluster"},
 	{"matrix", ptp_matrix_main, "every sslmode against every kind of server certificate"},
 	{"audit", ptp_audit_main, "a connection string against its real server and every attack"},
-	{"proxy", ptp_proxy_main, "an attacker proxy in front of a server, for tests (intercept)"},
+	{"proxy", ptp_proxy_main, "an attacker proxy in front of a server, for tests (intercept, strip)"},
 	{"drivers", ptp_drivers_main, "each client's recommended TLS setting against bad servers and attackers"},
 };
 

@@ -15,7 +15,9 @@
  * SCRAM-SHA-256-PLUS out of the mechanisms offered.  Towards the upstream the proxy
  * always speaks what it accepts (TLS when offered), so a client that falls
  * for the trick gets a working session and no attack can pass merely
- * because the upstream refused the relayed one.
+ * because the upstream refused the relayed one; "pg_tls_probe proxy strip",
+ * for tests of the server's own links, relays in plaintext instead, so that
+ * the server shows the stripped session as the client made it.
  *
  * What the attacker got is recorded per client, keyed by the
  * application_name of its StartupMessage, as soon as each event happens:
@@ -535,9 +537,12 @@ relay(Conn *c, const unsigned char *startup, int len)
 		set_timeouts(c->up_fd, p->opts.timeout_ms);
 	connected = c->up_fd >= 0 && connect(c->up_fd, ai->ai_addr, ai->ai_addrlen) == 0;
 	freeaddrinfo(ai);
-	if (!connected ||
-		!write_all(c->up_fd, NULL, request, sizeof(request)) ||
-		!read_exact(c->up_fd, NULL, &answer, 1))
+	if (!connected)
+		return;
+	if (p->opts.plaintext_upstream)
+		answer = 'N';
+	else if (!write_all(c->up_fd, NULL, request, sizeof(request)) ||
+			 !read_exact(c->up_fd, NULL, &answer, 1))
 		return;
 	if (answer == 'S')
 	{
@@ -1147,14 +1152,17 @@ static void
 proxy_usage(void)
 {
 	printf("Run an attacker proxy in front of a server until SIGTERM or SIGINT, for tests.\n\n");
-	printf("Usage:\n  %s proxy intercept --upstream ADDR:PORT --cert FILE --key FILE [OPTION]...\n\n",
+	printf("Usage:\n  %s proxy intercept --upstream ADDR:PORT --cert FILE --key FILE [OPTION]...\n",
 		   PTP_PROGNAME);
+	printf("  %s proxy strip --upstream ADDR:PORT [OPTION]...\n\n", PTP_PROGNAME);
 	printf("intercept terminates TLS on the certificate chain in FILE (leaf first; give it a\n");
-	printf("certificate from a CA the client trusts) and re-encrypts towards the upstream.\n");
+	printf("certificate from a CA the client trusts, or one it does not trust to forge) and\n");
+	printf("re-encrypts towards the upstream.  strip answers the client's SSLRequest with N\n");
+	printf("and relays in plaintext both ways, so the server sees a plaintext client.\n");
 	printf("It listens on 127.0.0.1 (and ::1) and prints \"port N\" once it is ready.\n\n");
 	printf("Options:\n");
 	printf("  --upstream ADDR:PORT     the real server (numeric address)\n");
-	printf("  --cert FILE, --key FILE  what the proxy presents\n");
+	printf("  --cert FILE, --key FILE  what the proxy presents (intercept)\n");
 	printf("  --strip-channel-binding  take SCRAM-SHA-256-PLUS out of the mechanisms offered\n");
 	printf("  --timeout SECS           every socket operation (default 30)\n");
 	printf("  -h, --help               show this help, then exit\n");
@@ -1220,10 +1228,19 @@ ptp_proxy_main(int argc, char **argv)
 				return ptp_usage_error("proxy", "unrecognized option \"%s\"", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc || strcmp(argv[optind], "intercept") != 0 || optind + 1 != argc)
-		return ptp_usage_error("proxy", "give one kind of proxy: intercept");
-	if (upstream == NULL || cert_file == NULL || key_file == NULL)
-		return ptp_usage_error("proxy", "intercept needs --upstream, --cert and --key");
+	if (optind + 1 == argc && strcmp(argv[optind], "intercept") == 0)
+		po.kind = ATTACK_FORGE;
+	else if (optind + 1 == argc && strcmp(argv[optind], "strip") == 0)
+	{
+		po.kind = ATTACK_STRIP;
+		po.plaintext_upstream = true;
+	}
+	else
+		return ptp_usage_error("proxy", "give one kind of proxy: intercept or strip");
+	if (upstream == NULL)
+		return ptp_usage_error("proxy", "%s needs --upstream", argv[optind]);
+	if (po.kind == ATTACK_FORGE && (cert_file == NULL || key_file == NULL))
+		return ptp_usage_error("proxy", "intercept needs --cert and --key");
 	addr = ptp_strdup(upstream);
 	colon = strrchr(addr, ':');
 	if (colon == NULL || !ptp_parse_int(colon + 1, 1, 65535, &po.upstream_port))
@@ -1232,23 +1249,25 @@ ptp_proxy_main(int argc, char **argv)
 		return ptp_usage_error("proxy", "invalid --upstream \"%s\" (ADDR:PORT)", upstream);
 	}
 	*colon = '\0';
-	po.kind = ATTACK_FORGE;
 	po.upstream_addr = addr;
 	po.timeout_ms = timeout * 1000;
-	if ((bio = BIO_new_file(cert_file, "r")) != NULL)
+	if (po.kind == ATTACK_FORGE)
 	{
-		po.cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-		po.chain = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-		BIO_free(bio);
+		if ((bio = BIO_new_file(cert_file, "r")) != NULL)
+		{
+			po.cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+			po.chain = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+			BIO_free(bio);
+		}
+		if ((bio = BIO_new_file(key_file, "r")) != NULL)
+		{
+			po.key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+			BIO_free(bio);
+		}
+		ERR_clear_error();
+		if (po.cert == NULL || po.key == NULL)
+			ptp_fail("could not read the certificate \"%s\" and the key \"%s\"", cert_file, key_file);
 	}
-	if ((bio = BIO_new_file(key_file, "r")) != NULL)
-	{
-		po.key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-		BIO_free(bio);
-	}
-	ERR_clear_error();
-	if (po.cert == NULL || po.key == NULL)
-		ptp_fail("could not read the certificate \"%s\" and the key \"%s\"", cert_file, key_file);
 
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);

@@ -39,6 +39,9 @@ typedef struct ProxyOptions
 	bool		strip_channel_binding;	/* drop SCRAM-SHA-256-PLUS for TLS clients too */
 	bool		ask_client_cert;	/* request the client's certificate, as a server
 									 * with ssl_ca_file does */
+	bool		plaintext_upstream; /* never ask the upstream for TLS, so that
+									 * the server sees what a stripped client
+									 * sent */
 } ProxyOptions;
 
 /*

@@ -7,22 +7,37 @@
 # stops it in its exit trap, and only the pid in that directory's pid file
 # is ever signalled.
 #
-#   middlebox_cert DIR NAME PKI   a certificate for localhost (and 127.0.0.1,
-#                                 ::1) issued by PKI's intermediate CA:
-#                                 DIR/NAME.leaf, DIR/NAME.crt (the leaf and
-#                                 the intermediate), DIR/NAME.key
+#   middlebox_cert DIR NAME PKI [CA]
+#                                 a certificate for localhost (and 127.0.0.1,
+#                                 ::1) issued by PKI's CA named CA
+#                                 (intermediate_ca by default; untrusted_ca
+#                                 for a forgery): DIR/NAME.leaf, DIR/NAME.crt
+#                                 (the leaf and the CA), DIR/NAME.key
 #   start_pgbouncer DIR CLUSTER SERVER_SSLMODE CERT KEY ROLE...
 #                                 PgBouncer with client TLS on CERT/KEY
 #                                 (client_tls_sslmode=require) before the
-#                                 cluster; server_tls_sslmode is disable or
-#                                 verify-full (the cluster's root CA, host
-#                                 name localhost).  The ROLEs log in with
-#                                 SCRAM: their secrets, read from the
+#                                 cluster; server_tls_sslmode is disable,
+#                                 require or verify-full (the cluster's root
+#                                 CA, host name localhost).  The ROLEs log in
+#                                 with SCRAM: their secrets, read from the
 #                                 cluster's pg_authid, are the auth_file.
+#                                 With MB_UPSTREAM_PORT set, PgBouncer
+#                                 connects to localhost at that port (a
+#                                 proxy before the cluster) instead;
+#                                 MB_PGBOUNCER_CONF adds lines to its
+#                                 [pgbouncer] section.
+#   start_attacker DIR KIND PORT [OPTION...]
+#                                 `pg_tls_probe proxy KIND` (strip, or
+#                                 intercept with --cert and --key among the
+#                                 OPTIONs) before 127.0.0.1:PORT, as the
+#                                 caller, with $probe; DIR/proxy.pid names it
 #   start_stunnel DIR CLUSTER CERT KEY
 #                                 stunnel4 in server mode with protocol =
 #                                 pgsql: TLS from the client, plaintext to
 #                                 the cluster
+#   mb_isolate_libpq DIR          only what a test passes reaches libpq: no
+#                                 PG* variables but PG_CONFIG, HOME an empty
+#                                 DIR/home
 #   stop_middlebox DIR            signals the pid of DIR's pid file, waits
 #                                 for it to end (harmless when none runs)
 #
@@ -90,14 +105,14 @@ mb_launch() {
 }
 
 middlebox_cert() {
-	local dir=$1 name=$2 pki=$3
+	local dir=$1 name=$2 pki=$3 ca=${4:-intermediate_ca}
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost \
 		-keyout "$dir/$name.key" -out "$dir/$name.csr" 2>/dev/null &&
 		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n' >"$dir/$name.ext" &&
-		openssl x509 -req -in "$dir/$name.csr" -CA "$pki/intermediate_ca.crt" -CAkey "$pki/intermediate_ca.key" \
+		openssl x509 -req -in "$dir/$name.csr" -CA "$pki/$ca.crt" -CAkey "$pki/$ca.key" \
 			-CAcreateserial -CAserial "$dir/$name.srl" -days 2 -extfile "$dir/$name.ext" \
 			-out "$dir/$name.leaf" 2>/dev/null &&
-		cat "$dir/$name.leaf" "$pki/intermediate_ca.crt" >"$dir/$name.crt"
+		cat "$dir/$name.leaf" "$pki/$ca.crt" >"$dir/$name.crt"
 }
 
 start_pgbouncer() {
@@ -119,9 +134,8 @@ start_pgbouncer() {
 	# server against them only when told to.
 	cp "$cluster/pki/root_ca.crt" "$dir/server_ca.crt"
 	mb_server_tls="server_tls_sslmode = $mode
-server_tls_ca_file = $dir/server_ca.crt
-client_tls_ca_file = $dir/server_ca.crt"
-	mb_upstream=$upstream
+server_tls_ca_file = $dir/server_ca.crt"
+	mb_upstream=${MB_UPSTREAM_PORT:-$upstream}
 	mb_write_conf() {
 		cat >"$1/pgbouncer.ini" <<INI
 [databases]
@@ -139,7 +153,9 @@ pool_mode = session
 client_tls_sslmode = require
 client_tls_cert_file = $1/tls.crt
 client_tls_key_file = $1/tls.key
+client_tls_ca_file = $1/server_ca.crt
 $mb_server_tls
+${MB_PGBOUNCER_CONF:-}
 INI
 	}
 	mb_launch "$dir" pgbouncer pgbouncer -d -q "$dir/pgbouncer.ini"
@@ -166,14 +182,41 @@ CONF
 	mb_launch "$dir" stunnel stunnel "$dir/stunnel.conf"
 }
 
+mb_isolate_libpq() {
+	local v
+	for v in $(env | sed -n 's/^\(PG[A-Z_]*\)=.*/\1/p'); do
+		[ "$v" = PG_CONFIG ] || unset "$v"
+	done
+	export HOME="$1/home"
+	mkdir -p "$HOME"
+}
+
+start_attacker() {
+	local dir=$1 kind=$2 port=$3
+	shift 3
+	mkdir -p "$dir"
+	"$probe" proxy "$kind" --upstream "127.0.0.1:$port" "$@" >"$dir/proxy.out" 2>&1 &
+	echo $! >"$dir/proxy.pid"
+	for _ in $(seq 1 200); do
+		middlebox_port=$(sed -n 's/^port //p' "$dir/proxy.out")
+		[ -n "$middlebox_port" ] && return 0
+		kill -0 "$(cat "$dir/proxy.pid")" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "proxy $kind did not start: $(cat "$dir/proxy.out")" >&2
+	return 1
+}
+
 stop_middlebox() {
 	local pidfile pid
 	for pidfile in "$1"/*.pid; do
 		[ -s "$pidfile" ] || continue
 		pid=$(cat "$pidfile")
 		# a stale file's pid may be another process's by now: the daemon's
-		# command line names its configuration in DIR
-		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$1/" || continue
+		# command line names its configuration in DIR, and a proxy is this
+		# shell's own child
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$1/" ||
+			[ "$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$$" ] || continue
 		kill "$pid" 2>/dev/null || continue
 		for _ in $(seq 1 100); do
 			kill -0 "$pid" 2>/dev/null || break
