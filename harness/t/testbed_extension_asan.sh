@@ -74,7 +74,7 @@ export SANITIZER_LEAK_SCOPE='/pg_tls_audit[.]so[+]'
 t0=$SECONDS
 tree=$work/install
 mkdir "$work/src"
-cp -r Makefile pg_tls_audit.control extension "$work/src/"
+cp -r Makefile pg_tls_audit.control extension common "$work/src/"
 if ! (
 	cd "$work/src" &&
 		make -s PG_CONFIG="$system_pg_config" HARNESS=no PG_TLS_AUDIT_TEST_HOOKS=1 \
