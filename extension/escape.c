@@ -20,14 +20,21 @@
  * escaped_beyond_ascii
  *		Whether a valid code point beyond ASCII is still written as \xNN
  *		bytes: the C1 controls (U+0080 to U+009F), which terminals act on
- *		and among which U+0085 NEXT LINE ends a line, and U+2028 LINE
- *		SEPARATOR and U+2029 PARAGRAPH SEPARATOR.  Python's str.splitlines(),
- *		Java's \R and JavaScript end a line at some or all of them.
+ *		and among which U+0085 NEXT LINE ends a line; U+2028 LINE SEPARATOR
+ *		and U+2029 PARAGRAPH SEPARATOR, at which Python's str.splitlines(),
+ *		Java's \R and JavaScript end a line; and the bidirectional controls
+ *		(U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069), with
+ *		which a value can make a viewer show the rest of the line reordered,
+ *		a forged field after it included.
  */
 static bool
 escaped_beyond_ascii(pg_wchar code)
 {
-	return (code >= 0x80 && code <= 0x9f) || code == 0x2028 || code == 0x2029;
+	return (code >= 0x80 && code <= 0x9f) ||
+		code == 0x2028 || code == 0x2029 ||
+		code == 0x061c || code == 0x200e || code == 0x200f ||
+		(code >= 0x202a && code <= 0x202e) ||
+		(code >= 0x2066 && code <= 0x2069);
 }
 
 /*

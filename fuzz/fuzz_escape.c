@@ -5,9 +5,9 @@
  *		(extension/escape.c), on any bytes.
  *
  * What it writes must stay inside its double quotes on one line of any
- * log reader: no control byte, no C1 code point, no U+2028 or U+2029 raw,
- * no unescaped quote, valid UTF-8; and it must decode back to exactly the
- * bytes given (\" \\ and \xNN are its only escapes).
+ * log reader: no control byte, no C1 code point, no U+2028, U+2029 or
+ * bidirectional control raw, no unescaped quote, valid UTF-8; and it must
+ * decode back to exactly the bytes given (\" \\ and \xNN are its only escapes).
  *
  *-------------------------------------------------------------------------
  */
@@ -52,6 +52,11 @@ check_escaped(const char *out, int len, const uint8_t *data, size_t size)
 				   "no C1 code point (U+0080-U+009F, NEL among them) is written raw");
 		FUZZ_CHECK(!(p[0] == 0xe2 && end - p >= 3 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)),
 				   "U+2028 and U+2029 are not written raw");
+		FUZZ_CHECK(!(p[0] == 0xd8 && end - p >= 2 && p[1] == 0x9c) &&
+				   !(p[0] == 0xe2 && end - p >= 3 && p[1] == 0x80 &&
+					 (p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae))) &&
+				   !(p[0] == 0xe2 && end - p >= 3 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9),
+				   "no bidirectional control is written raw");
 		FUZZ_CHECK(*p != '"', "a quote is always escaped");
 		if (*p == '\\')
 		{

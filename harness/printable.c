@@ -66,15 +66,15 @@ utf8_char(const unsigned char *s, uint32 *cp)
 /*
  * True for the code points no printed value may carry as they are: the
  * controls, the line separators, and the bidirectional marks, embeddings,
- * overrides and isolates (U+200E, U+200F, U+202A to U+202E, U+2066 to
- * U+2069), which reorder what a terminal shows after them, so that a value
+ * overrides and isolates (U+061C, U+200E, U+200F, U+202A to U+202E,
+ * U+2066 to U+2069), which reorder what a terminal shows after them, so that a value
  * could make "FAIL" read as "PASS".
  */
 static bool
 is_unsafe(uint32 cp)
 {
 	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
-		cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+		cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 /*

@@ -16,8 +16,8 @@ at \r\n, \r and \n.  For each reader:
     line of its own;
   - exactly one line is a "pg_tls_audit connection:" line, made of nothing
     but key="value" pairs after the marker;
-  - that line is valid UTF-8 with no control character (C0, DEL, C1) and
-    no U+2028 or U+2029 in it, raw;
+  - that line is valid UTF-8 with no control character (C0, DEL, C1), no
+    U+2028 or U+2029 and no bidirectional control in it, raw;
   - its keys, comma-separated, match KEYS_REGEX (a forged field would add
     one), its outcome is OUTCOME, and its KEY decodes (\xNN to that byte, \"
     and \\ to the character) back to VALUE's bytes exactly.
@@ -34,6 +34,8 @@ import unicodedata
 MARKER = b"pg_tls_audit connection:"
 PREFIX = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \S+ \[\d+\] [0-9A-Z]{5} ")
 FIELD = re.compile(rb' ([a-z_]+)="((?:[^"\\]|\\.)*)"')
+# The bidirectional controls: a viewer reorders the rest of the line after one.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 UNESCAPE = re.compile(rb'\\(?:x([0-9A-F]{2})|(["\\]))')
 
 
@@ -77,7 +79,7 @@ def check(name, lines, key, value, keys_regex, outcome):
         return "%s: %d connection lines, not 1" % (name, len(ours))
     try:
         raw = [c for c in ours[0].decode("utf-8")
-               if unicodedata.category(c) == "Cc" or c in "\u2028\u2029"]
+               if unicodedata.category(c) == "Cc" or c in "\u2028\u2029" or c in BIDI_CONTROLS]
     except UnicodeDecodeError as e:
         return "%s: not UTF-8: %s" % (name, e)
     if raw:

@@ -96,8 +96,9 @@ configure() {
 
 # Each value at most 53 bytes, so that "localhost " and it fit the 63 the
 # server keeps of a name: line breaks for some reader, terminal controls, a
-# forged field, and characters that must stay readable (U+00C5 ends in the
-# byte 0x85, U+2027 and U+202A are next to U+2028 and U+2029).
+# forged field, bidirectional controls (U+202E, U+2066, U+061C, U+200F),
+# and characters that must stay readable (U+00C5 ends in the byte 0x85,
+# U+2027 and U+202F are next to U+2028 and U+202E).
 values=(
 	$'nel\xc2\x85 outcome="accepted" x'
 	$'ls\xe2\x80\xa8 outcome="accepted" x'
@@ -106,7 +107,8 @@ values=(
 	$'c0\x01\t\n\v\f\r\x1c\x1d\x1e\x1b[2J\x7f outcome="accepted"'
 	$'bad\xff\xfe\xc0\xaf\x85\xed\xa0\x80\xe2\x80 outcome="accepted"'
 	$'q" outcome="accepted" \\" \\x41 = a="b'
-	$'utf8 \xc3\xbc \xc3\x85 \xe2\x80\xa6 \xe2\x80\xa7 \xe2\x80\xaa ok'
+	$'bidi\xe2\x80\xae\xe2\x81\xa6\xd8\x9c\xe2\x80\x8f outcome="accepted"'
+	$'utf8 \xc3\xbc \xc3\x85 \xe2\x80\xa6 \xe2\x80\xa7 \xe2\x80\xaf ok'
 )
 # conninfo_quote VALUE: VALUE as a libpq conninfo single-quoted string.
 conninfo_quote() {
