@@ -97,15 +97,6 @@ add_note(Audit *a, const char *fmt,...)
 	appendPQExpBuffer(&a->notes, "%s%s", a->notes.len ? "; " : "", note);
 }
 
-static const char *
-option(const PQconninfoOption *opts, const char *keyword)
-{
-	for (; opts != NULL && opts->keyword != NULL; opts++)
-		if (strcmp(opts->keyword, keyword) == 0)
-			return opts->val;
-	return NULL;
-}
-
 /*
  * describe_conninfo
  *		The options the user gave, as keyword=value from libpq's parse,
@@ -157,8 +148,8 @@ describe_conninfo(Audit *a, const char *conninfo, PQconninfoOption **parsed)
 static void
 explain_limits(Audit *a, const PQconninfoOption *effective, int libpq)
 {
-	const char *rootcert = option(effective, "sslrootcert");
-	const char *mode = option(effective, "sslmode");
+	const char *rootcert = ptp_conninfo_value(effective, "sslrootcert");
+	const char *mode = ptp_conninfo_value(effective, "sslmode");
 
 	add_note(a, "libpq %d", libpq);
 
@@ -883,7 +874,7 @@ static void
 explain_refusal(Audit *a, const ConnectTrace *trace, const PQconninfoOption *effective,
 				X509_STORE *store, const char *anchor, const AuditOptions *opts)
 {
-	const char *sni = option(effective, "sslsni");
+	const char *sni = ptp_conninfo_value(effective, "sslsni");
 	STACK_OF(X509) *chain = ptp_fetch_chain(trace->hostaddr, trace->port, trace->host,
 											sni == NULL || strcmp(sni, "0") != 0, opts->timeout * 1000);
 
@@ -943,9 +934,9 @@ audit_one(Audit *a, const char *conninfo, const AuditOptions *opts, int index)
 	home = ptp_libpq_home();
 	sources.password = ptp_origins_of(conninfo, effective, password_key, 1, &password_origin) == 1 ?
 		&password_origin : NULL;
-	sources.passfile = option(effective, "passfile");
-	sources.sslcert = option(effective, "sslcert");
-	sources.sslkey = option(effective, "sslkey");
+	sources.passfile = ptp_conninfo_value(effective, "passfile");
+	sources.sslcert = ptp_conninfo_value(effective, "sslcert");
+	sources.sslkey = ptp_conninfo_value(effective, "sslkey");
 	sources.home = home;
 	if (PQstatus(conn) != CONNECTION_OK)
 	{

@@ -45,25 +45,6 @@ static const char *const tls_settings[] = {
 
 StaticAssertDecl(lengthof(tls_settings) == AUDIT_SETTINGS, "AUDIT_SETTINGS counts the settings");
 
-/* The entry of keyword in opts; NULL when this libpq does not know it. */
-static const PQconninfoOption *
-entry_of(const PQconninfoOption *opts, const char *keyword)
-{
-	for (; opts != NULL && opts->keyword != NULL; opts++)
-		if (strcmp(opts->keyword, keyword) == 0)
-			return opts;
-	return NULL;
-}
-
-/* The value of keyword in opts; NULL when unset or unknown to this libpq. */
-static const char *
-value_of(const PQconninfoOption *opts, const char *keyword)
-{
-	const PQconninfoOption *entry = entry_of(opts, keyword);
-
-	return entry ? entry->val : NULL;
-}
-
 /*
  * ptp_libpq_home
  *		The directory libpq looks in for ~/.postgresql and ~/.pg_service.conf:
@@ -93,8 +74,8 @@ ptp_libpq_home(void)
 char *
 ptp_unresolved_hosts(const PQconninfoOption *effective)
 {
-	const char *host_list = value_of(effective, "host");
-	const char *addr_list = value_of(effective, "hostaddr");
+	const char *host_list = ptp_conninfo_value(effective, "host");
+	const char *addr_list = ptp_conninfo_value(effective, "hostaddr");
 	char	   *hosts = ptp_strdup(host_list ? host_list : "");
 	char	   *addrs = ptp_strdup(addr_list ? addr_list : "");
 	char	   *host_next = hosts;
@@ -447,9 +428,9 @@ crl_fault(const char *path)
 void
 ptp_trust_files(const PQconninfoOption *effective, int libpq, TrustFiles *out)
 {
-	const char *rootcert = value_of(effective, "sslrootcert");
-	const char *crl = value_of(effective, "sslcrl");
-	const char *crldir = value_of(effective, "sslcrldir");
+	const char *rootcert = ptp_conninfo_value(effective, "sslrootcert");
+	const char *crl = ptp_conninfo_value(effective, "sslcrl");
+	const char *crldir = ptp_conninfo_value(effective, "sslcrldir");
 	char	   *home = ptp_libpq_home();
 
 	memset(out, 0, sizeof(*out));
@@ -586,8 +567,8 @@ service_keys(const char *path, const char *service, PQExpBuffer keys)
 static char *
 service_source(const char *service, const PQconninfoOption *given, PQExpBuffer keys)
 {
-	const char *first = value_of(given, "servicefile") ? value_of(given, "servicefile") :
-		getenv("PGSERVICEFILE");
+	const char *first = ptp_conninfo_value(given, "servicefile") ?
+		ptp_conninfo_value(given, "servicefile") : getenv("PGSERVICEFILE");
 	const char *sysconfdir = getenv("PGSYSCONFDIR");
 	char	   *home = NULL;
 	char	   *path;
@@ -623,7 +604,8 @@ ptp_origins_of(const char *conninfo, const PQconninfoOption *effective, const ch
 {
 	PQconninfoOption *given = PQconninfoParse(conninfo, NULL);
 	PQconninfoOption *defaults = PQconndefaults();
-	const char *service = value_of(given, "service") ? value_of(given, "service") : getenv("PGSERVICE");
+	const char *service = ptp_conninfo_value(given, "service") ?
+		ptp_conninfo_value(given, "service") : getenv("PGSERVICE");
 	char	   *file = NULL;
 	PQExpBufferData keys;
 	int			n = 0;
@@ -634,20 +616,20 @@ ptp_origins_of(const char *conninfo, const PQconninfoOption *effective, const ch
 		file = service_source(service, given, &keys);
 	for (int i = 0; i < n_names; i++)
 	{
-		const PQconninfoOption *def = entry_of(defaults, names[i]);
+		const PQconninfoOption *def = ptp_conninfo_entry(defaults, names[i]);
 		const char *name = names[i];
 		SettingOrigin *o = &out[n];
 		char	   *line_key = ptp_psprintf("\n%s\n", name);
 		const char *requiressl = getenv("PGREQUIRESSL");
 
-		if (def == NULL || entry_of(effective, name) == NULL)
+		if (def == NULL || ptp_conninfo_entry(effective, name) == NULL)
 		{
 			free(line_key);
 			continue;			/* not in this libpq */
 		}
 		o->name = name;
-		o->value = value_of(effective, name) ? ptp_strdup(value_of(effective, name)) : NULL;
-		if (value_of(given, name) != NULL)
+		o->value = ptp_conninfo_value(effective, name) ? ptp_strdup(ptp_conninfo_value(effective, name)) : NULL;
+		if (ptp_conninfo_value(given, name) != NULL)
 			o->from = SETTING_FROM_STRING;
 		else if (file != NULL && strstr(keys.data, line_key) != NULL)
 		{

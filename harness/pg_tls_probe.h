@@ -86,6 +86,9 @@ extern bool ptp_parse_int(const char *s, int min, int max, int *out);
 struct _PQconninfoOption;
 struct pg_conn;
 extern char *ptp_conninfo_display(const struct _PQconninfoOption *options);
+extern const struct _PQconninfoOption *ptp_conninfo_entry(const struct _PQconninfoOption *options,
+														 const char *keyword);
+extern const char *ptp_conninfo_value(const struct _PQconninfoOption *options, const char *keyword);
 extern char *ptp_conninfo_error(const char *conninfo);
 extern bool ptp_is_connection_string(const char *s);
 extern bool ptp_uri_userinfo_ends_early(const char *conninfo,

@@ -311,15 +311,41 @@ fail_at(ParseFailure *f, size_t offset, const char *kind)
 	return false;
 }
 
+/*
+ * ptp_conninfo_entry
+ *		keyword's entry in options as libpq parsed them; NULL when this
+ *		libpq does not know the keyword.
+ */
+const PQconninfoOption *
+ptp_conninfo_entry(const PQconninfoOption *options, const char *keyword)
+{
+	for (; options != NULL && options->keyword != NULL; options++)
+		if (strcmp(options->keyword, keyword) == 0)
+			return options;
+	return NULL;
+}
+
+/*
+ * ptp_conninfo_value
+ *		keyword's value in options; NULL when it is unset or this libpq does
+ *		not know it.
+ */
+const char *
+ptp_conninfo_value(const PQconninfoOption *options, const char *keyword)
+{
+	const PQconninfoOption *entry = ptp_conninfo_entry(options, keyword);
+
+	return entry ? entry->val : NULL;
+}
+
 /* True when keyword is an option this libpq knows (conninfo_storeval()). */
 static bool
 known_option(const char *keyword)
 {
 	PQconninfoOption *all = PQconninfoParse("", NULL);
-	bool		known = strcmp(keyword, "requiressl") == 0;
+	bool		known = strcmp(keyword, "requiressl") == 0 ||
+		ptp_conninfo_entry(all, keyword) != NULL;
 
-	for (PQconninfoOption *o = all; o != NULL && o->keyword != NULL && !known; o++)
-		known = strcmp(o->keyword, keyword) == 0;
 	PQconninfoFree(all);
 	return known;
 }

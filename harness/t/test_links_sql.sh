@@ -13,8 +13,11 @@
 #     named;
 #   - the planted password appears in no output; a plain role gets no
 #     subscription string, only the reason; hostile names (quote,
-#     newline, U+2028) come out escaped in tls_audit(); a function that
-#     shadows pg_catalog's on the caller's search_path changes nothing;
+#     newline, U+2028, bidirectional controls, '=' in a quoted mixed-case
+#     name) come out escaped in tls_audit(); a password holding quotes,
+#     backslash and '=', in a user mapping and percent-encoded in a URI, is
+#     masked; functions, a table and views that shadow pg_catalog's on the
+#     caller's search_path change nothing;
 #   - one judgement, two callers: the same strings, as subscriptions read
 #     by tls_links() and given to "pg_tls_probe audit --judge" run as the
 #     server's OS user in its data directory, get the same verdict,
@@ -215,7 +218,36 @@ grep -q "^dbname='postgres' host='127.0.0.1' port='[0-9]*' sslmode='require'$" "
 	! grep -q "user=\|password" "$work/plain_mapping.out"
 ok $? "a plain role sees another role's user mapping with the server's options only"
 
-# a shadowing function on search_path
+# hostile values: a password holding quote, backslash, space, '=' and '"'
+# in a user mapping and in a URI (percent-encoded there, with an
+# sslpassword in its query); a quoted mixed-case server name holding '=';
+# a subscription name holding bidirectional controls (U+202E, U+2066)
+hostile_pw="h'Q\\ x=y\"$secret"
+uri_pw="u%27Q%5C%20x%3Dy%22$secret"
+primary -v pw="$hostile_pw" -v bidi="$(printf 'regress_sub_\xe2\x80\xaeevil\xe2\x81\xa6')" >"$work/hostile.out" 2>&1 <<SQL
+SET client_min_messages = error;
+CREATE SERVER "Fs Mixed=Case" FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host 'db.example', sslmode 'require');
+CREATE USER MAPPING FOR postgres SERVER "Fs Mixed=Case" OPTIONS (user 'postgres', password :'pw');
+CREATE SUBSCRIPTION regress_sub_uri
+	CONNECTION 'postgresql://postgres:$uri_pw@127.0.0.1:$port/postgres?sslmode=verify-ca&sslpassword=$uri_pw'
+	PUBLICATION p WITH (connect = false);
+CREATE SUBSCRIPTION :"bidi" CONNECTION 'host=127.0.0.1 port=$port dbname=postgres' PUBLICATION p WITH (connect = false);
+SQL
+rc=$?
+ok $rc "hostile server, mapping and subscriptions created$(why $rc "$work/hostile.out")"
+primary -c "SELECT * FROM tls_links()" -c "SELECT * FROM tls_audit()" >"$work/hostile_all.out" 2>&1
+! grep -qF "$secret" "$work/hostile_all.out" &&
+	[ "$(primary -c "SELECT count(*) FROM tls_links() WHERE conninfo LIKE '%password=''********''%'
+		AND name IN ('postgres@Fs Mixed=Case', 'regress_sub_uri')")" = 2 ]
+ok $? "a password with quote, backslash, '=' and '\"', in a mapping and in a URI, is masked and appears nowhere"
+grep -q '^high|link_unverified|Foreign server "Fs Mixed=Case" (postgres_fdw): sslmode=require without a root file' \
+	<(findings primary)
+ok $? "a quoted mixed-case server name holding '=' is named as created"
+findings primary >"$work/bidi.out" 2>&1
+grep -qF 'Subscription "regress_sub_\xE2\x80\xAEevil\xE2\x81\xA6"' "$work/bidi.out" &&
+	! grep -q "$(printf '\xe2\x80\xae')" "$work/bidi.out"
+ok $? "a subscription name's bidirectional controls are escaped in tls_audit()"
+# functions, a table and views that shadow pg_catalog's on search_path
 primary >/dev/null 2>&1 <<'SQL'
 CREATE SCHEMA regress_shadow;
 GRANT USAGE ON SCHEMA regress_shadow TO PUBLIC;
@@ -224,6 +256,10 @@ CREATE FUNCTION regress_shadow.has_column_privilege(text, text, text) RETURNS bo
 CREATE FUNCTION regress_shadow.current_database() RETURNS name LANGUAGE sql AS $$SELECT 'regress_links_other'::name$$;
 CREATE FUNCTION regress_shadow.pg_options_to_table(text[]) RETURNS TABLE (option_name text, option_value text)
 	LANGUAGE sql AS $$SELECT 'sslmode', 'verify-full'$$;
+CREATE TABLE regress_shadow.pg_subscription (LIKE pg_catalog.pg_subscription);
+CREATE VIEW regress_shadow.pg_foreign_server AS SELECT * FROM pg_catalog.pg_foreign_server WHERE false;
+CREATE VIEW regress_shadow.pg_user_mappings AS SELECT * FROM pg_catalog.pg_user_mappings WHERE false;
+GRANT SELECT ON ALL TABLES IN SCHEMA regress_shadow TO PUBLIC;
 SQL
 for who in primary plain; do
 	$who -c "SELECT * FROM tls_links() ORDER BY kind, name" -c "SELECT * FROM tls_audit() WHERE \"check\" LIKE 'link\\_%' ORDER BY 2, 3" \
@@ -232,7 +268,7 @@ for who in primary plain; do
 		$who -c "SELECT * FROM tls_links() ORDER BY kind, name" -c "SELECT * FROM tls_audit() WHERE \"check\" LIKE 'link\\_%' ORDER BY 2, 3" \
 		>"$work/$who.shadowed" 2>&1
 	cmp -s "$work/$who.plain_path" "$work/$who.shadowed" && grep -q '^subscription|postgres|regress_sub_default|' "$work/$who.plain_path"
-	ok $? "$who: functions shadowing pg_catalog's on search_path change nothing"
+	ok $? "$who: functions, a table and views shadowing pg_catalog's on search_path change nothing"
 done
 
 # --- one judgement, two callers -------------------------------------------
