@@ -107,11 +107,12 @@ record() {
 	pt_sql "$1" "SELECT severity || ' ' || \"check\" || ' ' || left(detail, 260) FROM tls_audit() WHERE \"check\" LIKE 'link\_%' ORDER BY 1" |
 		sed "s/^/# $1: /"
 }
-# expect_eq WANT COMMAND...: COMMAND prints WANT
+# expect_eq WANT COMMAND...: COMMAND succeeds and prints WANT (an empty
+# WANT never matches a query that failed)
 expect_eq() {
-	local want=$1
+	local want=$1 got
 	shift
-	[ "$("$@" 2>/dev/null)" = "$want" ]
+	got=$("$@" 2>/dev/null) && [ "$got" = "$want" ]
 }
 # links MEMBER: "kind:port:sslmode:verdict" of the member's tls_links()
 links() {
@@ -228,12 +229,14 @@ else
 		[ -z "$why" ]
 		ok $? "exporter, $m: postgres_exporter (127.0.0.1:${xport[$m]}) serves pg_tls_audit's metrics$why"
 		mismatch=""
+		counts=$(pt_sql "$m" "SET ROLE regress_tls_app;
+			SELECT v.s || ' ' || count(a.severity) FROM (VALUES ('critical'), ('high'), ('medium'), ('low'), ('info')) v(s)
+			LEFT JOIN tls_audit() a ON a.severity = v.s GROUP BY v.s") && [ "$(wc -l <<<"$counts")" = 5 ] ||
+			mismatch=" (tls_audit() as the exporter's role failed: $counts)"
 		while read -r severity n; do
 			got=$(metric "$m" pg_tls_audit_findings_count "severity=\"$severity\"")
 			[ "$got" = "$n" ] || mismatch+=" $severity:$got/$n"
-		done < <(pt_sql "$m" "SET ROLE regress_tls_app;
-			SELECT v.s || ' ' || count(a.severity) FROM (VALUES ('critical'), ('high'), ('medium'), ('low'), ('info')) v(s)
-			LEFT JOIN tls_audit() a ON a.severity = v.s GROUP BY v.s")
+		done <<<"$counts"
 		[ -z "$mismatch" ]
 		ok $? "exporter, $m: the findings per severity equal tls_audit()'s as the exporter's role$mismatch"
 		tls13=$(metric "$m" pg_tls_audit_sessions_count 'protocol="TLSv1.3"')
