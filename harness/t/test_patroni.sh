@@ -73,8 +73,11 @@ all_running() {
 	s=$(pt_cluster_state) || return 1
 	[ "$(grep -o ':leader:running' <<<"$s" | wc -l)" = 1 ] && [ "$(grep -o ':replica:running' <<<"$s" | wc -l)" = 2 ]
 }
-pt_wait 90 all_running
-ok $? "three members under Patroni: $(pt_cluster_state) ($(tail -n 1 "$work/m1/patroni.log"))"
+why=""
+pt_wait 90 all_running || why=$(for m in "${pt_members[@]}"; do echo "# $m:"; tail -n 5 "$work/$m/patroni.log"; done)
+[ -z "$why" ]
+ok $? "three members under Patroni: $(pt_cluster_state)"
+[ -z "$why" ] || echo "$why"
 leader=$(pt_leader)
 replicas=()
 for m in "${pt_members[@]}"; do [ "$m" = "$leader" ] || replicas+=("$m"); done
