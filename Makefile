@@ -158,3 +158,14 @@ dist:
 # (harness/scripts/install-drivers.sh), then runs "pg_tls_probe drivers" as TAP.
 test-drivers: harness
 	bash harness/t/test_drivers.sh --environments $(PG_CONFIG)
+
+# pg_tls_audit in a high-availability cluster (doc/patroni.md): three
+# PostgreSQL members under Patroni on one etcd node, the library preloaded
+# and the policy set through Patroni's configuration, with a switchover.
+# Installs what is missing (Patroni and etcd with their services off), builds
+# and installs, then runs harness/t/test_patroni.sh.
+.PHONY: test-patroni
+test-patroni:
+	bash harness/scripts/install-deps.sh
+	$(MAKE) PG_CONFIG=$(PG_CONFIG) install
+	bash harness/t/test_patroni.sh '$(bindir)/pg_tls_probe'

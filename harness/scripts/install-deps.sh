@@ -26,11 +26,14 @@ packages=(
 	# the middleboxes of the audit's tests (harness/t/middlebox_lib.sh)
 	pgbouncer stunnel4
 )
-# The host (PostgreSQL 15, Debian 12) runs the postgres_exporter test and
-# the libFuzzer targets (make fuzz-check: Debian's clang, its libFuzzer and
-# its sanitizer runtimes; gcc's come with gcc).
+# The host (PostgreSQL 15, Debian 12) runs the postgres_exporter test, the
+# libFuzzer targets (make fuzz-check: Debian's clang, its libFuzzer and its
+# sanitizer runtimes; gcc's come with gcc) and the Patroni cluster
+# (make test-patroni: Patroni 3.0.2, whose etcd3 section needs python3-etcd,
+# a Depends of the package, and etcd 3.4).
 if [ "$major" = 15 ]; then
-	packages+=(prometheus-postgres-exporter curl clang-14 libfuzzer-14-dev libclang-rt-14-dev)
+	packages+=(prometheus-postgres-exporter curl clang-14 libfuzzer-14-dev libclang-rt-14-dev
+		patroni python3-etcd etcd-server)
 fi
 if $packaging; then
 	packages+=(build-essential debhelper dpkg-dev help2man lintian postgresql-all)
@@ -51,23 +54,33 @@ fi
 echo "install-deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 # No service may start because of this install (prometheus-postgres-exporter
-# would start its daemon on :9187): a policy-rc.d that refuses every start,
-# for the length of the install, unless the system has one of its own.
+# would start its daemon on :9187, etcd-server its own on :2379): a
+# policy-rc.d that refuses every start, for the length of the install,
+# unless the system has one of its own.
 policy=/usr/sbin/policy-rc.d
 own_policy=false
 if [ ! -e "$policy" ]; then
 	printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=true
 	trap '$own_policy && rm -f "$policy"' EXIT
 fi
-daemon=/usr/bin/prometheus-postgres-exporter
-running_before=$(pidof "$daemon" 2>/dev/null || true)
+daemons=(/usr/bin/prometheus-postgres-exporter /usr/bin/etcd)
+running_before=$(pidof "${daemons[@]}" 2>/dev/null || true)
 apt-get update -q >/dev/null
 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-# And should an init system have started it all the same, stop what this
-# install started (never an exporter that was running before).
-for pid in $(pidof "$daemon" 2>/dev/null || true); do
+# And should an init system have started one all the same, stop what this
+# install started (never a daemon that was running before).
+for pid in $(pidof "${daemons[@]}" 2>/dev/null || true); do
 	if [[ " $running_before " != *" $pid "* ]]; then
-		echo "install-deps.sh: stopping the exporter the install started (pid $pid)" >&2
+		echo "install-deps.sh: stopping the daemon the install started (pid $pid)" >&2
 		kill "$pid" 2>/dev/null || true
+	fi
+done
+# The Patroni suite runs its own etcd and Patroni, as an unprivileged user
+# on ports of its own: the packages' services (package:service) stay
+# disabled, at the next boot too.
+for ps in etcd-server:etcd patroni:patroni; do
+	if [[ " ${missing[*]} " == *" ${ps%%:*} "* ]]; then
+		systemctl disable "${ps#*:}" >/dev/null 2>&1 || true
+		[ ! -e "/etc/init.d/${ps#*:}" ] || update-rc.d "${ps#*:}" disable >/dev/null 2>&1 || true
 	fi
 done
