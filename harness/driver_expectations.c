@@ -38,56 +38,196 @@ const DriverColumnSpec driver_columns[DCOL_COUNT] = {
 };
 
 #define LIBPQ_NO_TLS "no TLS setting (the client's default)"
+/* The guide's placeholders, so that a generic or hardened recipe is copied as is. */
+#define URL "postgresql://{username}:{password}@{host}:{port}/{databasename}"
+#define KW "host={host}, port={port}, dbname={databasename}, user={username}, password={password}, "
+#define ROOT_FILE "/path/to/root.crt"
+#define CB_NONE "the client has no channel binding to require"
+#define ADD_ROOTFILE "libpq before 16 reads sslrootcert=system as a file name: name the provider's root " \
+	"certificate file (sslrootcert=" ROOT_FILE ") in place of system"
+#define ADD_OPENSSL_CA "NODE_OPTIONS=--use-openssl-ca, so that Node reads the OS store instead of its " \
+	"bundled Mozilla list"
+#define NODE_OPENSSL_ENV "NODE_OPTIONS=--use-openssl-ca"
+
+/*
+ * Row: name, probe, variant, title, recipe, note, home_root, needs,
+ * addition, probe_env.
+ */
+#define ROW(name, probe, variant, title, recipe, note) \
+	{name, probe, variant, title, recipe, note, false, NULL, NULL, NULL}
+#define ROW_ADD(name, probe, variant, title, recipe, note, addition, env) \
+	{name, probe, variant, title, recipe, note, false, NULL, addition, env}
+#define NPGSQL_ROWS(major, title) \
+	{"npgsql" major, "npgsql", "recipe", title, "SSL Mode=VerifyFull", NULL, false, "dotnet", NULL, \
+	 "PTP_NPGSQL=" major}, \
+	{"npgsql" major "-default", "npgsql", "default", title, LIBPQ_NO_TLS, NULL, false, "dotnet", NULL, \
+	 "PTP_NPGSQL=" major}, \
+	{"npgsql" major "-generic", "npgsql", "generic", title, \
+	 "Host={host};Username={username};Password={password};Database={databasename};Port={port};" \
+	 "SSL Mode=VerifyFull;Root Certificate=system;", "the guide's generic string in Npgsql's keywords: it takes no URL", \
+	 false, "dotnet", NULL, "PTP_NPGSQL=" major}, \
+	{"npgsql" major "-hardened", "npgsql", "hardened", title, \
+	 "Host={host};Username={username};Password={password};Database={databasename};Port={port};" \
+	 "SSL Mode=VerifyFull;Channel Binding=Require;", NULL, false, "dotnet", NULL, "PTP_NPGSQL=" major}, \
+	{"npgsql" major "-rootcrt", "npgsql", "recipe", title, "SSL Mode=VerifyFull, ~/.postgresql/root.crt present", \
+	 "the guide's recipe where the user also has libpq's root file", true, "dotnet", NULL, "PTP_NPGSQL=" major}, \
+	{"npgsql" major "-default-rootcrt", "npgsql", "default", title, LIBPQ_NO_TLS ", ~/.postgresql/root.crt present", \
+	 "no TLS setting where the user also has libpq's root file", true, "dotnet", NULL, "PTP_NPGSQL=" major}
 
 /*
  * The guide's recipe per client, then the same client with no TLS setting,
- * then the guide's alternatives.  The libpq-based rows share their
- * expectations (driver "libpq" below).
+ * the guide's alternatives, its generic string and the hardened recipe
+ * (with what must be added where it alone does not hold everywhere).  The
+ * libpq-based rows share their expectations (driver "libpq" below).
  */
 const DriverSpec driver_specs[] = {
-	{"psql", "psql", "recipe", "psql", "sslmode=verify-full&sslrootcert=system", NULL, false, NULL},
-	{"psql-default", "psql", "default", "psql", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"psql-verify-ca", "psql", "verify-ca", "psql",
-		"sslmode=verify-ca&sslrootcert=<root file>",
-	"the guide's second string, against a valid certificate for another host name from the same root", false, NULL},
-	{"psycopg2", "psycopg2", "recipe", "Python psycopg2", "sslmode=\"verify-full\", sslrootcert=\"system\"", NULL, false, NULL},
-	{"psycopg2-default", "psycopg2", "default", "Python psycopg2", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"psycopg", "psycopg", "recipe", "Python psycopg 3", "sslmode=\"verify-full\", sslrootcert=\"system\"",
-	"the guide's psycopg2 keywords: the guide has no psycopg 3 section", false, NULL},
-	{"psycopg-default", "psycopg", "default", "Python psycopg 3", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"django", "django", "recipe", "Python Django", "OPTIONS sslmode verify-full, sslrootcert system",
-	"its own backend: psycopg 3 where installed, else psycopg2", false, NULL},
-	{"django-default", "django", "default", "Python Django", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"asyncpg", "asyncpg", "recipe", "Python asyncpg", "?sslmode=verify-full, ~/.postgresql/root.crt", NULL, true, NULL},
-	{"asyncpg-default", "asyncpg", "default", "Python asyncpg", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"asyncpg-sslrootcert", "asyncpg", "sslrootcert", "Python asyncpg", "?sslrootcert=<root file>",
-	"the guide's alternative: a root file and no sslmode", false, NULL},
-	{"node-postgres", "node-postgres", "recipe", "Node.js node-postgres", "ssl:true", NULL, false, NULL},
-	{"node-postgres-default", "node-postgres", "default", "Node.js node-postgres", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"node-postgres-require-url", "node-postgres", "require-url", "Node.js node-postgres",
-		"connectionString ?sslmode=require", "the guide's alternative", false, NULL},
-	{"postgres-js", "postgres-js", "recipe", "Node.js Postgres.js", "ssl:true", NULL, false, NULL},
-	{"postgres-js-default", "postgres-js", "default", "Node.js Postgres.js", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"postgres-js-require-url", "postgres-js", "require-url", "Node.js Postgres.js", "URL ?sslmode=require",
-	"the guide's alternative", false, NULL},
-	{"prisma", "prisma", "recipe", "Node.js Prisma", "?sslmode=require&sslaccept=strict",
-	"Prisma 7 runs on @prisma/adapter-pg (node-postgres); it has no built-in driver any more", false, NULL},
-	{"prisma-default", "prisma", "default", "Node.js Prisma", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"go-libpq", "go-libpq", "recipe", "Go lib/pq", "?sslmode=verify-full",
-	"the guide's pgx section's sql.Open(\"postgres\"): its Go snippets are swapped", false, NULL},
-	{"go-libpq-default", "go-libpq", "default", "Go lib/pq", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"go-pgx", "go-pgx", "recipe", "Go pgx", "?sslmode=verify-full",
-	"the guide's pq section's pgx.Connect: its Go snippets are swapped", false, NULL},
-	{"go-pgx-default", "go-pgx", "default", "Go pgx", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"php-pgsql", "php-pgsql", "recipe", "PHP pgsql", "sslmode=verify-full sslrootcert=system", NULL, false, NULL},
-	{"php-pgsql-default", "php-pgsql", "default", "PHP pgsql", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"pgjdbc", "pgjdbc", "recipe", "Java pgjdbc", "ssl=true, ~/.postgresql/root.crt", NULL, true, NULL},
-	{"pgjdbc-default", "pgjdbc", "default", "Java pgjdbc", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"npgsql", "npgsql", "recipe", "C#/.NET Npgsql", "SSL Mode=VerifyFull", NULL, false, "dotnet"},
-	{"npgsql-default", "npgsql", "default", "C#/.NET Npgsql", LIBPQ_NO_TLS, NULL, false, "dotnet"},
-	{"rust-postgres", "rust-postgres", "recipe", "Rust tokio-postgres", "?sslmode=require + OpenSSL SslConnector",
-	"tokio-postgres with a postgres-openssl-style connector: Debian has no postgres-openssl crate", false, NULL},
-	{"rust-postgres-default", "rust-postgres", "default", "Rust tokio-postgres", "NoTls, no sslmode", NULL, false, NULL},
+	ROW("psql", "psql", "recipe", "psql", "sslmode=verify-full&sslrootcert=system", NULL),
+	ROW("psql-default", "psql", "default", "psql", LIBPQ_NO_TLS, NULL),
+	ROW("psql-verify-ca", "psql", "verify-ca", "psql", "sslmode=verify-ca&sslrootcert=<root file>",
+		"the guide's second string, against a valid certificate for another host name from the same root"),
+	ROW("psql-generic", "psql", "generic", "psql", "psql \"" URL "?sslmode=verify-full&sslrootcert=system\"",
+		"the same string as the guide's psql recipe"),
+	ROW("psql-hardened", "psql", "hardened", "psql",
+		"psql \"" URL "?sslmode=verify-full&sslrootcert=system&channel_binding=require\"", NULL),
+	ROW_ADD("psql-hardened-rootfile", "psql", "hardened-rootfile", "psql",
+			"psql \"" URL "?sslmode=verify-full&sslrootcert=" ROOT_FILE "&channel_binding=require\"", NULL,
+			ADD_ROOTFILE, NULL),
+	ROW("psycopg2", "psycopg2", "recipe", "Python psycopg2", "sslmode=\"verify-full\", sslrootcert=\"system\"", NULL),
+	ROW("psycopg2-default", "psycopg2", "default", "Python psycopg2", LIBPQ_NO_TLS, NULL),
+	ROW("psycopg2-generic", "psycopg2", "generic", "Python psycopg2",
+		"psycopg2.connect(\"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
+	ROW("psycopg2-hardened", "psycopg2", "hardened", "Python psycopg2",
+		"psycopg2.connect(" KW "sslmode=\"verify-full\", sslrootcert=\"system\", channel_binding=\"require\")", NULL),
+	ROW_ADD("psycopg2-hardened-rootfile", "psycopg2", "hardened-rootfile", "Python psycopg2",
+			"psycopg2.connect(" KW "sslmode=\"verify-full\", sslrootcert=\"" ROOT_FILE "\", channel_binding=\"require\")",
+			NULL, ADD_ROOTFILE, NULL),
+	ROW("psycopg", "psycopg", "recipe", "Python psycopg 3", "sslmode=\"verify-full\", sslrootcert=\"system\"",
+		"the guide's psycopg2 keywords: the guide has no psycopg 3 section"),
+	ROW("psycopg-default", "psycopg", "default", "Python psycopg 3", LIBPQ_NO_TLS, NULL),
+	ROW("psycopg-generic", "psycopg", "generic", "Python psycopg 3",
+		"psycopg.connect(\"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
+	ROW("psycopg-hardened", "psycopg", "hardened", "Python psycopg 3",
+		"psycopg.connect(" KW "sslmode=\"verify-full\", sslrootcert=\"system\", channel_binding=\"require\")", NULL),
+	ROW_ADD("psycopg-hardened-rootfile", "psycopg", "hardened-rootfile", "Python psycopg 3",
+			"psycopg.connect(" KW "sslmode=\"verify-full\", sslrootcert=\"" ROOT_FILE "\", channel_binding=\"require\")",
+			NULL, ADD_ROOTFILE, NULL),
+	ROW("django", "django", "recipe", "Python Django", "OPTIONS sslmode verify-full, sslrootcert system",
+		"its own backend: psycopg 3 where installed, else psycopg2"),
+	ROW("django-default", "django", "default", "Python Django", LIBPQ_NO_TLS, NULL),
+	ROW("django-generic", "django", "generic", "Python Django",
+		"'OPTIONS': {'sslmode': 'verify-full', 'sslrootcert': 'system'}",
+		"the guide's generic string as OPTIONS: Django takes no URL"),
+	ROW("django-hardened", "django", "hardened", "Python Django",
+		"'OPTIONS': {'sslmode': 'verify-full', 'sslrootcert': 'system', 'channel_binding': 'require'}", NULL),
+	ROW_ADD("django-hardened-rootfile", "django", "hardened-rootfile", "Python Django",
+			"'OPTIONS': {'sslmode': 'verify-full', 'sslrootcert': '" ROOT_FILE "', 'channel_binding': 'require'}",
+			NULL, ADD_ROOTFILE, NULL),
+	{"asyncpg", "asyncpg", "recipe", "Python asyncpg", "?sslmode=verify-full, ~/.postgresql/root.crt", NULL, true,
+	NULL, NULL, NULL},
+	ROW("asyncpg-default", "asyncpg", "default", "Python asyncpg", LIBPQ_NO_TLS, NULL),
+	ROW("asyncpg-sslrootcert", "asyncpg", "sslrootcert", "Python asyncpg", "?sslrootcert=<root file>",
+		"the guide's alternative: a root file and no sslmode"),
+	ROW("asyncpg-generic", "asyncpg", "generic", "Python asyncpg",
+		"await asyncpg.connect(\"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
+	ROW("asyncpg-hardened", "asyncpg", "hardened", "Python asyncpg",
+		"await asyncpg.connect(\"" URL "?sslmode=verify-full&sslrootcert=" ROOT_FILE "\")", CB_NONE),
+	ROW("node-postgres", "node-postgres", "recipe", "Node.js node-postgres", "ssl:true", NULL),
+	ROW("node-postgres-default", "node-postgres", "default", "Node.js node-postgres", LIBPQ_NO_TLS, NULL),
+	ROW("node-postgres-require-url", "node-postgres", "require-url", "Node.js node-postgres",
+		"connectionString ?sslmode=require", "the guide's alternative"),
+	ROW("node-postgres-generic", "node-postgres", "generic", "Node.js node-postgres",
+		"new Client({ connectionString: \"" URL "?sslmode=verify-full&sslrootcert=system\" })", NULL),
+	ROW("node-postgres-hardened", "node-postgres", "hardened", "Node.js node-postgres",
+		"new Client({ connectionString: \"" URL "?sslmode=verify-full&sslrootcert=" ROOT_FILE "\", "
+		"enableChannelBinding: true })", NULL),
+	ROW_ADD("node-postgres-hardened-openssl-ca", "node-postgres", "hardened-openssl-ca", "Node.js node-postgres",
+			"new Client({ " KW "ssl: true, enableChannelBinding: true })", NULL, ADD_OPENSSL_CA, NODE_OPENSSL_ENV),
+	ROW("postgres-js", "postgres-js", "recipe", "Node.js Postgres.js", "ssl:true", NULL),
+	ROW("postgres-js-default", "postgres-js", "default", "Node.js Postgres.js", LIBPQ_NO_TLS, NULL),
+	ROW("postgres-js-require-url", "postgres-js", "require-url", "Node.js Postgres.js", "URL ?sslmode=require",
+		"the guide's alternative"),
+	ROW("postgres-js-generic", "postgres-js", "generic", "Node.js Postgres.js",
+		"postgres(\"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
+	ROW("postgres-js-hardened", "postgres-js", "hardened", "Node.js Postgres.js",
+		"postgres(\"" URL "?sslmode=verify-full&sslrootcert=" ROOT_FILE "\")", CB_NONE),
+	ROW_ADD("postgres-js-hardened-openssl-ca", "postgres-js", "hardened-openssl-ca", "Node.js Postgres.js",
+			"postgres({ " KW "ssl: true })", CB_NONE, ADD_OPENSSL_CA, NODE_OPENSSL_ENV),
+	ROW("prisma", "prisma", "recipe", "Node.js Prisma", "?sslmode=require&sslaccept=strict",
+		"Prisma 7 runs on @prisma/adapter-pg (node-postgres); it has no built-in driver any more"),
+	ROW("prisma-default", "prisma", "default", "Node.js Prisma", LIBPQ_NO_TLS, NULL),
+	ROW("prisma-generic", "prisma", "generic", "Node.js Prisma",
+		"DATABASE_URL=" URL "?sslmode=verify-full&sslrootcert=system", NULL),
+	ROW("prisma-hardened", "prisma", "hardened", "Node.js Prisma",
+		"new PrismaPg({ connectionString: \"" URL "?sslmode=verify-full&sslrootcert=" ROOT_FILE "\", "
+		"enableChannelBinding: true })", NULL),
+	ROW_ADD("prisma-hardened-openssl-ca", "prisma", "hardened-openssl-ca", "Node.js Prisma",
+			"new PrismaPg({ connectionString: \"" URL "?sslmode=verify-full\", enableChannelBinding: true })", NULL,
+			ADD_OPENSSL_CA, NODE_OPENSSL_ENV),
+	ROW("go-libpq", "go-libpq", "recipe", "Go lib/pq", "?sslmode=verify-full",
+		"the guide's pgx section's sql.Open(\"postgres\"): its Go snippets are swapped"),
+	ROW("go-libpq-default", "go-libpq", "default", "Go lib/pq", LIBPQ_NO_TLS, NULL),
+	ROW("go-libpq-generic", "go-libpq", "generic", "Go lib/pq",
+		"sql.Open(\"postgres\", \"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
+	ROW("go-libpq-hardened", "go-libpq", "hardened", "Go lib/pq",
+		"sql.Open(\"postgres\", \"" URL "?sslmode=verify-full\")", "the guide's recipe; " CB_NONE),
+	ROW("go-pgx", "go-pgx", "recipe", "Go pgx", "?sslmode=verify-full",
+		"the guide's pq section's pgx.Connect: its Go snippets are swapped"),
+	ROW("go-pgx-default", "go-pgx", "default", "Go pgx", LIBPQ_NO_TLS, NULL),
+	ROW("go-pgx-generic", "go-pgx", "generic", "Go pgx",
+		"pgx.Connect(ctx, \"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
+	ROW("go-pgx-hardened", "go-pgx", "hardened", "Go pgx",
+		"pgx.Connect(ctx, \"" URL "?sslmode=verify-full\")", "the guide's recipe; " CB_NONE " in pgx 4"),
+	ROW("php-pgsql", "php-pgsql", "recipe", "PHP pgsql", "sslmode=verify-full sslrootcert=system", NULL),
+	ROW("php-pgsql-default", "php-pgsql", "default", "PHP pgsql", LIBPQ_NO_TLS, NULL),
+	ROW("php-pgsql-generic", "php-pgsql", "generic", "PHP pgsql",
+		"pg_connect(\"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
+	ROW("php-pgsql-hardened", "php-pgsql", "hardened", "PHP pgsql",
+		"pg_connect(\"host={host} port={port} dbname={databasename} user={username} password={password} "
+		"sslmode=verify-full sslrootcert=system channel_binding=require\")", NULL),
+	ROW_ADD("php-pgsql-hardened-rootfile", "php-pgsql", "hardened-rootfile", "PHP pgsql",
+			"pg_connect(\"host={host} port={port} dbname={databasename} user={username} password={password} "
+			"sslmode=verify-full sslrootcert=" ROOT_FILE " channel_binding=require\")", NULL, ADD_ROOTFILE, NULL),
+	{"pgjdbc", "pgjdbc", "recipe", "Java pgjdbc", "ssl=true, ~/.postgresql/root.crt", NULL, true, NULL, NULL, NULL},
+	ROW("pgjdbc-default", "pgjdbc", "default", "Java pgjdbc", LIBPQ_NO_TLS, NULL),
+	ROW("pgjdbc-generic", "pgjdbc", "generic", "Java pgjdbc",
+		"jdbc:postgresql://{host}:{port}/{databasename}?sslmode=verify-full&sslrootcert=system", NULL),
+	ROW("pgjdbc-hardened", "pgjdbc", "hardened", "Java pgjdbc",
+		"jdbc:postgresql://{host}:{port}/{databasename}?sslmode=verify-full&sslrootcert=" ROOT_FILE,
+		"pgjdbc never reads the OS store; its channelBinding property is newer than the versions measured"),
+	NPGSQL_ROWS("8", "C#/.NET Npgsql 8"),
+	NPGSQL_ROWS("9", "C#/.NET Npgsql 9"),
+	NPGSQL_ROWS("10", "C#/.NET Npgsql 10"),
+	ROW("rust-postgres", "rust-postgres", "recipe", "Rust tokio-postgres", "?sslmode=require + OpenSSL SslConnector",
+		"tokio-postgres with a postgres-openssl-style connector: Debian has no postgres-openssl crate"),
+	ROW("rust-postgres-default", "rust-postgres", "default", "Rust tokio-postgres", "NoTls, no sslmode", NULL),
+	ROW("rust-postgres-generic", "rust-postgres", "generic", "Rust tokio-postgres",
+		"Client::connect(\"" URL "?sslmode=verify-full&sslrootcert=system\", connector)",
+		"connector: the guide's postgres-openssl MakeTlsConnector"),
+	ROW("rust-postgres-hardened", "rust-postgres", "hardened", "Rust tokio-postgres",
+		"Client::connect(\"" URL "?sslmode=require&channel_binding=require\", connector)",
+		"connector: the guide's postgres-openssl MakeTlsConnector, which verifies chain and name"),
+	ROW("ruby-pg-default", "ruby-pg", "default", "Ruby pg", LIBPQ_NO_TLS, "the guide has no Ruby section"),
+	ROW("ruby-pg-hardened", "ruby-pg", "hardened", "Ruby pg",
+		"PG.connect(" KW "sslmode: \"verify-full\", sslrootcert: \"system\", channel_binding: \"require\")", NULL),
+	ROW_ADD("ruby-pg-hardened-rootfile", "ruby-pg", "hardened-rootfile", "Ruby pg",
+			"PG.connect(" KW "sslmode: \"verify-full\", sslrootcert: \"" ROOT_FILE "\", channel_binding: \"require\")",
+			NULL, ADD_ROOTFILE, NULL),
+	ROW("dbd-pg-default", "dbd-pg", "default", "Perl DBD::Pg", LIBPQ_NO_TLS, "the guide has no Perl section"),
+	ROW("dbd-pg-hardened", "dbd-pg", "hardened", "Perl DBD::Pg",
+		"DBI->connect(\"dbi:Pg:host={host};port={port};dbname={databasename};sslmode=verify-full;"
+		"sslrootcert=system;channel_binding=require\", {username}, {password})", NULL),
+	ROW_ADD("dbd-pg-hardened-rootfile", "dbd-pg", "hardened-rootfile", "Perl DBD::Pg",
+			"DBI->connect(\"dbi:Pg:host={host};port={port};dbname={databasename};sslmode=verify-full;"
+			"sslrootcert=" ROOT_FILE ";channel_binding=require\", {username}, {password})", NULL, ADD_ROOTFILE, NULL),
+	ROW("pgbouncer-disable", "pgbouncer", "disable", "PgBouncer (to the server)", "server_tls_sslmode = disable",
+		"the guide has no PgBouncer section; the probe reaches PgBouncer over loopback"),
+	ROW("pgbouncer-require", "pgbouncer", "require", "PgBouncer (to the server)", "server_tls_sslmode = require", NULL),
+	ROW("pgbouncer-verify-full", "pgbouncer", "verify-full", "PgBouncer (to the server)",
+		"server_tls_sslmode = verify-full, server_tls_ca_file = /etc/ssl/certs/ca-certificates.crt",
+		"PgBouncer 1.24 and later need a CA file named in every mode where there is no system store"),
+	ROW("pgbouncer-hardened", "pgbouncer", "hardened", "PgBouncer (to the server)",
+		"server_tls_sslmode = verify-full, server_tls_ca_file = " ROOT_FILE,
+		"PgBouncer has no channel binding towards the server: a recipe that requires it cannot pass PgBouncer"),
 };
 
 const int	n_driver_specs = lengthof(driver_specs);

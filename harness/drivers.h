@@ -47,10 +47,15 @@ typedef struct DriverColumnSpec
 extern const DriverColumnSpec driver_columns[DCOL_COUNT];
 
 /*
- * One row: a client the guide names with one configuration.  The probe in
+ * One row: a client with one configuration.  The probe in
  * harness/drivers/<probe>/ gets the variant in PTP_VARIANT: "recipe" (the
- * guide's setting), "default" (no TLS setting at all) or the name of one
- * of the guide's alternatives.
+ * guide's setting), "default" (no TLS setting at all), the name of one of
+ * the guide's alternatives, "generic" (the guide's generic string,
+ * sslmode=verify-full&sslrootcert=system, the way that client takes it),
+ * "hardened" (the shortest setting found to hold in every environment
+ * measured) or "hardened-<addition>" (that setting plus what the user must
+ * add where it alone does not hold everywhere).  The recipe of generic and
+ * hardened rows is meant to be copied as it stands.
  */
 typedef struct DriverSpec
 {
@@ -64,6 +69,10 @@ typedef struct DriverSpec
 	const char *needs;			/* a program without which the client cannot exist
 								 * (dotnet), or NULL: the row may be unavailable
 								 * only where it is not on PATH */
+	const char *addition;		/* what the user must add to the recipe for it
+								 * to hold (hardened-<addition> rows), or NULL */
+	const char *probe_env;		/* "NAME=value" the probe also gets (the Npgsql
+								 * major, NODE_OPTIONS), or NULL */
 } DriverSpec;
 
 extern const DriverSpec driver_specs[];

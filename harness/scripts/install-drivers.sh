@@ -47,6 +47,7 @@ packages=(
 	golang-go golang-github-lib-pq-dev golang-github-jackc-pgx-$pgx-dev
 	cargo rustc librust-tokio-postgres-dev librust-tokio-dev librust-openssl-dev
 	librust-tokio-openssl-dev librust-futures-util-dev
+	ruby-pg libdbd-pg-perl pgbouncer
 	nodejs openssl ca-certificates util-linux mount
 )
 step "Debian packages"
@@ -160,22 +161,27 @@ fi
 done_step
 
 # Npgsql: restored and built from the registry NuGet is configured with,
-# the version pinned in Probe.csproj; where there is no dotnet (the chroot)
-# the probe says so.
-step "Npgsql probe"
-if ! command -v dotnet >/dev/null 2>&1; then
-	done_step "no dotnet here"
-elif [ ! -f "$build/npgsql/npgsql-probe.dll" ] || [ npgsql/Probe.cs -nt "$build/npgsql/npgsql-probe.dll" ] ||
-	[ npgsql/Probe.csproj -nt "$build/npgsql/npgsql-probe.dll" ]; then
-	mkdir -p "$build/npgsql-src"
-	cp npgsql/Probe.cs npgsql/Probe.csproj "$build/npgsql-src/"
-	(cd "$build/npgsql-src" && DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
-		dotnet build -c Release -o "$build/npgsql" >"$build/npgsql-build.log" 2>&1) ||
-		{ cat "$build/npgsql-build.log" >&2; exit 2; }
-	done_step "built"
-else
-	done_step "present"
-fi
+# once per major, each the newest release of that major it serves; where
+# there is no dotnet (the chroot) the probe says so.
+npgsql_versions=(8.0.9 9.0.5 10.0.3)
+for v in "${npgsql_versions[@]}"; do
+	out=$build/npgsql${v%%.*}
+	step "Npgsql $v probe"
+	if ! command -v dotnet >/dev/null 2>&1; then
+		done_step "no dotnet here"
+	elif [ ! -f "$out/npgsql-probe.dll" ] || [ npgsql/Probe.cs -nt "$out/npgsql-probe.dll" ] ||
+		[ npgsql/Probe.csproj -nt "$out/npgsql-probe.dll" ] || [ "$(cat "$out.version" 2>/dev/null)" != "$v" ]; then
+		mkdir -p "$out-src"
+		cp npgsql/Probe.cs npgsql/Probe.csproj "$out-src/"
+		(cd "$out-src" && DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
+			dotnet build -c Release -p:NpgsqlVersion="$v" -o "$out" >"$out-build.log" 2>&1) ||
+			{ cat "$out-build.log" >&2; exit 2; }
+		echo "$v" >"$out.version"
+		done_step "built"
+	else
+		done_step "present"
+	fi
+done
 
 # harness/t/test_drivers.sh runs the drivers suite of `make test` only then.
 touch "$build/.installed"
