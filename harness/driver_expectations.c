@@ -276,6 +276,11 @@ const int	n_driver_specs = lengthof(driver_specs);
 	"PostgreSQL docs, libpq 34.19.1 (\"In verify-full mode, the host name is matched against " \
 	"the certificate's Subject Alternative Name\"; verify-ca does not) and 34.19.3 Table 34.1"
 
+#define LIBPQ_CB \
+	"channel_binding=require: SCRAM-SHA-256-PLUS or no connection (libpq 13+)"
+#define LIBPQ_CB_SOURCE \
+	"PostgreSQL docs, libpq 34.1.2 \"channel_binding ... require\""
+
 #define NODE_DEFAULTS \
 	"Node's tls.connect() defaults apply: rejectUnauthorized and the host name check, against " \
 	"the CAs that Node build trusts: "
@@ -326,15 +331,15 @@ const DriverExpectation driver_expectations[] = {
 		"sslmode=require is read as verify-full: " NODE_DEFAULTS NODE_OPENSSL, PG_SSL_SOURCE NODE_SOURCE},
 	{"node-postgres", "default", "library", "8.0", "9", NULL, ANYTHING, true, NULL,
 		"ssl defaults to false: " NO_SSL_OPTION, "node-postgres docs \"SSL\" and \"Client\" (ssl: false by default)"},
-	{"postgres-js", "recipe", "library", "3.0", "4", "bundled", REFUSES_ALL, false, NULL,
+	{"postgres-js", "recipe", "library", "3.0", "5", "bundled", REFUSES_ALL, false, NULL,
 		"ssl:true: " NODE_DEFAULTS NODE_BUNDLED, "Postgres.js README \"SSL\"; " NODE_SOURCE},
-	{"postgres-js", "recipe", "library", "3.0", "4", "openssl", VERIFIES, false, NULL,
+	{"postgres-js", "recipe", "library", "3.0", "5", "openssl", VERIFIES, false, NULL,
 		"ssl:true: " NODE_DEFAULTS NODE_OPENSSL, "Postgres.js README \"SSL\"; " NODE_SOURCE},
-	{"postgres-js", "require-url", "library", "3.0", "4", NULL, UNVERIFIED_TLS, false, NULL,
+	{"postgres-js", "require-url", "library", "3.0", "5", NULL, UNVERIFIED_TLS, false, NULL,
 		"sslmode=require means rejectUnauthorized:false: TLS to anyone, but no plaintext fallback",
 	"Postgres.js README \"SSL\" (require: \"no certificate validation\"); src/connection.js secure() "
 	"in v3.4 (ssl 'require' -> { rejectUnauthorized: false })"},
-	{"postgres-js", "default", "library", "3.0", "4", NULL, ANYTHING, true, NULL,
+	{"postgres-js", "default", "library", "3.0", "5", NULL, ANYTHING, true, NULL,
 		"ssl defaults to false: " NO_SSL_OPTION, "Postgres.js README, options (ssl: false)"},
 	{"prisma", "recipe", "library", "7.0", "8", "bundled", REFUSES_ALL, false, NULL,
 		"Prisma 7 hands the URL to @prisma/adapter-pg, whose pg-connection-string reads "
@@ -397,6 +402,133 @@ const DriverExpectation driver_expectations[] = {
 	{"rust-postgres", "default", "library", "0.7", "0.8", NULL, ANYTHING, true, NULL,
 		"NoTls cannot do TLS, so the default sslmode prefer sends no SSLRequest: plaintext",
 	"docs.rs tokio-postgres 0.7, Config::ssl_mode (\"Defaults to prefer\") and NoTls"},
+
+	/* The guide's generic string, sslmode=verify-full&sslrootcert=system. */
+	{"libpq", "generic", "libpq", NULL, "16", NULL, REFUSES_ALL, false, "\"system\"",
+		LIBPQ_PASSES LIBPQ_SYSTEM_15, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_15_SOURCE},
+	{"libpq", "generic", "libpq", "16", "19", NULL, VERIFIES, false, NULL,
+		LIBPQ_PASSES LIBPQ_SYSTEM_16, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_16_SOURCE},
+	{"asyncpg", "generic", "library", "0.27", "1", NULL, REFUSES_ALL, false, "FileNotFoundError",
+		"sslrootcert is only ever a file name: asyncpg opens a file called \"system\", finds none, and "
+		"refuses every server",
+	"asyncpg docs, API reference, connect() \"sslrootcert\" (a file name); asyncpg/connect_utils.py "
+	"_parse_connect_dsn_and_args() (ssl.load_verify_locations(cafile=sslrootcert))"},
+	{"node-postgres", "generic", "library", "8.20", "9", NULL, REFUSES_ALL, false, "ENOENT",
+		"pg-connection-string reads sslrootcert as a file name (fs.readFileSync) while parsing the URL: "
+		"\"system\" is no file, so new Client() throws before connecting",
+	"pg-connection-string README \"sslrootcert\"; pg-connection-string index.js parse() in 2.x"},
+	{"postgres-js", "generic", "library", "3.4", "5", "bundled", REFUSES_ALL, false, NULL,
+		"sslrootcert=system means ssl verify-full with no ca: " NODE_DEFAULTS NODE_BUNDLED,
+	"Postgres.js README \"SSL\"; src/index.js parseUrl() (sslrootcert === 'system' -> ssl 'verify-full'); "
+	NODE_SOURCE},
+	{"postgres-js", "generic", "library", "3.4", "5", "openssl", VERIFIES, false, NULL,
+		"sslrootcert=system means ssl verify-full with no ca: " NODE_DEFAULTS NODE_OPENSSL,
+	"Postgres.js README \"SSL\"; src/index.js parseUrl(); " NODE_SOURCE},
+	{"prisma", "generic", "library", "7.0", "8", NULL, REFUSES_ALL, false, NULL,
+		"@prisma/adapter-pg hands the URL to pg-connection-string, which reads sslrootcert as a file "
+		"name: \"system\" is no file, so every query fails before connecting",
+	"Prisma docs \"Upgrade to Prisma ORM 7\" (driver adapters); pg-connection-string README \"sslrootcert\""},
+	{"go-libpq", "generic", "library", "1.10", "2", NULL, REFUSES_ALL, false, "open system",
+		"sslrootcert is a file name: lib/pq opens \"system\", finds none, and refuses every server",
+	"lib/pq docs, \"Connection String Parameters\" (sslrootcert: \"The location of the root certificate "
+	"file\"); ssl.go sslCertificateAuthority() in v1.10"},
+	{"go-pgx", "generic", "library", "4.0", "5", NULL, REFUSES_ALL, false, "system",
+		"pgconn reads sslrootcert as a file name while parsing the connection string: \"system\" is no "
+		"file, so ParseConfig fails",
+	"pgconn docs, ParseConfig (sslrootcert); pgconn/config.go configTLS() (os.ReadFile(sslrootcert)) "
+	"in jackc/pgconn v1"},
+	{"pgjdbc", "generic", "library", "42.2.5", "43", NULL, REFUSES_ALL, false, "system",
+		"sslrootcert is a file name: LibPQFactory opens \"system\", finds none, and refuses every server",
+	"pgjdbc docs, \"Connection Parameters\" (sslrootcert: \"File name of the SSL root certificate\"); "
+	"org/postgresql/ssl/LibPQFactory.java"},
+	{"npgsql", "generic", "library", "8.0", "10", NULL, VERIFIES, false, NULL,
+		"Npgsql 8 and 9 verify chain and host name against the OS store in VerifyFull; a Root Certificate "
+		"file that cannot be loaded does not stop them: \"system\" behaves as if unset",
+	"Npgsql docs, \"Security and Encryption\" (SSL Mode VerifyFull, Root Certificate); "
+	"src/Npgsql/Internal/NpgsqlConnector.cs in v8.0 and v9.0 (the root certificate is read only when the "
+	"file exists)"},
+	{"npgsql", "generic", "library", "10", "11", NULL, REFUSES_ALL, false, NULL,
+		"Npgsql 10 loads Root Certificate as a file and fails the TLS handshake when \"system\" is none",
+	"Npgsql docs, \"Security and Encryption\" (Root Certificate: a file); Npgsql 10.0 release notes"},
+	{"rust-postgres", "generic", "library", "0.7", "0.8", NULL, REFUSES_ALL, false, "sslmode",
+		"tokio-postgres knows sslmode disable, prefer and require only: verify-full makes the connection "
+		"string invalid",
+	"docs.rs tokio-postgres 0.7, Config (\"sslmode ... disable, prefer, or require\") and SslMode"},
+
+	/*
+	 * The hardened recipes: chain and name verified, channel binding
+	 * required where the client has it (its startup still reaches the
+	 * trusted interceptor, whose session then fails).
+	 */
+	{"libpq", "hardened", "libpq", NULL, "16", NULL, REFUSES_ALL, false, "\"system\"",
+		LIBPQ_PASSES LIBPQ_SYSTEM_15, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_15_SOURCE},
+	{"libpq", "hardened", "libpq", "16", "19", NULL, VERIFIES, false, NULL,
+		LIBPQ_PASSES LIBPQ_SYSTEM_16 "; " LIBPQ_CB, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_16_SOURCE "; " LIBPQ_CB_SOURCE},
+	{"libpq", "hardened-rootfile", "libpq", "13", "19", NULL, VERIFIES, false, NULL,
+		LIBPQ_PASSES "sslmode=verify-full with a named root file verifies chain and host name on every "
+		"libpq; " LIBPQ_CB, LIBPQ_PASSES_SOURCE "PostgreSQL docs, libpq 34.19.1 (sslrootcert), " LIBPQ_CB_SOURCE},
+	{"asyncpg", "hardened", "library", "0.27", "1", NULL, VERIFIES, false, NULL,
+		"sslmode=verify-full with sslrootcert: CERT_REQUIRED and check_hostname against that file; "
+		"asyncpg has no SCRAM-SHA-256-PLUS, so no channel binding",
+	"asyncpg docs, API reference, connect() \"sslmode\" and \"sslrootcert\"; asyncpg/protocol/scram.pyx "
+	"(SCRAM-SHA-256 only)"},
+	{"node-postgres", "hardened", "library", "8.14", "9", NULL, VERIFIES, false, NULL,
+		"sslrootcert's file becomes tls.connect's ca, with rejectUnauthorized and the host name check; "
+		"enableChannelBinding uses SCRAM-SHA-256-PLUS and tells a server that offers it that it could",
+	"node-postgres docs \"SSL\" and \"Client\" (enableChannelBinding); " PG_SSL_SOURCE NODE_SOURCE},
+	{"node-postgres", "hardened-openssl-ca", "library", "8.14", "9", "openssl", VERIFIES, false, NULL,
+		"ssl:true with enableChannelBinding: " NODE_DEFAULTS NODE_OPENSSL,
+	"node-postgres docs \"SSL\" and \"Client\" (enableChannelBinding); " NODE_SOURCE},
+	{"postgres-js", "hardened", "library", "3.4", "5", NULL, VERIFIES, false, NULL,
+		"sslrootcert's file becomes tls.connect's ca and ssl verify-full keeps Node's checks",
+	"Postgres.js README \"SSL\"; src/index.js parseUrl() and withCertificates(); " NODE_SOURCE},
+	{"postgres-js", "hardened-openssl-ca", "library", "3.0", "5", "openssl", VERIFIES, false, NULL,
+		"ssl:true: " NODE_DEFAULTS NODE_OPENSSL, "Postgres.js README \"SSL\"; " NODE_SOURCE},
+	{"prisma", "hardened", "library", "7.0", "8", NULL, VERIFIES, false, NULL,
+		"the adapter hands its options to node-postgres: sslrootcert's file as ca, verify-full, "
+		"enableChannelBinding",
+	"Prisma docs \"Upgrade to Prisma ORM 7\" (PrismaPg takes node-postgres's pool options); " PG_SSL_SOURCE},
+	{"prisma", "hardened-openssl-ca", "library", "7.0", "8", "openssl", VERIFIES, false, NULL,
+		"sslmode=verify-full through the adapter: " NODE_DEFAULTS NODE_OPENSSL,
+	"Prisma docs \"Upgrade to Prisma ORM 7\"; " PG_SSL_SOURCE NODE_SOURCE},
+	{"go-libpq", "hardened", "library", "1.10", "2", NULL, VERIFIES, false, NULL,
+		"the guide's recipe: verify-full against Go's system pool; lib/pq has no channel binding",
+	"lib/pq docs, \"Connection String Parameters\"; ssl.go ssl() in v1.10.7; conn.go (SCRAM-SHA-256 only)"},
+	{"go-pgx", "hardened", "library", "4.0", "6", NULL, VERIFIES, false, NULL,
+		"the guide's recipe: verify-full against Go's system pool, no plaintext fallback",
+	"pgconn docs, ParseConfig (\"sslmode ... verify-full\"); pgconn/config.go configTLS()"},
+	{"pgjdbc", "hardened", "library", "42.2.5", "43", NULL, VERIFIES, false, NULL,
+		"sslmode=verify-full against the named sslrootcert: chain and host name (LibPQFactory, "
+		"PGjdbcHostnameVerifier)",
+	"pgjdbc docs, \"Using SSL: Configuring the Client\" (sslmode verify-full, sslrootcert); "
+	"org/postgresql/ssl/LibPQFactory.java"},
+	{"npgsql", "hardened", "library", "8.0", "11", NULL, VERIFIES, false, NULL,
+		"SSL Mode=VerifyFull against the OS store and Channel Binding=Require: SCRAM-SHA-256-PLUS or "
+		"no connection",
+	"Npgsql docs, \"Security and Encryption\" (VerifyFull) and \"Connection String Parameters\" "
+	"(Channel Binding, since 8.0)"},
+	{"rust-postgres", "hardened", "library", "0.7", "0.8", NULL, VERIFIES, false, NULL,
+		"the OpenSSL connector verifies chain and name; channel_binding=require makes tokio-postgres "
+		"insist on SCRAM-SHA-256-PLUS with the connector's tls-server-end-point hash",
+	"docs.rs tokio-postgres 0.7, Config (\"channel_binding ... require\") and ChannelBinding; "
+	"postgres-openssl 0.5 src/lib.rs (tls_server_end_point)"},
+
+	/* PgBouncer as a client of the server: server_tls_sslmode. */
+	{"pgbouncer", "disable", "library", "1.7", "2", NULL, ANYTHING, true, NULL,
+		"server_tls_sslmode=disable: plaintext to whatever answers",
+	"PgBouncer docs, configuration \"server_tls_sslmode\" (disable: plain TCP)"},
+	{"pgbouncer", "require", "library", "1.7", "2", NULL, UNVERIFIED_TLS, false, NULL,
+		"server_tls_sslmode=require: TLS without a certificate check, no plaintext fallback",
+	"PgBouncer docs, configuration \"server_tls_sslmode\" (require: \"TLS is required ... the server "
+	"certificate is not validated\")"},
+	{"pgbouncer", "verify-full", "library", "1.7", "2", NULL, VERIFIES, false, NULL,
+		"server_tls_sslmode=verify-full checks chain and host name against server_tls_ca_file; PgBouncer "
+		"has no channel binding",
+	"PgBouncer docs, configuration \"server_tls_sslmode\" and \"server_tls_ca_file\"; auth_type (SCRAM-SHA-256, "
+	"no -PLUS)"},
+	{"pgbouncer", "hardened", "library", "1.7", "2", NULL, VERIFIES, false, NULL,
+		"verify-full against the provider's root file only; PgBouncer has no channel binding",
+	"PgBouncer docs, configuration \"server_tls_sslmode\" and \"server_tls_ca_file\""},
 };
 
 const int	n_driver_expectations = lengthof(driver_expectations);
