@@ -3,8 +3,8 @@
 # `pg_tls_probe drivers` runs (harness/drivers/*): Debian packages of the
 # suite it runs on (Debian 12 on the host, unstable in the chroot), the npm
 # packages pinned by harness/drivers/node/package-lock.json, the Npgsql
-# probe restored and built from the configured NuGet registry (where dotnet
-# is), and the Go, Rust, Java and Prisma probes compiled offline into
+# probe restored and built once per major (8, 9, 10) from the configured
+# NuGet registry (where dotnet is), and the Go, Rust, Java and Prisma probes compiled offline into
 # harness/drivers/build, or $PTP_DRIVERS_BUILD (a chroot run keeps its builds
 # there, outside its throwaway copy of the checkout).  npm and NuGet are
 # reached from the host only: in the chroot, node_modules is the host's,
