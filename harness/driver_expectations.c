@@ -299,158 +299,158 @@ const int	n_driver_specs = lengthof(driver_specs);
 	"without an ssl option the client never sends an SSLRequest: plaintext to whatever answers"
 
 const DriverExpectation driver_expectations[] = {
-	{"libpq", "recipe", "libpq", NULL, "16", NULL, REFUSES_ALL, false, "\"system\"",
+	{"libpq", "recipe", "libpq", NULL, "16", NULL, REFUSES_ALL, false, false, "\"system\"",
 		LIBPQ_PASSES LIBPQ_SYSTEM_15, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_15_SOURCE},
-	{"libpq", "recipe", "libpq", "16", "19", NULL, VERIFIES, false, NULL,
+	{"libpq", "recipe", "libpq", "16", "19", NULL, VERIFIES, false, false, NULL,
 		LIBPQ_PASSES LIBPQ_SYSTEM_16, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_16_SOURCE},
-	{"libpq", "default", "libpq", "10", "19", NULL, ANYTHING, false, NULL,
+	{"libpq", "default", "libpq", "10", "19", NULL, ANYTHING, false, false, NULL,
 		LIBPQ_PASSES LIBPQ_PREFER, LIBPQ_PASSES_SOURCE LIBPQ_PREFER_SOURCE},
-	{"libpq", "verify-ca", "libpq", "10", "19", NULL, VERIFIES_CHAIN, false, NULL,
+	{"libpq", "verify-ca", "libpq", "10", "19", NULL, VERIFIES_CHAIN, false, false, NULL,
 		LIBPQ_VERIFY_CA, LIBPQ_VERIFY_CA_SOURCE},
-	{"asyncpg", "recipe", "library", "0.27", "1", NULL, VERIFIES, false, NULL,
+	{"asyncpg", "recipe", "library", "0.27", "1", NULL, VERIFIES, false, false, NULL,
 		"sslmode=verify-full builds an SSLContext with CERT_REQUIRED and check_hostname, loading "
 		"~/.postgresql/root.crt when no sslrootcert is given (and failing when it is missing)",
 	"asyncpg docs, API reference, connect() \"sslmode ... verify-full\" and \"sslrootcert\"; "
 	"asyncpg/connect_utils.py _parse_connect_dsn_and_args() in v0.27.0"},
-	{"asyncpg", "default", "library", "0.27", "1", NULL, ANYTHING, false, NULL,
+	{"asyncpg", "default", "library", "0.27", "1", NULL, ANYTHING, false, false, NULL,
 		"with no ssl and no sslmode asyncpg uses prefer: TLS without a certificate check, "
 		"plaintext when the server declines",
 	"asyncpg docs, API reference, connect() \"ssl ... 'prefer' ... the default\""},
-	{"asyncpg", "sslrootcert", "library", "0.27", "1", NULL, ANYTHING, false, NULL,
+	{"asyncpg", "sslrootcert", "library", "0.27", "1", NULL, ANYTHING, false, false, NULL,
 		"sslrootcert alone leaves sslmode at prefer, and prefer sets CERT_NONE: the root file "
 		"is loaded and never used, and a stripping proxy gets plaintext",
 	"asyncpg docs, connect() (sslmode default prefer); asyncpg/connect_utils.py "
 	"_parse_connect_dsn_and_args() (sslmode < require: verify_mode = CERT_NONE)"},
-	{"node-postgres", "recipe", "library", "8.0", "9", "bundled", REFUSES_ALL, false, NULL,
+	{"node-postgres", "recipe", "library", "8.0", "9", "bundled", REFUSES_ALL, false, false, NULL,
 		"ssl:true: " NODE_DEFAULTS NODE_BUNDLED, PG_SSL_SOURCE NODE_SOURCE},
-	{"node-postgres", "recipe", "library", "8.0", "9", "openssl", VERIFIES, false, NULL,
+	{"node-postgres", "recipe", "library", "8.0", "9", "openssl", VERIFIES, false, false, NULL,
 		"ssl:true: " NODE_DEFAULTS NODE_OPENSSL, PG_SSL_SOURCE NODE_SOURCE},
-	{"node-postgres", "require-url", "library", "8.20", "9", "bundled", REFUSES_ALL, false, NULL,
+	{"node-postgres", "require-url", "library", "8.20", "9", "bundled", REFUSES_ALL, false, false, NULL,
 		"sslmode=require is read as verify-full: " NODE_DEFAULTS NODE_BUNDLED, PG_SSL_SOURCE NODE_SOURCE},
-	{"node-postgres", "require-url", "library", "8.20", "9", "openssl", VERIFIES, false, NULL,
+	{"node-postgres", "require-url", "library", "8.20", "9", "openssl", VERIFIES, false, false, NULL,
 		"sslmode=require is read as verify-full: " NODE_DEFAULTS NODE_OPENSSL, PG_SSL_SOURCE NODE_SOURCE},
-	{"node-postgres", "default", "library", "8.0", "9", NULL, ANYTHING, true, NULL,
+	{"node-postgres", "default", "library", "8.0", "9", NULL, ANYTHING, true, false, NULL,
 		"ssl defaults to false: " NO_SSL_OPTION, "node-postgres docs \"SSL\" and \"Client\" (ssl: false by default)"},
-	{"postgres-js", "recipe", "library", "3.0", "5", "bundled", REFUSES_ALL, false, NULL,
+	{"postgres-js", "recipe", "library", "3.0", "5", "bundled", REFUSES_ALL, false, false, NULL,
 		"ssl:true: " NODE_DEFAULTS NODE_BUNDLED, "Postgres.js README \"SSL\"; " NODE_SOURCE},
-	{"postgres-js", "recipe", "library", "3.0", "5", "openssl", VERIFIES, false, NULL,
+	{"postgres-js", "recipe", "library", "3.0", "5", "openssl", VERIFIES, false, false, NULL,
 		"ssl:true: " NODE_DEFAULTS NODE_OPENSSL, "Postgres.js README \"SSL\"; " NODE_SOURCE},
-	{"postgres-js", "require-url", "library", "3.0", "5", NULL, UNVERIFIED_TLS, false, NULL,
+	{"postgres-js", "require-url", "library", "3.0", "5", NULL, UNVERIFIED_TLS, false, false, NULL,
 		"sslmode=require means rejectUnauthorized:false: TLS to anyone, but no plaintext fallback",
 	"Postgres.js README \"SSL\" (require: \"no certificate validation\"); src/connection.js secure() "
 	"in v3.4 (ssl 'require' -> { rejectUnauthorized: false })"},
-	{"postgres-js", "default", "library", "3.0", "5", NULL, ANYTHING, true, NULL,
+	{"postgres-js", "default", "library", "3.0", "5", NULL, ANYTHING, true, false, NULL,
 		"ssl defaults to false: " NO_SSL_OPTION, "Postgres.js README, options (ssl: false)"},
-	{"prisma", "recipe", "library", "7.0", "8", "bundled", REFUSES_ALL, false, NULL,
+	{"prisma", "recipe", "library", "7.0", "8", "bundled", REFUSES_ALL, false, false, NULL,
 		"Prisma 7 hands the URL to @prisma/adapter-pg, whose pg-connection-string reads "
 		"sslmode=require as verify-full (sslaccept is not its parameter): " NODE_DEFAULTS NODE_BUNDLED,
 	"Prisma docs \"Upgrade to Prisma ORM 7\" (driver adapters) and \"PostgreSQL: Configuring an SSL "
 	"connection\"; " PG_SSL_SOURCE NODE_SOURCE},
-	{"prisma", "recipe", "library", "7.0", "8", "openssl", VERIFIES, false, NULL,
+	{"prisma", "recipe", "library", "7.0", "8", "openssl", VERIFIES, false, false, NULL,
 		"Prisma 7 hands the URL to @prisma/adapter-pg, whose pg-connection-string reads "
 		"sslmode=require as verify-full (sslaccept is not its parameter): " NODE_DEFAULTS NODE_OPENSSL,
 	"Prisma docs \"Upgrade to Prisma ORM 7\"; " PG_SSL_SOURCE NODE_SOURCE},
-	{"prisma", "default", "library", "7.0", "8", NULL, ANYTHING, true, NULL,
+	{"prisma", "default", "library", "7.0", "8", NULL, ANYTHING, true, false, NULL,
 		"a URL without sslmode gives node-postgres no ssl option: " NO_SSL_OPTION,
 	"Prisma docs \"PostgreSQL: Connection details\"; pg-connection-string README"},
-	{"go-libpq", "recipe", "library", "1.10", "2", NULL, VERIFIES, false, NULL,
+	{"go-libpq", "recipe", "library", "1.10", "2", NULL, VERIFIES, false, false, NULL,
 		"sslmode=verify-full sets tls.Config.ServerName; with no sslrootcert, RootCAs stays nil, "
 		"so Go's system pool applies: /etc/ssl/certs/ca-certificates.crt on Debian",
 	"lib/pq docs, package pq \"Connection String Parameters\" (sslmode verify-full); ssl.go ssl() "
 	"in v1.10.7; Go docs, crypto/x509 SystemCertPool and root_linux.go (certFiles)"},
-	{"go-libpq", "default", "library", "1.10", "2", NULL, UNVERIFIED_TLS, false, NULL,
+	{"go-libpq", "default", "library", "1.10", "2", NULL, UNVERIFIED_TLS, false, false, NULL,
 		"the default sslmode is require: TLS with InsecureSkipVerify, no plaintext fallback; "
 		"no SCRAM-SHA-256-PLUS, so no channel binding",
 	"lib/pq docs, \"Connection String Parameters\" (\"require - Always SSL (skip verification)\" "
 	"is the default); lib/pq ssl.go ssl() and scram support in conn.go, v1.10"},
-	{"go-pgx", "recipe", "library", "4.0", "6", NULL, VERIFIES, false, NULL,
+	{"go-pgx", "recipe", "library", "4.0", "6", NULL, VERIFIES, false, false, NULL,
 		"pgconn's configTLS for verify-full keeps Go's verification with ServerName set; with no "
 		"sslrootcert it uses Go's system pool; no plaintext fallback in verify-full",
 	"pgconn docs, ParseConfig (\"sslmode ... verify-full\"); pgconn/config.go configTLS() in "
 	"jackc/pgconn v1.12 and pgx v5 pgconn; Go docs, crypto/x509 SystemCertPool"},
-	{"go-pgx", "default", "library", "4.0", "6", NULL, ANYTHING, false, NULL,
+	{"go-pgx", "default", "library", "4.0", "6", NULL, ANYTHING, false, false, NULL,
 		"the default sslmode is prefer: TLS with InsecureSkipVerify first, then a plaintext "
 		"fallback config, so a stripping proxy gets plaintext",
 	"pgconn docs, ParseConfig (\"sslmode ... default prefer\" and the fallback configs); "
 	"pgconn/config.go configTLS() (prefer: InsecureSkipVerify plus a non-TLS fallback)"},
-	{"pgjdbc", "recipe", "library", "42.2.5", "43", NULL, VERIFIES, false, NULL,
+	{"pgjdbc", "recipe", "library", "42.2.5", "43", NULL, VERIFIES, false, false, NULL,
 		"ssl=true without sslmode means verify-full since 42.2.5; LibPQFactory trusts only "
 		"sslrootcert, by default ${user.home}/.postgresql/root.crt, never the JVM's cacerts",
 	"pgjdbc docs, \"Using SSL: Configuring the Client\" (ssl=true, sslmode default verify-full, "
 	"sslrootcert default); pgjdbc CHANGELOG 42.2.5; org/postgresql/ssl/LibPQFactory.java"},
-	{"pgjdbc", "default", "library", "42.2.5", "43", NULL, ANYTHING, false, NULL,
+	{"pgjdbc", "default", "library", "42.2.5", "43", NULL, ANYTHING, false, false, NULL,
 		"with no ssl setting sslmode is prefer: TLS without validation when offered, plaintext "
 		"when not",
 	"pgjdbc docs, \"Connection Parameters\" (sslmode: \"prefer\" is the default); "
 	"org/postgresql/ssl/NonValidatingFactory.java"},
-	{"npgsql", "recipe", "library", "8.0", "11", NULL, VERIFIES, false, NULL,
+	{"npgsql", "recipe", "library", "8.0", "11", NULL, VERIFIES, false, false, NULL,
 		"SSL Mode=VerifyFull validates chain and host name against the OS store (.NET on Linux: "
 		"OpenSSL's default paths)",
 	"Npgsql docs, \"Security and Encryption\" (SSL Mode VerifyFull, Root Certificate); .NET docs, "
 	"X509Chain on Linux (OpenSSL default certificate store)"},
-	{"npgsql", "default", "library", "8.0", "11", NULL, ANYTHING, false, NULL,
+	{"npgsql", "default", "library", "8.0", "11", NULL, ANYTHING, false, false, NULL,
 		"the default SSL Mode is Prefer: TLS without validation when offered, plaintext when not",
 	"Npgsql docs, \"Connection String Parameters\" (SSL Mode, default Prefer since 8.0) and "
 	"\"Security and Encryption\""},
-	{"rust-postgres", "recipe", "library", "0.7", "0.8", NULL, VERIFIES, false, NULL,
+	{"rust-postgres", "recipe", "library", "0.7", "0.8", NULL, VERIFIES, false, false, NULL,
 		"SslConnector::builder() enables peer verification against OpenSSL's default paths, and "
 		"configure().into_ssl(host) the host name check; tokio-postgres with sslmode=require "
 		"errors when the server refuses TLS",
 	"docs.rs openssl 0.10 SslConnector (\"hostname verification ... enabled by default\") and "
 	"ConnectConfiguration::into_ssl; docs.rs tokio-postgres 0.7 Config (SslMode::Require); "
 	"postgres-openssl 0.5 src/lib.rs (the connector this probe mirrors)"},
-	{"rust-postgres", "default", "library", "0.7", "0.8", NULL, ANYTHING, true, NULL,
+	{"rust-postgres", "default", "library", "0.7", "0.8", NULL, ANYTHING, true, false, NULL,
 		"NoTls cannot do TLS, so the default sslmode prefer sends no SSLRequest: plaintext",
 	"docs.rs tokio-postgres 0.7, Config::ssl_mode (\"Defaults to prefer\") and NoTls"},
 
 	/* The guide's generic string, sslmode=verify-full&sslrootcert=system. */
-	{"libpq", "generic", "libpq", NULL, "16", NULL, REFUSES_ALL, false, "\"system\"",
+	{"libpq", "generic", "libpq", NULL, "16", NULL, REFUSES_ALL, false, false, "\"system\"",
 		LIBPQ_PASSES LIBPQ_SYSTEM_15, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_15_SOURCE},
-	{"libpq", "generic", "libpq", "16", "19", NULL, VERIFIES, false, NULL,
+	{"libpq", "generic", "libpq", "16", "19", NULL, VERIFIES, false, false, NULL,
 		LIBPQ_PASSES LIBPQ_SYSTEM_16, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_16_SOURCE},
-	{"asyncpg", "generic", "library", "0.27", "1", NULL, REFUSES_ALL, false, "FileNotFoundError",
+	{"asyncpg", "generic", "library", "0.27", "1", NULL, REFUSES_ALL, false, true, "FileNotFoundError",
 		"sslrootcert is only ever a file name: asyncpg opens a file called \"system\", finds none, and "
 		"refuses every server",
 	"asyncpg docs, API reference, connect() \"sslrootcert\" (a file name); asyncpg/connect_utils.py "
 	"_parse_connect_dsn_and_args() (ssl.load_verify_locations(cafile=sslrootcert))"},
-	{"node-postgres", "generic", "library", "8.20", "9", NULL, REFUSES_ALL, false, "ENOENT",
+	{"node-postgres", "generic", "library", "8.20", "9", NULL, REFUSES_ALL, false, true, "ENOENT",
 		"pg-connection-string reads sslrootcert as a file name (fs.readFileSync) while parsing the URL: "
 		"\"system\" is no file, so new Client() throws before connecting",
 	"pg-connection-string README \"sslrootcert\"; pg-connection-string index.js parse() in 2.x"},
-	{"postgres-js", "generic", "library", "3.4", "5", "bundled", REFUSES_ALL, false, NULL,
+	{"postgres-js", "generic", "library", "3.4", "5", "bundled", REFUSES_ALL, false, false, NULL,
 		"sslrootcert=system means ssl verify-full with no ca: " NODE_DEFAULTS NODE_BUNDLED,
 	"Postgres.js README \"SSL\"; src/index.js parseUrl() (sslrootcert === 'system' -> ssl 'verify-full'); "
 	NODE_SOURCE},
-	{"postgres-js", "generic", "library", "3.4", "5", "openssl", VERIFIES, false, NULL,
+	{"postgres-js", "generic", "library", "3.4", "5", "openssl", VERIFIES, false, false, NULL,
 		"sslrootcert=system means ssl verify-full with no ca: " NODE_DEFAULTS NODE_OPENSSL,
 	"Postgres.js README \"SSL\"; src/index.js parseUrl(); " NODE_SOURCE},
-	{"prisma", "generic", "library", "7.0", "8", NULL, REFUSES_ALL, false, NULL,
+	{"prisma", "generic", "library", "7.0", "8", NULL, REFUSES_ALL, false, true, NULL,
 		"@prisma/adapter-pg hands the URL to pg-connection-string, which reads sslrootcert as a file "
 		"name: \"system\" is no file, so every query fails before connecting",
 	"Prisma docs \"Upgrade to Prisma ORM 7\" (driver adapters); pg-connection-string README \"sslrootcert\""},
-	{"go-libpq", "generic", "library", "1.10", "2", NULL, REFUSES_ALL, false, "open system",
+	{"go-libpq", "generic", "library", "1.10", "2", NULL, REFUSES_ALL, false, false, "open system",
 		"sslrootcert is a file name: lib/pq opens \"system\", finds none, and refuses every server",
 	"lib/pq docs, \"Connection String Parameters\" (sslrootcert: \"The location of the root certificate "
 	"file\"); ssl.go sslCertificateAuthority() in v1.10"},
-	{"go-pgx", "generic", "library", "4.0", "5", NULL, REFUSES_ALL, false, "system",
+	{"go-pgx", "generic", "library", "4.0", "5", NULL, REFUSES_ALL, false, true, "system",
 		"pgconn reads sslrootcert as a file name while parsing the connection string: \"system\" is no "
 		"file, so ParseConfig fails",
 	"pgconn docs, ParseConfig (sslrootcert); pgconn/config.go configTLS() (os.ReadFile(sslrootcert)) "
 	"in jackc/pgconn v1"},
-	{"pgjdbc", "generic", "library", "42.2.5", "43", NULL, REFUSES_ALL, false, "system",
+	{"pgjdbc", "generic", "library", "42.2.5", "43", NULL, REFUSES_ALL, false, false, "system",
 		"sslrootcert is a file name: LibPQFactory opens \"system\", finds none, and refuses every server",
 	"pgjdbc docs, \"Connection Parameters\" (sslrootcert: \"File name of the SSL root certificate\"); "
 	"org/postgresql/ssl/LibPQFactory.java"},
-	{"npgsql", "generic", "library", "8.0", "10", NULL, VERIFIES, false, NULL,
+	{"npgsql", "generic", "library", "8.0", "10", NULL, VERIFIES, false, false, NULL,
 		"Npgsql 8 and 9 verify chain and host name against the OS store in VerifyFull; a Root Certificate "
 		"file that cannot be loaded does not stop them: \"system\" behaves as if unset",
 	"Npgsql docs, \"Security and Encryption\" (SSL Mode VerifyFull, Root Certificate); "
 	"src/Npgsql/Internal/NpgsqlConnector.cs in v8.0 and v9.0 (the root certificate is read only when the "
 	"file exists)"},
-	{"npgsql", "generic", "library", "10", "11", NULL, REFUSES_ALL, false, NULL,
+	{"npgsql", "generic", "library", "10", "11", NULL, REFUSES_ALL, false, false, NULL,
 		"Npgsql 10 loads Root Certificate as a file and fails the TLS handshake when \"system\" is none",
 	"Npgsql docs, \"Security and Encryption\" (Root Certificate: a file); Npgsql 10.0 release notes"},
-	{"rust-postgres", "generic", "library", "0.7", "0.8", NULL, REFUSES_ALL, false, "sslmode",
+	{"rust-postgres", "generic", "library", "0.7", "0.8", NULL, REFUSES_ALL, false, true, "sslmode",
 		"tokio-postgres knows sslmode disable, prefer and require only: verify-full makes the connection "
 		"string invalid",
 	"docs.rs tokio-postgres 0.7, Config (\"sslmode ... disable, prefer, or require\") and SslMode"},
@@ -460,73 +460,73 @@ const DriverExpectation driver_expectations[] = {
 	 * required where the client has it (its startup still reaches the
 	 * trusted interceptor, whose session then fails).
 	 */
-	{"libpq", "hardened", "libpq", NULL, "16", NULL, REFUSES_ALL, false, "\"system\"",
+	{"libpq", "hardened", "libpq", NULL, "16", NULL, REFUSES_ALL, false, false, "\"system\"",
 		LIBPQ_PASSES LIBPQ_SYSTEM_15, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_15_SOURCE},
-	{"libpq", "hardened", "libpq", "16", "19", NULL, VERIFIES, false, NULL,
+	{"libpq", "hardened", "libpq", "16", "19", NULL, VERIFIES, false, false, NULL,
 		LIBPQ_PASSES LIBPQ_SYSTEM_16 "; " LIBPQ_CB, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_16_SOURCE "; " LIBPQ_CB_SOURCE},
-	{"libpq", "hardened-rootfile", "libpq", "13", "19", NULL, VERIFIES, false, NULL,
+	{"libpq", "hardened-rootfile", "libpq", "13", "19", NULL, VERIFIES, false, false, NULL,
 		LIBPQ_PASSES "sslmode=verify-full with a named root file verifies chain and host name on every "
 		"libpq; " LIBPQ_CB, LIBPQ_PASSES_SOURCE "PostgreSQL docs, libpq 34.19.1 (sslrootcert), " LIBPQ_CB_SOURCE},
-	{"asyncpg", "hardened", "library", "0.27", "1", NULL, VERIFIES, false, NULL,
+	{"asyncpg", "hardened", "library", "0.27", "1", NULL, VERIFIES, false, false, NULL,
 		"sslmode=verify-full with sslrootcert: CERT_REQUIRED and check_hostname against that file; "
 		"asyncpg has no SCRAM-SHA-256-PLUS, so no channel binding",
 	"asyncpg docs, API reference, connect() \"sslmode\" and \"sslrootcert\"; asyncpg/protocol/scram.pyx "
 	"(SCRAM-SHA-256 only)"},
-	{"node-postgres", "hardened", "library", "8.14", "9", NULL, VERIFIES, false, NULL,
+	{"node-postgres", "hardened", "library", "8.14", "9", NULL, VERIFIES, false, false, NULL,
 		"sslrootcert's file becomes tls.connect's ca, with rejectUnauthorized and the host name check; "
 		"enableChannelBinding uses SCRAM-SHA-256-PLUS and tells a server that offers it that it could",
 	"node-postgres docs \"SSL\" and \"Client\" (enableChannelBinding); " PG_SSL_SOURCE NODE_SOURCE},
-	{"node-postgres", "hardened-openssl-ca", "library", "8.14", "9", "openssl", VERIFIES, false, NULL,
+	{"node-postgres", "hardened-openssl-ca", "library", "8.14", "9", "openssl", VERIFIES, false, false, NULL,
 		"ssl:true with enableChannelBinding: " NODE_DEFAULTS NODE_OPENSSL,
 	"node-postgres docs \"SSL\" and \"Client\" (enableChannelBinding); " NODE_SOURCE},
-	{"postgres-js", "hardened", "library", "3.4", "5", NULL, VERIFIES, false, NULL,
+	{"postgres-js", "hardened", "library", "3.4", "5", NULL, VERIFIES, false, false, NULL,
 		"sslrootcert's file becomes tls.connect's ca and ssl verify-full keeps Node's checks",
 	"Postgres.js README \"SSL\"; src/index.js parseUrl() and withCertificates(); " NODE_SOURCE},
-	{"postgres-js", "hardened-openssl-ca", "library", "3.0", "5", "openssl", VERIFIES, false, NULL,
+	{"postgres-js", "hardened-openssl-ca", "library", "3.0", "5", "openssl", VERIFIES, false, false, NULL,
 		"ssl:true: " NODE_DEFAULTS NODE_OPENSSL, "Postgres.js README \"SSL\"; " NODE_SOURCE},
-	{"prisma", "hardened", "library", "7.0", "8", NULL, VERIFIES, false, NULL,
+	{"prisma", "hardened", "library", "7.0", "8", NULL, VERIFIES, false, false, NULL,
 		"the adapter hands its options to node-postgres: sslrootcert's file as ca, verify-full, "
 		"enableChannelBinding",
 	"Prisma docs \"Upgrade to Prisma ORM 7\" (PrismaPg takes node-postgres's pool options); " PG_SSL_SOURCE},
-	{"prisma", "hardened-openssl-ca", "library", "7.0", "8", "openssl", VERIFIES, false, NULL,
+	{"prisma", "hardened-openssl-ca", "library", "7.0", "8", "openssl", VERIFIES, false, false, NULL,
 		"sslmode=verify-full through the adapter: " NODE_DEFAULTS NODE_OPENSSL,
 	"Prisma docs \"Upgrade to Prisma ORM 7\"; " PG_SSL_SOURCE NODE_SOURCE},
-	{"go-libpq", "hardened", "library", "1.10", "2", NULL, VERIFIES, false, NULL,
+	{"go-libpq", "hardened", "library", "1.10", "2", NULL, VERIFIES, false, false, NULL,
 		"the guide's recipe: verify-full against Go's system pool; lib/pq has no channel binding",
 	"lib/pq docs, \"Connection String Parameters\"; ssl.go ssl() in v1.10.7; conn.go (SCRAM-SHA-256 only)"},
-	{"go-pgx", "hardened", "library", "4.0", "6", NULL, VERIFIES, false, NULL,
+	{"go-pgx", "hardened", "library", "4.0", "6", NULL, VERIFIES, false, false, NULL,
 		"the guide's recipe: verify-full against Go's system pool, no plaintext fallback",
 	"pgconn docs, ParseConfig (\"sslmode ... verify-full\"); pgconn/config.go configTLS()"},
-	{"pgjdbc", "hardened", "library", "42.2.5", "43", NULL, VERIFIES, false, NULL,
+	{"pgjdbc", "hardened", "library", "42.2.5", "43", NULL, VERIFIES, false, false, NULL,
 		"sslmode=verify-full against the named sslrootcert: chain and host name (LibPQFactory, "
 		"PGjdbcHostnameVerifier)",
 	"pgjdbc docs, \"Using SSL: Configuring the Client\" (sslmode verify-full, sslrootcert); "
 	"org/postgresql/ssl/LibPQFactory.java"},
-	{"npgsql", "hardened", "library", "8.0", "11", NULL, VERIFIES, false, NULL,
+	{"npgsql", "hardened", "library", "8.0", "11", NULL, VERIFIES, false, false, NULL,
 		"SSL Mode=VerifyFull against the OS store and Channel Binding=Require: SCRAM-SHA-256-PLUS or "
 		"no connection",
 	"Npgsql docs, \"Security and Encryption\" (VerifyFull) and \"Connection String Parameters\" "
 	"(Channel Binding, since 8.0)"},
-	{"rust-postgres", "hardened", "library", "0.7", "0.8", NULL, VERIFIES, false, NULL,
+	{"rust-postgres", "hardened", "library", "0.7", "0.8", NULL, VERIFIES, false, false, NULL,
 		"the OpenSSL connector verifies chain and name; channel_binding=require makes tokio-postgres "
 		"insist on SCRAM-SHA-256-PLUS with the connector's tls-server-end-point hash",
 	"docs.rs tokio-postgres 0.7, Config (\"channel_binding ... require\") and ChannelBinding; "
 	"postgres-openssl 0.5 src/lib.rs (tls_server_end_point)"},
 
 	/* PgBouncer as a client of the server: server_tls_sslmode. */
-	{"pgbouncer", "disable", "library", "1.7", "2", NULL, ANYTHING, true, NULL,
+	{"pgbouncer", "disable", "library", "1.7", "2", NULL, ANYTHING, true, false, NULL,
 		"server_tls_sslmode=disable: plaintext to whatever answers",
 	"PgBouncer docs, configuration \"server_tls_sslmode\" (disable: plain TCP)"},
-	{"pgbouncer", "require", "library", "1.7", "2", NULL, UNVERIFIED_TLS, false, NULL,
+	{"pgbouncer", "require", "library", "1.7", "2", NULL, UNVERIFIED_TLS, false, false, NULL,
 		"server_tls_sslmode=require: TLS without a certificate check, no plaintext fallback",
 	"PgBouncer docs, configuration \"server_tls_sslmode\" (require: \"TLS is required ... the server "
 	"certificate is not validated\")"},
-	{"pgbouncer", "verify-full", "library", "1.7", "2", NULL, VERIFIES, false, NULL,
+	{"pgbouncer", "verify-full", "library", "1.7", "2", NULL, VERIFIES, false, false, NULL,
 		"server_tls_sslmode=verify-full checks chain and host name against server_tls_ca_file; PgBouncer "
 		"has no channel binding",
 	"PgBouncer docs, configuration \"server_tls_sslmode\" and \"server_tls_ca_file\"; auth_type (SCRAM-SHA-256, "
 	"no -PLUS)"},
-	{"pgbouncer", "hardened", "library", "1.7", "2", NULL, VERIFIES, false, NULL,
+	{"pgbouncer", "hardened", "library", "1.7", "2", NULL, VERIFIES, false, false, NULL,
 		"verify-full against the provider's root file only; PgBouncer has no channel binding",
 	"PgBouncer docs, configuration \"server_tls_sslmode\" and \"server_tls_ca_file\""},
 };

@@ -88,7 +88,10 @@ extern const int n_driver_specs;
  * refusal on a server column contains: a refusal for another reason is a
  * deviation too.  (A stripping proxy is refused before any certificate is
  * looked at, so attack columns are not held to it.)  plaintext: a session
- * the server sees without TLS is documented, not a deviation.  A row whose
+ * the server sees without TLS is documented, not a deviation.
+ * before_connecting: the client rejects the setting itself (a root file
+ * that does not exist, a mode it does not know), so no column is ever
+ * reached, and that is what is documented.  A row whose
  * version no entry covers is "unjudged": shown, never a deviation.
  */
 typedef struct DriverExpectation
@@ -101,6 +104,9 @@ typedef struct DriverExpectation
 	const char *ca_store;		/* "bundled" or "openssl" (Node), NULL: any */
 	bool		accepts[DCOL_COUNT];
 	bool		plaintext;		/* documented to connect without TLS */
+	bool		before_connecting;	/* the setting is rejected before any
+									 * connection: attack columns are refused
+									 * without reaching their proxy */
 	const char *refusal;
 	const char *why;
 	const char *source;
