@@ -428,10 +428,18 @@ const DriverExpectation driver_expectations[] = {
 		"@prisma/adapter-pg hands the URL to pg-connection-string, which reads sslrootcert as a file "
 		"name: \"system\" is no file, so every query fails before connecting",
 	"Prisma docs \"Upgrade to Prisma ORM 7\" (driver adapters); pg-connection-string README \"sslrootcert\""},
-	{"go-libpq", "generic", "library", "1.10", "2", NULL, REFUSES_ALL, false, false, "open system",
+	{"go-libpq", "generic", "library", "1.10.9", "2", NULL, VERIFIES, false, false, NULL,
+		"lib/pq 1.10.9 reads sslrootcert=system as libpq 16 does: Go's system pool, chain and host name",
+	"lib/pq CHANGELOG v1.10.9 (\"support sslrootcert=system\"); ssl.go sslCertificateAuthority() in v1.10.9"},
+	{"go-libpq", "generic", "library", "1.10", "1.10.9", NULL, REFUSES_ALL, false, false, "open system",
 		"sslrootcert is a file name: lib/pq opens \"system\", finds none, and refuses every server",
 	"lib/pq docs, \"Connection String Parameters\" (sslrootcert: \"The location of the root certificate "
 	"file\"); ssl.go sslCertificateAuthority() in v1.10"},
+	{"go-pgx", "generic", "library", "5.9", "6", NULL, VERIFIES, false, false, NULL,
+		"pgx 5 reads sslrootcert=system as libpq 16 does (Go's system pool) and uses SCRAM-SHA-256-PLUS "
+		"when the server offers it",
+	"pgconn docs (pgx v5), ParseConfig (\"sslrootcert ... system\"); pgx v5 CHANGELOG (SCRAM-SHA-256-PLUS "
+	"channel binding)"},
 	{"go-pgx", "generic", "library", "4.0", "5", NULL, REFUSES_ALL, false, true, "system",
 		"pgconn reads sslrootcert as a file name while parsing the connection string: \"system\" is no "
 		"file, so ParseConfig fails",
