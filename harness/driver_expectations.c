@@ -177,6 +177,9 @@ const DriverSpec driver_specs[] = {
 		"pgx.Connect(ctx, \"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
 	ROW("go-pgx-hardened", "go-pgx", "hardened", "Go pgx",
 		"pgx.Connect(ctx, \"" URL "?sslmode=verify-full\")", "the guide's recipe; " CB_NONE " in pgx 4"),
+	ROW_ADD("go-pgx-hardened-cb", "go-pgx", "hardened-cb", "Go pgx",
+			"pgx.Connect(ctx, \"" URL "?sslmode=verify-full&channel_binding=require\")", NULL,
+			"pgx 5.9 or later: pgx 4 sends channel_binding to the server as a setting, which refuses it", NULL),
 	ROW("php-pgsql", "php-pgsql", "recipe", "PHP pgsql", "sslmode=verify-full sslrootcert=system", NULL),
 	ROW("php-pgsql-default", "php-pgsql", "default", "PHP pgsql", LIBPQ_NO_TLS, NULL),
 	ROW("php-pgsql-generic", "php-pgsql", "generic", "PHP pgsql",
@@ -193,7 +196,12 @@ const DriverSpec driver_specs[] = {
 		"jdbc:postgresql://{host}:{port}/{databasename}?sslmode=verify-full&sslrootcert=system", NULL),
 	ROW("pgjdbc-hardened", "pgjdbc", "hardened", "Java pgjdbc",
 		"jdbc:postgresql://{host}:{port}/{databasename}?sslmode=verify-full&sslrootcert=" ROOT_FILE,
-		"pgjdbc never reads the OS store; its channelBinding property is newer than the versions measured"),
+		"pgjdbc never reads the OS store; the root file works as a URL parameter and as a property alike"),
+	ROW_ADD("pgjdbc-hardened-cb", "pgjdbc", "hardened-cb", "Java pgjdbc",
+			"jdbc:postgresql://{host}:{port}/{databasename}?sslmode=verify-full&sslrootcert=" ROOT_FILE
+			"&channelBinding=require", "pgjdbc never reads the OS store",
+			"pgjdbc 42.7.12 or later: channelBinding exists from 42.7.4, earlier versions ignore it, and "
+			"42.7.7 and 42.7.12 closed ways around require (CVE-2025-49146, CVE-2026-54291)", NULL),
 	NPGSQL_ROWS("8", "C#/.NET Npgsql 8"),
 	NPGSQL_ROWS("9", "C#/.NET Npgsql 9"),
 	NPGSQL_ROWS("10", "C#/.NET Npgsql 10"),
@@ -435,11 +443,11 @@ const DriverExpectation driver_expectations[] = {
 		"sslrootcert is a file name: lib/pq opens \"system\", finds none, and refuses every server",
 	"lib/pq docs, \"Connection String Parameters\" (sslrootcert: \"The location of the root certificate "
 	"file\"); ssl.go sslCertificateAuthority() in v1.10"},
-	{"go-pgx", "generic", "library", "5.9", "6", NULL, VERIFIES, false, false, NULL,
-		"pgx 5 reads sslrootcert=system as libpq 16 does (Go's system pool) and uses SCRAM-SHA-256-PLUS "
-		"when the server offers it",
-	"pgconn docs (pgx v5), ParseConfig (\"sslrootcert ... system\"); pgx v5 CHANGELOG (SCRAM-SHA-256-PLUS "
-	"channel binding)"},
+	{"go-pgx", "generic", "library", "5.7", "6", NULL, VERIFIES, false, false, NULL,
+		"pgx 5.7 and later read sslrootcert=system as libpq 16 does (Go's system pool); from 5.9 they use "
+		"SCRAM-SHA-256-PLUS when the server offers it",
+	"pgconn docs (pgx v5), ParseConfig (\"sslrootcert ... system\"); pgx v5 CHANGELOG 5.7.0 (\"Add support "
+	"for sslrootcert=system\") and 5.9.0 (\"Add SCRAM-SHA-256-PLUS support\")"},
 	{"go-pgx", "generic", "library", "4.0", "5", NULL, REFUSES_ALL, false, true, "system",
 		"pgconn reads sslrootcert as a file name while parsing the connection string: \"system\" is no "
 		"file, so ParseConfig fails",
@@ -510,6 +518,30 @@ const DriverExpectation driver_expectations[] = {
 		"PGjdbcHostnameVerifier)",
 	"pgjdbc docs, \"Using SSL: Configuring the Client\" (sslmode verify-full, sslrootcert); "
 	"org/postgresql/ssl/LibPQFactory.java"},
+	{"pgjdbc", "hardened-cb", "library", "42.2.5", "42.7.4", NULL, VERIFIES, false, false, NULL,
+		"verify-full against the named root file; channelBinding is no property of these versions and "
+		"is ignored, so a trusted interceptor's session succeeds: the addition is a newer pgjdbc",
+	"pgjdbc CHANGELOG 42.7.12 (\"releases before 42.7.4 (which introduced channel-binding support)\"); "
+	"org/postgresql/PGProperty.java (no CHANNEL_BINDING before 42.7.4)"},
+	{"pgjdbc", "hardened-cb", "library", "42.7.4", "43", NULL, VERIFIES, false, false, NULL,
+		"verify-full against the named root file and channelBinding=require: SCRAM-SHA-256-PLUS or no "
+		"session; before 42.7.7 a non-SASL method, before 42.7.12 a certificate with no "
+		"tls-server-end-point hash, got around require",
+	"pgjdbc docs, \"Connection Parameters\" (channelBinding); org/postgresql/PGProperty.java "
+	"CHANNEL_BINDING; pgjdbc CHANGELOG 42.7.7 (CVE-2025-49146) and 42.7.12 (CVE-2026-54291)"},
+	{"go-pgx", "hardened-cb", "library", "4.0", "5", NULL, {false, false, false, false, false, true, true, false},
+		false, false, NULL,
+		"pgconn 1 knows no channel_binding and sends it in the startup packet as a setting: the server "
+		"refuses the session (unrecognized configuration parameter), after verify-full has let only "
+		"the good server and the trusted interceptors through",
+	"pgconn docs, ParseConfig (other parameters become RuntimeParams); pgconn/config.go in "
+	"jackc/pgconn v1 (no channel_binding); PostgreSQL docs, protocol StartupMessage (parameters are "
+	"run-time settings)"},
+	{"go-pgx", "hardened-cb", "library", "5.9", "6", NULL, VERIFIES, false, false, NULL,
+		"verify-full against Go's system pool and channel_binding=require: SCRAM-SHA-256-PLUS or no "
+		"session",
+	"pgx v5 CHANGELOG 5.9.0 (\"Add SCRAM-SHA-256-PLUS support\"); pgconn/config.go ParseConfig "
+	"(channel_binding) and auth_scram.go in v5.9"},
 	{"npgsql", "hardened", "library", "8.0", "11", NULL, VERIFIES, false, false, NULL,
 		"SSL Mode=VerifyFull against the OS store and Channel Binding=Require: SCRAM-SHA-256-PLUS or "
 		"no connection",

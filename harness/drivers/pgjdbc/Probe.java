@@ -72,8 +72,9 @@ public class Probe
 		/*
 		 * PTP_VARIANT recipe: the guide's ssl=true; generic: the guide's
 		 * generic string in the URL; hardened: verify-full against the
-		 * provider's root file (pgjdbc never reads the OS store); default:
-		 * no TLS setting.
+		 * provider's root file (pgjdbc never reads the OS store);
+		 * hardened-cb: that and channelBinding=require (pgjdbc 42.7.4 and
+		 * later know it); default: no TLS setting.
 		 */
 		String variant = System.getenv("PTP_VARIANT");
 
@@ -81,6 +82,8 @@ public class Probe
 			url += "?sslmode=verify-full&sslrootcert=system";
 		else if ("hardened".equals(variant))
 			url += "?sslmode=verify-full&sslrootcert=" + System.getenv("PTP_ROOT_CERT");
+		else if ("hardened-cb".equals(variant))
+			url += "?sslmode=verify-full&sslrootcert=" + System.getenv("PTP_ROOT_CERT") + "&channelBinding=require";
 		else if (!"default".equals(variant))
 			props.setProperty("ssl", "true");
 		props.setProperty("ApplicationName", System.getenv("PTP_APPNAME"));
