@@ -43,9 +43,20 @@ build_key() {
 	shift
 	{ echo "$words"; sha256sum "$@"; } | sha256sum | cut -d' ' -f1
 }
-# stale PRODUCT KEY: true when PRODUCT is missing or was built from another key.
+# The key file also holds the product's own hash: a checkout whose
+# install-drivers.sh predates the key files may overwrite the product and
+# leave the key behind.
+product_hash() {
+	sha256sum <"$1" | cut -d' ' -f1
+}
+# stale PRODUCT KEY: true when PRODUCT is missing, or is not what a build
+# from KEY made.
 stale() {
-	[ ! -e "$1" ] || [ "$(cat "$1.key" 2>/dev/null)" != "$2" ]
+	[ ! -e "$1" ] || [ "$(cat "$1.key" 2>/dev/null)" != "$2 $(product_hash "$1")" ]
+}
+# built PRODUCT KEY: records that PRODUCT was built from KEY.
+built() {
+	echo "$2 $(product_hash "$1")" >"$1.key"
 }
 
 # Debian packages.  cargo and rustc are Debian's, not a rustup toolchain
@@ -119,7 +130,7 @@ if stale "$build/prisma/client/index.js" "$key"; then
 		PRISMA_SCHEMA_ENGINE_BINARY="$build/prisma/no-schema-engine" CHECKPOINT_DISABLE=1 \
 		PRISMA_HIDE_UPDATE_MESSAGE=1 ./node_modules/.bin/prisma generate --schema schema.prisma \
 		>"$build/prisma/generate.log" 2>&1) || { cat "$build/prisma/generate.log" >&2; exit 2; }
-	echo "$key" >"$build/prisma/client/index.js.key"
+	built "$build/prisma/client/index.js" "$key"
 	done_step "generated"
 else
 	done_step "present"
@@ -138,7 +149,7 @@ gobuild() {
 		sed "s|github.com/jackc/pgx/v4|github.com/jackc/pgx/$pgx|" "$name/probe.go" >"$src"
 		GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$build/go-cache" GOFLAGS= GOPROXY=off \
 			go build -o "$build/$name" -ldflags "-X main.libraryVersion=$(debver "$pkg")" "$src"
-		echo "$key" >"$build/$name.key"
+		built "$build/$name" "$key"
 	fi
 }
 step "Go probes (lib/pq, pgx $pgx)"
@@ -151,7 +162,7 @@ key=$(build_key "libpostgresql-jdbc-java $(debver libpostgresql-jdbc-java)" pgjd
 if stale "$build/pgjdbc/Probe.class" "$key"; then
 	mkdir -p "$build/pgjdbc"
 	javac -nowarn -d "$build/pgjdbc" -cp /usr/share/java/postgresql.jar pgjdbc/Probe.java
-	echo "$key" >"$build/pgjdbc/Probe.class.key"
+	built "$build/pgjdbc/Probe.class" "$key"
 fi
 done_step
 
@@ -179,7 +190,7 @@ CONFIG
 		/usr/bin/cargo build --quiet --release --offline --target-dir "$build/rust/target" \
 		>"$build/rust/build.log" 2>&1) || { cat "$build/rust/build.log" >&2; exit 2; }
 	cp "$build/rust/target/release/rust-postgres" "$build/rust-postgres"
-	echo "$key" >"$build/rust-postgres.key"
+	built "$build/rust-postgres" "$key"
 fi
 done_step
 
@@ -198,7 +209,7 @@ for v in "${npgsql_versions[@]}"; do
 		(cd "$out-src" && DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
 			dotnet build -c Release -p:NpgsqlVersion="$v" -o "$out" >"$out-build.log" 2>&1) ||
 			{ cat "$out-build.log" >&2; exit 2; }
-		echo "$key" >"$out/npgsql-probe.dll.key"
+		built "$out/npgsql-probe.dll" "$key"
 		done_step "built"
 	else
 		done_step "present"
