@@ -38,56 +38,204 @@ const DriverColumnSpec driver_columns[DCOL_COUNT] = {
 };
 
 #define LIBPQ_NO_TLS "no TLS setting (the client's default)"
+/* The guide's placeholders, so that a generic or hardened recipe is copied as is. */
+#define URL "postgresql://{username}:{password}@{host}:{port}/{databasename}"
+#define KW "host={host}, port={port}, dbname={databasename}, user={username}, password={password}, "
+#define ROOT_FILE "/path/to/root.crt"
+#define CB_NONE "the client has no channel binding to require"
+#define ADD_ROOTFILE "libpq before 16 reads sslrootcert=system as a file name: name the provider's root " \
+	"certificate file (sslrootcert=" ROOT_FILE ") in place of system"
+#define ADD_OPENSSL_CA "NODE_OPTIONS=--use-openssl-ca, so that Node reads the OS store instead of its " \
+	"bundled Mozilla list"
+#define NODE_OPENSSL_ENV "NODE_OPTIONS=--use-openssl-ca"
+
+/*
+ * Row: name, probe, variant, title, recipe, note, home_root, needs,
+ * addition, probe_env.
+ */
+#define ROW(name, probe, variant, title, recipe, note) \
+	{name, probe, variant, title, recipe, note, false, NULL, NULL, NULL}
+#define ROW_ADD(name, probe, variant, title, recipe, note, addition, env) \
+	{name, probe, variant, title, recipe, note, false, NULL, addition, env}
+#define NPGSQL_ROWS(major, title) \
+	{"npgsql" major, "npgsql", "recipe", title, "SSL Mode=VerifyFull", NULL, false, "dotnet", NULL, \
+	 "PTP_NPGSQL=" major}, \
+	{"npgsql" major "-default", "npgsql", "default", title, LIBPQ_NO_TLS, NULL, false, "dotnet", NULL, \
+	 "PTP_NPGSQL=" major}, \
+	{"npgsql" major "-generic", "npgsql", "generic", title, \
+	 "Host={host};Username={username};Password={password};Database={databasename};Port={port};" \
+	 "SSL Mode=VerifyFull;Root Certificate=system;", "the guide's generic string in Npgsql's keywords: it takes no URL", \
+	 false, "dotnet", NULL, "PTP_NPGSQL=" major}, \
+	{"npgsql" major "-hardened", "npgsql", "hardened", title, \
+	 "Host={host};Username={username};Password={password};Database={databasename};Port={port};" \
+	 "SSL Mode=VerifyFull;Channel Binding=Require;", NULL, false, "dotnet", NULL, "PTP_NPGSQL=" major}, \
+	{"npgsql" major "-rootcrt", "npgsql", "recipe", title, "SSL Mode=VerifyFull, ~/.postgresql/root.crt present", \
+	 "the guide's recipe where the user also has libpq's root file", true, "dotnet", NULL, "PTP_NPGSQL=" major}, \
+	{"npgsql" major "-default-rootcrt", "npgsql", "default", title, LIBPQ_NO_TLS ", ~/.postgresql/root.crt present", \
+	 "no TLS setting where the user also has libpq's root file", true, "dotnet", NULL, "PTP_NPGSQL=" major}
 
 /*
  * The guide's recipe per client, then the same client with no TLS setting,
- * then the guide's alternatives.  The libpq-based rows share their
- * expectations (driver "libpq" below).
+ * the guide's alternatives, its generic string and the hardened recipe
+ * (with what must be added where it alone does not hold everywhere).  The
+ * libpq-based rows share their expectations (driver "libpq" below).
  */
 const DriverSpec driver_specs[] = {
-	{"psql", "psql", "recipe", "psql", "sslmode=verify-full&sslrootcert=system", NULL, false, NULL},
-	{"psql-default", "psql", "default", "psql", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"psql-verify-ca", "psql", "verify-ca", "psql",
-		"sslmode=verify-ca&sslrootcert=<root file>",
-	"the guide's second string, against a valid certificate for another host name from the same root", false, NULL},
-	{"psycopg2", "psycopg2", "recipe", "Python psycopg2", "sslmode=\"verify-full\", sslrootcert=\"system\"", NULL, false, NULL},
-	{"psycopg2-default", "psycopg2", "default", "Python psycopg2", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"psycopg", "psycopg", "recipe", "Python psycopg 3", "sslmode=\"verify-full\", sslrootcert=\"system\"",
-	"the guide's psycopg2 keywords: the guide has no psycopg 3 section", false, NULL},
-	{"psycopg-default", "psycopg", "default", "Python psycopg 3", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"django", "django", "recipe", "Python Django", "OPTIONS sslmode verify-full, sslrootcert system",
-	"its own backend: psycopg 3 where installed, else psycopg2", false, NULL},
-	{"django-default", "django", "default", "Python Django", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"asyncpg", "asyncpg", "recipe", "Python asyncpg", "?sslmode=verify-full, ~/.postgresql/root.crt", NULL, true, NULL},
-	{"asyncpg-default", "asyncpg", "default", "Python asyncpg", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"asyncpg-sslrootcert", "asyncpg", "sslrootcert", "Python asyncpg", "?sslrootcert=<root file>",
-	"the guide's alternative: a root file and no sslmode", false, NULL},
-	{"node-postgres", "node-postgres", "recipe", "Node.js node-postgres", "ssl:true", NULL, false, NULL},
-	{"node-postgres-default", "node-postgres", "default", "Node.js node-postgres", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"node-postgres-require-url", "node-postgres", "require-url", "Node.js node-postgres",
-		"connectionString ?sslmode=require", "the guide's alternative", false, NULL},
-	{"postgres-js", "postgres-js", "recipe", "Node.js Postgres.js", "ssl:true", NULL, false, NULL},
-	{"postgres-js-default", "postgres-js", "default", "Node.js Postgres.js", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"postgres-js-require-url", "postgres-js", "require-url", "Node.js Postgres.js", "URL ?sslmode=require",
-	"the guide's alternative", false, NULL},
-	{"prisma", "prisma", "recipe", "Node.js Prisma", "?sslmode=require&sslaccept=strict",
-	"Prisma 7 runs on @prisma/adapter-pg (node-postgres); it has no built-in driver any more", false, NULL},
-	{"prisma-default", "prisma", "default", "Node.js Prisma", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"go-libpq", "go-libpq", "recipe", "Go lib/pq", "?sslmode=verify-full",
-	"the guide's pgx section's sql.Open(\"postgres\"): its Go snippets are swapped", false, NULL},
-	{"go-libpq-default", "go-libpq", "default", "Go lib/pq", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"go-pgx", "go-pgx", "recipe", "Go pgx", "?sslmode=verify-full",
-	"the guide's pq section's pgx.Connect: its Go snippets are swapped", false, NULL},
-	{"go-pgx-default", "go-pgx", "default", "Go pgx", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"php-pgsql", "php-pgsql", "recipe", "PHP pgsql", "sslmode=verify-full sslrootcert=system", NULL, false, NULL},
-	{"php-pgsql-default", "php-pgsql", "default", "PHP pgsql", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"pgjdbc", "pgjdbc", "recipe", "Java pgjdbc", "ssl=true, ~/.postgresql/root.crt", NULL, true, NULL},
-	{"pgjdbc-default", "pgjdbc", "default", "Java pgjdbc", LIBPQ_NO_TLS, NULL, false, NULL},
-	{"npgsql", "npgsql", "recipe", "C#/.NET Npgsql", "SSL Mode=VerifyFull", NULL, false, "dotnet"},
-	{"npgsql-default", "npgsql", "default", "C#/.NET Npgsql", LIBPQ_NO_TLS, NULL, false, "dotnet"},
-	{"rust-postgres", "rust-postgres", "recipe", "Rust tokio-postgres", "?sslmode=require + OpenSSL SslConnector",
-	"tokio-postgres with a postgres-openssl-style connector: Debian has no postgres-openssl crate", false, NULL},
-	{"rust-postgres-default", "rust-postgres", "default", "Rust tokio-postgres", "NoTls, no sslmode", NULL, false, NULL},
+	ROW("psql", "psql", "recipe", "psql", "sslmode=verify-full&sslrootcert=system", NULL),
+	ROW("psql-default", "psql", "default", "psql", LIBPQ_NO_TLS, NULL),
+	ROW("psql-verify-ca", "psql", "verify-ca", "psql", "sslmode=verify-ca&sslrootcert=<root file>",
+		"the guide's second string, against a valid certificate for another host name from the same root"),
+	ROW("psql-generic", "psql", "generic", "psql", "psql \"" URL "?sslmode=verify-full&sslrootcert=system\"",
+		"the same string as the guide's psql recipe"),
+	ROW("psql-hardened", "psql", "hardened", "psql",
+		"psql \"" URL "?sslmode=verify-full&sslrootcert=system&channel_binding=require\"", NULL),
+	ROW_ADD("psql-hardened-rootfile", "psql", "hardened-rootfile", "psql",
+			"psql \"" URL "?sslmode=verify-full&sslrootcert=" ROOT_FILE "&channel_binding=require\"", NULL,
+			ADD_ROOTFILE, NULL),
+	ROW("psycopg2", "psycopg2", "recipe", "Python psycopg2", "sslmode=\"verify-full\", sslrootcert=\"system\"", NULL),
+	ROW("psycopg2-default", "psycopg2", "default", "Python psycopg2", LIBPQ_NO_TLS, NULL),
+	ROW("psycopg2-generic", "psycopg2", "generic", "Python psycopg2",
+		"psycopg2.connect(\"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
+	ROW("psycopg2-hardened", "psycopg2", "hardened", "Python psycopg2",
+		"psycopg2.connect(" KW "sslmode=\"verify-full\", sslrootcert=\"system\", channel_binding=\"require\")", NULL),
+	ROW_ADD("psycopg2-hardened-rootfile", "psycopg2", "hardened-rootfile", "Python psycopg2",
+			"psycopg2.connect(" KW "sslmode=\"verify-full\", sslrootcert=\"" ROOT_FILE "\", channel_binding=\"require\")",
+			NULL, ADD_ROOTFILE, NULL),
+	ROW("psycopg", "psycopg", "recipe", "Python psycopg 3", "sslmode=\"verify-full\", sslrootcert=\"system\"",
+		"the guide's psycopg2 keywords: the guide has no psycopg 3 section"),
+	ROW("psycopg-default", "psycopg", "default", "Python psycopg 3", LIBPQ_NO_TLS, NULL),
+	ROW("psycopg-generic", "psycopg", "generic", "Python psycopg 3",
+		"psycopg.connect(\"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
+	ROW("psycopg-hardened", "psycopg", "hardened", "Python psycopg 3",
+		"psycopg.connect(" KW "sslmode=\"verify-full\", sslrootcert=\"system\", channel_binding=\"require\")", NULL),
+	ROW_ADD("psycopg-hardened-rootfile", "psycopg", "hardened-rootfile", "Python psycopg 3",
+			"psycopg.connect(" KW "sslmode=\"verify-full\", sslrootcert=\"" ROOT_FILE "\", channel_binding=\"require\")",
+			NULL, ADD_ROOTFILE, NULL),
+	ROW("django", "django", "recipe", "Python Django", "OPTIONS sslmode verify-full, sslrootcert system",
+		"its own backend: psycopg 3 where installed, else psycopg2"),
+	ROW("django-default", "django", "default", "Python Django", LIBPQ_NO_TLS, NULL),
+	ROW("django-generic", "django", "generic", "Python Django",
+		"'OPTIONS': {'sslmode': 'verify-full', 'sslrootcert': 'system'}",
+		"the guide's generic string as OPTIONS: Django takes no URL"),
+	ROW("django-hardened", "django", "hardened", "Python Django",
+		"'OPTIONS': {'sslmode': 'verify-full', 'sslrootcert': 'system', 'channel_binding': 'require'}", NULL),
+	ROW_ADD("django-hardened-rootfile", "django", "hardened-rootfile", "Python Django",
+			"'OPTIONS': {'sslmode': 'verify-full', 'sslrootcert': '" ROOT_FILE "', 'channel_binding': 'require'}",
+			NULL, ADD_ROOTFILE, NULL),
+	{"asyncpg", "asyncpg", "recipe", "Python asyncpg", "?sslmode=verify-full, ~/.postgresql/root.crt", NULL, true,
+	NULL, NULL, NULL},
+	ROW("asyncpg-default", "asyncpg", "default", "Python asyncpg", LIBPQ_NO_TLS, NULL),
+	ROW("asyncpg-sslrootcert", "asyncpg", "sslrootcert", "Python asyncpg", "?sslrootcert=<root file>",
+		"the guide's alternative: a root file and no sslmode"),
+	ROW("asyncpg-generic", "asyncpg", "generic", "Python asyncpg",
+		"await asyncpg.connect(\"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
+	ROW("asyncpg-hardened", "asyncpg", "hardened", "Python asyncpg",
+		"await asyncpg.connect(\"" URL "?sslmode=verify-full&sslrootcert=" ROOT_FILE "\")", CB_NONE),
+	ROW("node-postgres", "node-postgres", "recipe", "Node.js node-postgres", "ssl:true", NULL),
+	ROW("node-postgres-default", "node-postgres", "default", "Node.js node-postgres", LIBPQ_NO_TLS, NULL),
+	ROW("node-postgres-require-url", "node-postgres", "require-url", "Node.js node-postgres",
+		"connectionString ?sslmode=require", "the guide's alternative"),
+	ROW("node-postgres-generic", "node-postgres", "generic", "Node.js node-postgres",
+		"new Client({ connectionString: \"" URL "?sslmode=verify-full&sslrootcert=system\" })", NULL),
+	ROW("node-postgres-hardened", "node-postgres", "hardened", "Node.js node-postgres",
+		"new Client({ connectionString: \"" URL "?sslmode=verify-full&sslrootcert=" ROOT_FILE "\", "
+		"enableChannelBinding: true })", NULL),
+	ROW_ADD("node-postgres-hardened-openssl-ca", "node-postgres", "hardened-openssl-ca", "Node.js node-postgres",
+			"new Client({ " KW "ssl: true, enableChannelBinding: true })", NULL, ADD_OPENSSL_CA, NODE_OPENSSL_ENV),
+	ROW("postgres-js", "postgres-js", "recipe", "Node.js Postgres.js", "ssl:true", NULL),
+	ROW("postgres-js-default", "postgres-js", "default", "Node.js Postgres.js", LIBPQ_NO_TLS, NULL),
+	ROW("postgres-js-require-url", "postgres-js", "require-url", "Node.js Postgres.js", "URL ?sslmode=require",
+		"the guide's alternative"),
+	ROW("postgres-js-generic", "postgres-js", "generic", "Node.js Postgres.js",
+		"postgres(\"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
+	ROW("postgres-js-hardened", "postgres-js", "hardened", "Node.js Postgres.js",
+		"postgres(\"" URL "?sslmode=verify-full&sslrootcert=" ROOT_FILE "\")", CB_NONE),
+	ROW_ADD("postgres-js-hardened-openssl-ca", "postgres-js", "hardened-openssl-ca", "Node.js Postgres.js",
+			"postgres({ " KW "ssl: true })", CB_NONE, ADD_OPENSSL_CA, NODE_OPENSSL_ENV),
+	ROW("prisma", "prisma", "recipe", "Node.js Prisma", "?sslmode=require&sslaccept=strict",
+		"Prisma 7 runs on @prisma/adapter-pg (node-postgres); it has no built-in driver any more"),
+	ROW("prisma-default", "prisma", "default", "Node.js Prisma", LIBPQ_NO_TLS, NULL),
+	ROW("prisma-generic", "prisma", "generic", "Node.js Prisma",
+		"DATABASE_URL=" URL "?sslmode=verify-full&sslrootcert=system", NULL),
+	ROW("prisma-hardened", "prisma", "hardened", "Node.js Prisma",
+		"new PrismaPg({ connectionString: \"" URL "?sslmode=verify-full&sslrootcert=" ROOT_FILE "\", "
+		"enableChannelBinding: true })", NULL),
+	ROW_ADD("prisma-hardened-openssl-ca", "prisma", "hardened-openssl-ca", "Node.js Prisma",
+			"new PrismaPg({ connectionString: \"" URL "?sslmode=verify-full\", enableChannelBinding: true })", NULL,
+			ADD_OPENSSL_CA, NODE_OPENSSL_ENV),
+	ROW("go-libpq", "go-libpq", "recipe", "Go lib/pq", "?sslmode=verify-full",
+		"the guide's pgx section's sql.Open(\"postgres\"): its Go snippets are swapped"),
+	ROW("go-libpq-default", "go-libpq", "default", "Go lib/pq", LIBPQ_NO_TLS, NULL),
+	ROW("go-libpq-generic", "go-libpq", "generic", "Go lib/pq",
+		"sql.Open(\"postgres\", \"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
+	ROW("go-libpq-hardened", "go-libpq", "hardened", "Go lib/pq",
+		"sql.Open(\"postgres\", \"" URL "?sslmode=verify-full\")", "the guide's recipe; " CB_NONE),
+	ROW("go-pgx", "go-pgx", "recipe", "Go pgx", "?sslmode=verify-full",
+		"the guide's pq section's pgx.Connect: its Go snippets are swapped"),
+	ROW("go-pgx-default", "go-pgx", "default", "Go pgx", LIBPQ_NO_TLS, NULL),
+	ROW("go-pgx-generic", "go-pgx", "generic", "Go pgx",
+		"pgx.Connect(ctx, \"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
+	ROW("go-pgx-hardened", "go-pgx", "hardened", "Go pgx",
+		"pgx.Connect(ctx, \"" URL "?sslmode=verify-full\")", "the guide's recipe; " CB_NONE " in pgx 4"),
+	ROW_ADD("go-pgx-hardened-cb", "go-pgx", "hardened-cb", "Go pgx",
+			"pgx.Connect(ctx, \"" URL "?sslmode=verify-full&channel_binding=require\")", NULL,
+			"pgx 5.9 or later: pgx 4 sends channel_binding to the server as a setting, which refuses it", NULL),
+	ROW("php-pgsql", "php-pgsql", "recipe", "PHP pgsql", "sslmode=verify-full sslrootcert=system", NULL),
+	ROW("php-pgsql-default", "php-pgsql", "default", "PHP pgsql", LIBPQ_NO_TLS, NULL),
+	ROW("php-pgsql-generic", "php-pgsql", "generic", "PHP pgsql",
+		"pg_connect(\"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
+	ROW("php-pgsql-hardened", "php-pgsql", "hardened", "PHP pgsql",
+		"pg_connect(\"host={host} port={port} dbname={databasename} user={username} password={password} "
+		"sslmode=verify-full sslrootcert=system channel_binding=require\")", NULL),
+	ROW_ADD("php-pgsql-hardened-rootfile", "php-pgsql", "hardened-rootfile", "PHP pgsql",
+			"pg_connect(\"host={host} port={port} dbname={databasename} user={username} password={password} "
+			"sslmode=verify-full sslrootcert=" ROOT_FILE " channel_binding=require\")", NULL, ADD_ROOTFILE, NULL),
+	{"pgjdbc", "pgjdbc", "recipe", "Java pgjdbc", "ssl=true, ~/.postgresql/root.crt", NULL, true, NULL, NULL, NULL},
+	ROW("pgjdbc-default", "pgjdbc", "default", "Java pgjdbc", LIBPQ_NO_TLS, NULL),
+	ROW("pgjdbc-generic", "pgjdbc", "generic", "Java pgjdbc",
+		"jdbc:postgresql://{host}:{port}/{databasename}?sslmode=verify-full&sslrootcert=system", NULL),
+	ROW("pgjdbc-hardened", "pgjdbc", "hardened", "Java pgjdbc",
+		"jdbc:postgresql://{host}:{port}/{databasename}?sslmode=verify-full&sslrootcert=" ROOT_FILE,
+		"pgjdbc never reads the OS store; the root file works as a URL parameter and as a property alike"),
+	ROW_ADD("pgjdbc-hardened-cb", "pgjdbc", "hardened-cb", "Java pgjdbc",
+			"jdbc:postgresql://{host}:{port}/{databasename}?sslmode=verify-full&sslrootcert=" ROOT_FILE
+			"&channelBinding=require", "pgjdbc never reads the OS store",
+			"pgjdbc 42.7.12 or later: channelBinding exists from 42.7.4, earlier versions ignore it, and "
+			"42.7.7 and 42.7.12 closed ways around require (CVE-2025-49146, CVE-2026-54291)", NULL),
+	NPGSQL_ROWS("8", "C#/.NET Npgsql 8"),
+	NPGSQL_ROWS("9", "C#/.NET Npgsql 9"),
+	NPGSQL_ROWS("10", "C#/.NET Npgsql 10"),
+	ROW("rust-postgres", "rust-postgres", "recipe", "Rust tokio-postgres", "?sslmode=require + OpenSSL SslConnector",
+		"tokio-postgres with a postgres-openssl-style connector: Debian has no postgres-openssl crate"),
+	ROW("rust-postgres-default", "rust-postgres", "default", "Rust tokio-postgres", "NoTls, no sslmode", NULL),
+	ROW("rust-postgres-generic", "rust-postgres", "generic", "Rust tokio-postgres",
+		"Client::connect(\"" URL "?sslmode=verify-full&sslrootcert=system\", connector)",
+		"connector: the guide's postgres-openssl MakeTlsConnector"),
+	ROW("rust-postgres-hardened", "rust-postgres", "hardened", "Rust tokio-postgres",
+		"Client::connect(\"" URL "?sslmode=require&channel_binding=require\", connector)",
+		"connector: the guide's postgres-openssl MakeTlsConnector, which verifies chain and name"),
+	ROW("ruby-pg-default", "ruby-pg", "default", "Ruby pg", LIBPQ_NO_TLS, "the guide has no Ruby section"),
+	ROW("ruby-pg-hardened", "ruby-pg", "hardened", "Ruby pg",
+		"PG.connect(" KW "sslmode: \"verify-full\", sslrootcert: \"system\", channel_binding: \"require\")", NULL),
+	ROW_ADD("ruby-pg-hardened-rootfile", "ruby-pg", "hardened-rootfile", "Ruby pg",
+			"PG.connect(" KW "sslmode: \"verify-full\", sslrootcert: \"" ROOT_FILE "\", channel_binding: \"require\")",
+			NULL, ADD_ROOTFILE, NULL),
+	ROW("dbd-pg-default", "dbd-pg", "default", "Perl DBD::Pg", LIBPQ_NO_TLS, "the guide has no Perl section"),
+	ROW("dbd-pg-hardened", "dbd-pg", "hardened", "Perl DBD::Pg",
+		"DBI->connect(\"dbi:Pg:host={host};port={port};dbname={databasename};sslmode=verify-full;"
+		"sslrootcert=system;channel_binding=require\", {username}, {password})", NULL),
+	ROW_ADD("dbd-pg-hardened-rootfile", "dbd-pg", "hardened-rootfile", "Perl DBD::Pg",
+			"DBI->connect(\"dbi:Pg:host={host};port={port};dbname={databasename};sslmode=verify-full;"
+			"sslrootcert=" ROOT_FILE ";channel_binding=require\", {username}, {password})", NULL, ADD_ROOTFILE, NULL),
+	ROW("pgbouncer-disable", "pgbouncer", "disable", "PgBouncer (to the server)", "server_tls_sslmode = disable",
+		"the guide has no PgBouncer section; the probe reaches PgBouncer over loopback"),
+	ROW("pgbouncer-require", "pgbouncer", "require", "PgBouncer (to the server)", "server_tls_sslmode = require", NULL),
+	ROW("pgbouncer-verify-full", "pgbouncer", "verify-full", "PgBouncer (to the server)",
+		"server_tls_sslmode = verify-full, server_tls_ca_file = /etc/ssl/certs/ca-certificates.crt",
+		"PgBouncer 1.24 and later need a CA file named in every mode where there is no system store"),
+	ROW("pgbouncer-hardened", "pgbouncer", "hardened", "PgBouncer (to the server)",
+		"server_tls_sslmode = verify-full, server_tls_ca_file = " ROOT_FILE,
+		"PgBouncer has no channel binding towards the server: a recipe that requires it cannot pass PgBouncer"),
 };
 
 const int	n_driver_specs = lengthof(driver_specs);
@@ -136,6 +284,11 @@ const int	n_driver_specs = lengthof(driver_specs);
 	"PostgreSQL docs, libpq 34.19.1 (\"In verify-full mode, the host name is matched against " \
 	"the certificate's Subject Alternative Name\"; verify-ca does not) and 34.19.3 Table 34.1"
 
+#define LIBPQ_CB \
+	"channel_binding=require: SCRAM-SHA-256-PLUS or no connection (libpq 13+)"
+#define LIBPQ_CB_SOURCE \
+	"PostgreSQL docs, libpq 34.1.2 \"channel_binding ... require\""
+
 #define NODE_DEFAULTS \
 	"Node's tls.connect() defaults apply: rejectUnauthorized and the host name check, against " \
 	"the CAs that Node build trusts: "
@@ -154,109 +307,268 @@ const int	n_driver_specs = lengthof(driver_specs);
 	"without an ssl option the client never sends an SSLRequest: plaintext to whatever answers"
 
 const DriverExpectation driver_expectations[] = {
-	{"libpq", "recipe", "libpq", NULL, "16", NULL, REFUSES_ALL, false, "\"system\"",
+	{"libpq", "recipe", "libpq", NULL, "16", NULL, REFUSES_ALL, false, false, "\"system\"",
 		LIBPQ_PASSES LIBPQ_SYSTEM_15, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_15_SOURCE},
-	{"libpq", "recipe", "libpq", "16", "19", NULL, VERIFIES, false, NULL,
+	{"libpq", "recipe", "libpq", "16", "19", NULL, VERIFIES, false, false, NULL,
 		LIBPQ_PASSES LIBPQ_SYSTEM_16, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_16_SOURCE},
-	{"libpq", "default", "libpq", "10", "19", NULL, ANYTHING, false, NULL,
+	{"libpq", "default", "libpq", "10", "19", NULL, ANYTHING, false, false, NULL,
 		LIBPQ_PASSES LIBPQ_PREFER, LIBPQ_PASSES_SOURCE LIBPQ_PREFER_SOURCE},
-	{"libpq", "verify-ca", "libpq", "10", "19", NULL, VERIFIES_CHAIN, false, NULL,
+	{"libpq", "verify-ca", "libpq", "10", "19", NULL, VERIFIES_CHAIN, false, false, NULL,
 		LIBPQ_VERIFY_CA, LIBPQ_VERIFY_CA_SOURCE},
-	{"asyncpg", "recipe", "library", "0.27", "1", NULL, VERIFIES, false, NULL,
+	{"asyncpg", "recipe", "library", "0.27", "1", NULL, VERIFIES, false, false, NULL,
 		"sslmode=verify-full builds an SSLContext with CERT_REQUIRED and check_hostname, loading "
 		"~/.postgresql/root.crt when no sslrootcert is given (and failing when it is missing)",
 	"asyncpg docs, API reference, connect() \"sslmode ... verify-full\" and \"sslrootcert\"; "
 	"asyncpg/connect_utils.py _parse_connect_dsn_and_args() in v0.27.0"},
-	{"asyncpg", "default", "library", "0.27", "1", NULL, ANYTHING, false, NULL,
+	{"asyncpg", "default", "library", "0.27", "1", NULL, ANYTHING, false, false, NULL,
 		"with no ssl and no sslmode asyncpg uses prefer: TLS without a certificate check, "
 		"plaintext when the server declines",
 	"asyncpg docs, API reference, connect() \"ssl ... 'prefer' ... the default\""},
-	{"asyncpg", "sslrootcert", "library", "0.27", "1", NULL, ANYTHING, false, NULL,
+	{"asyncpg", "sslrootcert", "library", "0.27", "1", NULL, ANYTHING, false, false, NULL,
 		"sslrootcert alone leaves sslmode at prefer, and prefer sets CERT_NONE: the root file "
 		"is loaded and never used, and a stripping proxy gets plaintext",
 	"asyncpg docs, connect() (sslmode default prefer); asyncpg/connect_utils.py "
 	"_parse_connect_dsn_and_args() (sslmode < require: verify_mode = CERT_NONE)"},
-	{"node-postgres", "recipe", "library", "8.0", "9", "bundled", REFUSES_ALL, false, NULL,
+	{"node-postgres", "recipe", "library", "8.0", "9", "bundled", REFUSES_ALL, false, false, NULL,
 		"ssl:true: " NODE_DEFAULTS NODE_BUNDLED, PG_SSL_SOURCE NODE_SOURCE},
-	{"node-postgres", "recipe", "library", "8.0", "9", "openssl", VERIFIES, false, NULL,
+	{"node-postgres", "recipe", "library", "8.0", "9", "openssl", VERIFIES, false, false, NULL,
 		"ssl:true: " NODE_DEFAULTS NODE_OPENSSL, PG_SSL_SOURCE NODE_SOURCE},
-	{"node-postgres", "require-url", "library", "8.20", "9", "bundled", REFUSES_ALL, false, NULL,
+	{"node-postgres", "require-url", "library", "8.20", "9", "bundled", REFUSES_ALL, false, false, NULL,
 		"sslmode=require is read as verify-full: " NODE_DEFAULTS NODE_BUNDLED, PG_SSL_SOURCE NODE_SOURCE},
-	{"node-postgres", "require-url", "library", "8.20", "9", "openssl", VERIFIES, false, NULL,
+	{"node-postgres", "require-url", "library", "8.20", "9", "openssl", VERIFIES, false, false, NULL,
 		"sslmode=require is read as verify-full: " NODE_DEFAULTS NODE_OPENSSL, PG_SSL_SOURCE NODE_SOURCE},
-	{"node-postgres", "default", "library", "8.0", "9", NULL, ANYTHING, true, NULL,
+	{"node-postgres", "default", "library", "8.0", "9", NULL, ANYTHING, true, false, NULL,
 		"ssl defaults to false: " NO_SSL_OPTION, "node-postgres docs \"SSL\" and \"Client\" (ssl: false by default)"},
-	{"postgres-js", "recipe", "library", "3.0", "4", "bundled", REFUSES_ALL, false, NULL,
+	{"postgres-js", "recipe", "library", "3.0", "5", "bundled", REFUSES_ALL, false, false, NULL,
 		"ssl:true: " NODE_DEFAULTS NODE_BUNDLED, "Postgres.js README \"SSL\"; " NODE_SOURCE},
-	{"postgres-js", "recipe", "library", "3.0", "4", "openssl", VERIFIES, false, NULL,
+	{"postgres-js", "recipe", "library", "3.0", "5", "openssl", VERIFIES, false, false, NULL,
 		"ssl:true: " NODE_DEFAULTS NODE_OPENSSL, "Postgres.js README \"SSL\"; " NODE_SOURCE},
-	{"postgres-js", "require-url", "library", "3.0", "4", NULL, UNVERIFIED_TLS, false, NULL,
+	{"postgres-js", "require-url", "library", "3.0", "5", NULL, UNVERIFIED_TLS, false, false, NULL,
 		"sslmode=require means rejectUnauthorized:false: TLS to anyone, but no plaintext fallback",
 	"Postgres.js README \"SSL\" (require: \"no certificate validation\"); src/connection.js secure() "
 	"in v3.4 (ssl 'require' -> { rejectUnauthorized: false })"},
-	{"postgres-js", "default", "library", "3.0", "4", NULL, ANYTHING, true, NULL,
+	{"postgres-js", "default", "library", "3.0", "5", NULL, ANYTHING, true, false, NULL,
 		"ssl defaults to false: " NO_SSL_OPTION, "Postgres.js README, options (ssl: false)"},
-	{"prisma", "recipe", "library", "7.0", "8", "bundled", REFUSES_ALL, false, NULL,
+	{"prisma", "recipe", "library", "7.0", "8", "bundled", REFUSES_ALL, false, false, NULL,
 		"Prisma 7 hands the URL to @prisma/adapter-pg, whose pg-connection-string reads "
 		"sslmode=require as verify-full (sslaccept is not its parameter): " NODE_DEFAULTS NODE_BUNDLED,
 	"Prisma docs \"Upgrade to Prisma ORM 7\" (driver adapters) and \"PostgreSQL: Configuring an SSL "
 	"connection\"; " PG_SSL_SOURCE NODE_SOURCE},
-	{"prisma", "recipe", "library", "7.0", "8", "openssl", VERIFIES, false, NULL,
+	{"prisma", "recipe", "library", "7.0", "8", "openssl", VERIFIES, false, false, NULL,
 		"Prisma 7 hands the URL to @prisma/adapter-pg, whose pg-connection-string reads "
 		"sslmode=require as verify-full (sslaccept is not its parameter): " NODE_DEFAULTS NODE_OPENSSL,
 	"Prisma docs \"Upgrade to Prisma ORM 7\"; " PG_SSL_SOURCE NODE_SOURCE},
-	{"prisma", "default", "library", "7.0", "8", NULL, ANYTHING, true, NULL,
+	{"prisma", "default", "library", "7.0", "8", NULL, ANYTHING, true, false, NULL,
 		"a URL without sslmode gives node-postgres no ssl option: " NO_SSL_OPTION,
 	"Prisma docs \"PostgreSQL: Connection details\"; pg-connection-string README"},
-	{"go-libpq", "recipe", "library", "1.10", "2", NULL, VERIFIES, false, NULL,
+	{"go-libpq", "recipe", "library", "1.10", "2", NULL, VERIFIES, false, false, NULL,
 		"sslmode=verify-full sets tls.Config.ServerName; with no sslrootcert, RootCAs stays nil, "
 		"so Go's system pool applies: /etc/ssl/certs/ca-certificates.crt on Debian",
 	"lib/pq docs, package pq \"Connection String Parameters\" (sslmode verify-full); ssl.go ssl() "
 	"in v1.10.7; Go docs, crypto/x509 SystemCertPool and root_linux.go (certFiles)"},
-	{"go-libpq", "default", "library", "1.10", "2", NULL, UNVERIFIED_TLS, false, NULL,
+	{"go-libpq", "default", "library", "1.10", "2", NULL, UNVERIFIED_TLS, false, false, NULL,
 		"the default sslmode is require: TLS with InsecureSkipVerify, no plaintext fallback; "
 		"no SCRAM-SHA-256-PLUS, so no channel binding",
 	"lib/pq docs, \"Connection String Parameters\" (\"require - Always SSL (skip verification)\" "
 	"is the default); lib/pq ssl.go ssl() and scram support in conn.go, v1.10"},
-	{"go-pgx", "recipe", "library", "4.0", "6", NULL, VERIFIES, false, NULL,
+	{"go-pgx", "recipe", "library", "4.0", "6", NULL, VERIFIES, false, false, NULL,
 		"pgconn's configTLS for verify-full keeps Go's verification with ServerName set; with no "
 		"sslrootcert it uses Go's system pool; no plaintext fallback in verify-full",
 	"pgconn docs, ParseConfig (\"sslmode ... verify-full\"); pgconn/config.go configTLS() in "
 	"jackc/pgconn v1.12 and pgx v5 pgconn; Go docs, crypto/x509 SystemCertPool"},
-	{"go-pgx", "default", "library", "4.0", "6", NULL, ANYTHING, false, NULL,
+	{"go-pgx", "default", "library", "4.0", "6", NULL, ANYTHING, false, false, NULL,
 		"the default sslmode is prefer: TLS with InsecureSkipVerify first, then a plaintext "
 		"fallback config, so a stripping proxy gets plaintext",
 	"pgconn docs, ParseConfig (\"sslmode ... default prefer\" and the fallback configs); "
 	"pgconn/config.go configTLS() (prefer: InsecureSkipVerify plus a non-TLS fallback)"},
-	{"pgjdbc", "recipe", "library", "42.2.5", "43", NULL, VERIFIES, false, NULL,
+	{"pgjdbc", "recipe", "library", "42.2.5", "43", NULL, VERIFIES, false, false, NULL,
 		"ssl=true without sslmode means verify-full since 42.2.5; LibPQFactory trusts only "
 		"sslrootcert, by default ${user.home}/.postgresql/root.crt, never the JVM's cacerts",
 	"pgjdbc docs, \"Using SSL: Configuring the Client\" (ssl=true, sslmode default verify-full, "
 	"sslrootcert default); pgjdbc CHANGELOG 42.2.5; org/postgresql/ssl/LibPQFactory.java"},
-	{"pgjdbc", "default", "library", "42.2.5", "43", NULL, ANYTHING, false, NULL,
+	{"pgjdbc", "default", "library", "42.2.5", "43", NULL, ANYTHING, false, false, NULL,
 		"with no ssl setting sslmode is prefer: TLS without validation when offered, plaintext "
 		"when not",
 	"pgjdbc docs, \"Connection Parameters\" (sslmode: \"prefer\" is the default); "
 	"org/postgresql/ssl/NonValidatingFactory.java"},
-	{"npgsql", "recipe", "library", "8.0", "11", NULL, VERIFIES, false, NULL,
+	{"npgsql", "recipe", "library", "8.0", "11", NULL, VERIFIES, false, false, NULL,
 		"SSL Mode=VerifyFull validates chain and host name against the OS store (.NET on Linux: "
 		"OpenSSL's default paths)",
 	"Npgsql docs, \"Security and Encryption\" (SSL Mode VerifyFull, Root Certificate); .NET docs, "
 	"X509Chain on Linux (OpenSSL default certificate store)"},
-	{"npgsql", "default", "library", "8.0", "11", NULL, ANYTHING, false, NULL,
+	{"npgsql", "default", "library", "8.0", "11", NULL, ANYTHING, false, false, NULL,
 		"the default SSL Mode is Prefer: TLS without validation when offered, plaintext when not",
 	"Npgsql docs, \"Connection String Parameters\" (SSL Mode, default Prefer since 8.0) and "
 	"\"Security and Encryption\""},
-	{"rust-postgres", "recipe", "library", "0.7", "0.8", NULL, VERIFIES, false, NULL,
+	{"rust-postgres", "recipe", "library", "0.7", "0.8", NULL, VERIFIES, false, false, NULL,
 		"SslConnector::builder() enables peer verification against OpenSSL's default paths, and "
 		"configure().into_ssl(host) the host name check; tokio-postgres with sslmode=require "
 		"errors when the server refuses TLS",
 	"docs.rs openssl 0.10 SslConnector (\"hostname verification ... enabled by default\") and "
 	"ConnectConfiguration::into_ssl; docs.rs tokio-postgres 0.7 Config (SslMode::Require); "
 	"postgres-openssl 0.5 src/lib.rs (the connector this probe mirrors)"},
-	{"rust-postgres", "default", "library", "0.7", "0.8", NULL, ANYTHING, true, NULL,
+	{"rust-postgres", "default", "library", "0.7", "0.8", NULL, ANYTHING, true, false, NULL,
 		"NoTls cannot do TLS, so the default sslmode prefer sends no SSLRequest: plaintext",
 	"docs.rs tokio-postgres 0.7, Config::ssl_mode (\"Defaults to prefer\") and NoTls"},
+
+	/* The guide's generic string, sslmode=verify-full&sslrootcert=system. */
+	{"libpq", "generic", "libpq", NULL, "16", NULL, REFUSES_ALL, false, false, "\"system\"",
+		LIBPQ_PASSES LIBPQ_SYSTEM_15, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_15_SOURCE},
+	{"libpq", "generic", "libpq", "16", "19", NULL, VERIFIES, false, false, NULL,
+		LIBPQ_PASSES LIBPQ_SYSTEM_16, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_16_SOURCE},
+	{"asyncpg", "generic", "library", "0.27", "1", NULL, REFUSES_ALL, false, true, "FileNotFoundError",
+		"sslrootcert is only ever a file name: asyncpg opens a file called \"system\", finds none, and "
+		"refuses every server",
+	"asyncpg docs, API reference, connect() \"sslrootcert\" (a file name); asyncpg/connect_utils.py "
+	"_parse_connect_dsn_and_args() (ssl.load_verify_locations(cafile=sslrootcert))"},
+	{"node-postgres", "generic", "library", "8.20", "9", NULL, REFUSES_ALL, false, true, "ENOENT",
+		"pg-connection-string reads sslrootcert as a file name (fs.readFileSync) while parsing the URL: "
+		"\"system\" is no file, so new Client() throws before connecting",
+	"pg-connection-string README \"sslrootcert\"; pg-connection-string index.js parse() in 2.x"},
+	{"postgres-js", "generic", "library", "3.4", "5", "bundled", REFUSES_ALL, false, false, NULL,
+		"sslrootcert=system means ssl verify-full with no ca: " NODE_DEFAULTS NODE_BUNDLED,
+	"Postgres.js README \"SSL\"; src/index.js parseUrl() (sslrootcert === 'system' -> ssl 'verify-full'); "
+	NODE_SOURCE},
+	{"postgres-js", "generic", "library", "3.4", "5", "openssl", VERIFIES, false, false, NULL,
+		"sslrootcert=system means ssl verify-full with no ca: " NODE_DEFAULTS NODE_OPENSSL,
+	"Postgres.js README \"SSL\"; src/index.js parseUrl(); " NODE_SOURCE},
+	{"prisma", "generic", "library", "7.0", "8", NULL, REFUSES_ALL, false, true, NULL,
+		"@prisma/adapter-pg hands the URL to pg-connection-string, which reads sslrootcert as a file "
+		"name: \"system\" is no file, so every query fails before connecting",
+	"Prisma docs \"Upgrade to Prisma ORM 7\" (driver adapters); pg-connection-string README \"sslrootcert\""},
+	{"go-libpq", "generic", "library", "1.10.9", "2", NULL, VERIFIES, false, false, NULL,
+		"lib/pq 1.10.9 reads sslrootcert=system as libpq 16 does: Go's system pool, chain and host name",
+	"lib/pq CHANGELOG v1.10.9 (\"support sslrootcert=system\"); ssl.go sslCertificateAuthority() in v1.10.9"},
+	{"go-libpq", "generic", "library", "1.10", "1.10.9", NULL, REFUSES_ALL, false, false, "open system",
+		"sslrootcert is a file name: lib/pq opens \"system\", finds none, and refuses every server",
+	"lib/pq docs, \"Connection String Parameters\" (sslrootcert: \"The location of the root certificate "
+	"file\"); ssl.go sslCertificateAuthority() in v1.10"},
+	{"go-pgx", "generic", "library", "5.7", "6", NULL, VERIFIES, false, false, NULL,
+		"pgx 5.7 and later read sslrootcert=system as libpq 16 does (Go's system pool); from 5.9 they use "
+		"SCRAM-SHA-256-PLUS when the server offers it",
+	"pgconn docs (pgx v5), ParseConfig (\"sslrootcert ... system\"); pgx v5 CHANGELOG 5.7.0 (\"Add support "
+	"for sslrootcert=system\") and 5.9.0 (\"Add SCRAM-SHA-256-PLUS support\")"},
+	{"go-pgx", "generic", "library", "4.0", "5", NULL, REFUSES_ALL, false, true, "system",
+		"pgconn reads sslrootcert as a file name while parsing the connection string: \"system\" is no "
+		"file, so ParseConfig fails",
+	"pgconn docs, ParseConfig (sslrootcert); pgconn/config.go configTLS() (os.ReadFile(sslrootcert)) "
+	"in jackc/pgconn v1"},
+	{"pgjdbc", "generic", "library", "42.2.5", "43", NULL, REFUSES_ALL, false, false, "system",
+		"sslrootcert is a file name: LibPQFactory opens \"system\", finds none, and refuses every server",
+	"pgjdbc docs, \"Connection Parameters\" (sslrootcert: \"File name of the SSL root certificate\"); "
+	"org/postgresql/ssl/LibPQFactory.java"},
+	{"npgsql", "generic", "library", "8.0", "10", NULL, VERIFIES, false, false, NULL,
+		"Npgsql 8 and 9 verify chain and host name against the OS store in VerifyFull; a Root Certificate "
+		"file that cannot be loaded does not stop them: \"system\" behaves as if unset",
+	"Npgsql docs, \"Security and Encryption\" (SSL Mode VerifyFull, Root Certificate); "
+	"src/Npgsql/Internal/NpgsqlConnector.cs in v8.0 and v9.0 (the root certificate is read only when the "
+	"file exists)"},
+	{"npgsql", "generic", "library", "10", "11", NULL, REFUSES_ALL, false, false, NULL,
+		"Npgsql 10 loads Root Certificate as a file and fails the TLS handshake when \"system\" is none",
+	"Npgsql docs, \"Security and Encryption\" (Root Certificate: a file); Npgsql 10.0 release notes"},
+	{"rust-postgres", "generic", "library", "0.7", "0.8", NULL, REFUSES_ALL, false, true, "sslmode",
+		"tokio-postgres knows sslmode disable, prefer and require only: verify-full makes the connection "
+		"string invalid",
+	"docs.rs tokio-postgres 0.7, Config (\"sslmode ... disable, prefer, or require\") and SslMode"},
+
+	/*
+	 * The hardened recipes: chain and name verified, channel binding
+	 * required where the client has it (its startup still reaches the
+	 * trusted interceptor, whose session then fails).
+	 */
+	{"libpq", "hardened", "libpq", NULL, "16", NULL, REFUSES_ALL, false, false, "\"system\"",
+		LIBPQ_PASSES LIBPQ_SYSTEM_15, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_15_SOURCE},
+	{"libpq", "hardened", "libpq", "16", "19", NULL, VERIFIES, false, false, NULL,
+		LIBPQ_PASSES LIBPQ_SYSTEM_16 "; " LIBPQ_CB, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_16_SOURCE "; " LIBPQ_CB_SOURCE},
+	{"libpq", "hardened-rootfile", "libpq", "13", "19", NULL, VERIFIES, false, false, NULL,
+		LIBPQ_PASSES "sslmode=verify-full with a named root file verifies chain and host name on every "
+		"libpq; " LIBPQ_CB, LIBPQ_PASSES_SOURCE "PostgreSQL docs, libpq 34.19.1 (sslrootcert), " LIBPQ_CB_SOURCE},
+	{"asyncpg", "hardened", "library", "0.27", "1", NULL, VERIFIES, false, false, NULL,
+		"sslmode=verify-full with sslrootcert: CERT_REQUIRED and check_hostname against that file; "
+		"asyncpg has no SCRAM-SHA-256-PLUS, so no channel binding",
+	"asyncpg docs, API reference, connect() \"sslmode\" and \"sslrootcert\"; asyncpg/protocol/scram.pyx "
+	"(SCRAM-SHA-256 only)"},
+	{"node-postgres", "hardened", "library", "8.14", "9", NULL, VERIFIES, false, false, NULL,
+		"sslrootcert's file becomes tls.connect's ca, with rejectUnauthorized and the host name check; "
+		"enableChannelBinding uses SCRAM-SHA-256-PLUS and tells a server that offers it that it could",
+	"node-postgres docs \"SSL\" and \"Client\" (enableChannelBinding); " PG_SSL_SOURCE NODE_SOURCE},
+	{"node-postgres", "hardened-openssl-ca", "library", "8.14", "9", "openssl", VERIFIES, false, false, NULL,
+		"ssl:true with enableChannelBinding: " NODE_DEFAULTS NODE_OPENSSL,
+	"node-postgres docs \"SSL\" and \"Client\" (enableChannelBinding); " NODE_SOURCE},
+	{"postgres-js", "hardened", "library", "3.4", "5", NULL, VERIFIES, false, false, NULL,
+		"sslrootcert's file becomes tls.connect's ca and ssl verify-full keeps Node's checks",
+	"Postgres.js README \"SSL\"; src/index.js parseUrl() and withCertificates(); " NODE_SOURCE},
+	{"postgres-js", "hardened-openssl-ca", "library", "3.0", "5", "openssl", VERIFIES, false, false, NULL,
+		"ssl:true: " NODE_DEFAULTS NODE_OPENSSL, "Postgres.js README \"SSL\"; " NODE_SOURCE},
+	{"prisma", "hardened", "library", "7.0", "8", NULL, VERIFIES, false, false, NULL,
+		"the adapter hands its options to node-postgres: sslrootcert's file as ca, verify-full, "
+		"enableChannelBinding",
+	"Prisma docs \"Upgrade to Prisma ORM 7\" (PrismaPg takes node-postgres's pool options); " PG_SSL_SOURCE},
+	{"prisma", "hardened-openssl-ca", "library", "7.0", "8", "openssl", VERIFIES, false, false, NULL,
+		"sslmode=verify-full through the adapter: " NODE_DEFAULTS NODE_OPENSSL,
+	"Prisma docs \"Upgrade to Prisma ORM 7\"; " PG_SSL_SOURCE NODE_SOURCE},
+	{"go-libpq", "hardened", "library", "1.10", "2", NULL, VERIFIES, false, false, NULL,
+		"the guide's recipe: verify-full against Go's system pool; lib/pq has no channel binding",
+	"lib/pq docs, \"Connection String Parameters\"; ssl.go ssl() in v1.10.7; conn.go (SCRAM-SHA-256 only)"},
+	{"go-pgx", "hardened", "library", "4.0", "6", NULL, VERIFIES, false, false, NULL,
+		"the guide's recipe: verify-full against Go's system pool, no plaintext fallback",
+	"pgconn docs, ParseConfig (\"sslmode ... verify-full\"); pgconn/config.go configTLS()"},
+	{"pgjdbc", "hardened", "library", "42.2.5", "43", NULL, VERIFIES, false, false, NULL,
+		"sslmode=verify-full against the named sslrootcert: chain and host name (LibPQFactory, "
+		"PGjdbcHostnameVerifier)",
+	"pgjdbc docs, \"Using SSL: Configuring the Client\" (sslmode verify-full, sslrootcert); "
+	"org/postgresql/ssl/LibPQFactory.java"},
+	{"pgjdbc", "hardened-cb", "library", "42.2.5", "42.7.4", NULL, VERIFIES, false, false, NULL,
+		"verify-full against the named root file; channelBinding is no property of these versions and "
+		"is ignored, so a trusted interceptor's session succeeds: the addition is a newer pgjdbc",
+	"pgjdbc CHANGELOG 42.7.12 (\"releases before 42.7.4 (which introduced channel-binding support)\"); "
+	"org/postgresql/PGProperty.java (no CHANNEL_BINDING before 42.7.4)"},
+	{"pgjdbc", "hardened-cb", "library", "42.7.4", "43", NULL, VERIFIES, false, false, NULL,
+		"verify-full against the named root file and channelBinding=require: SCRAM-SHA-256-PLUS or no "
+		"session; before 42.7.7 a non-SASL method, before 42.7.12 a certificate with no "
+		"tls-server-end-point hash, got around require",
+	"pgjdbc docs, \"Connection Parameters\" (channelBinding); org/postgresql/PGProperty.java "
+	"CHANNEL_BINDING; pgjdbc CHANGELOG 42.7.7 (CVE-2025-49146) and 42.7.12 (CVE-2026-54291)"},
+	{"go-pgx", "hardened-cb", "library", "4.0", "5", NULL, {false, false, false, false, false, true, true, false},
+		false, false, NULL,
+		"pgconn 1 knows no channel_binding and sends it in the startup packet as a setting: the server "
+		"refuses the session (unrecognized configuration parameter), after verify-full has let only "
+		"the good server and the trusted interceptors through",
+	"pgconn docs, ParseConfig (other parameters become RuntimeParams); pgconn/config.go in "
+	"jackc/pgconn v1 (no channel_binding); PostgreSQL docs, protocol StartupMessage (parameters are "
+	"run-time settings)"},
+	{"go-pgx", "hardened-cb", "library", "5.9", "6", NULL, VERIFIES, false, false, NULL,
+		"verify-full against Go's system pool and channel_binding=require: SCRAM-SHA-256-PLUS or no "
+		"session",
+	"pgx v5 CHANGELOG 5.9.0 (\"Add SCRAM-SHA-256-PLUS support\"); pgconn/config.go ParseConfig "
+	"(channel_binding) and auth_scram.go in v5.9"},
+	{"npgsql", "hardened", "library", "8.0", "11", NULL, VERIFIES, false, false, NULL,
+		"SSL Mode=VerifyFull against the OS store and Channel Binding=Require: SCRAM-SHA-256-PLUS or "
+		"no connection",
+	"Npgsql docs, \"Security and Encryption\" (VerifyFull) and \"Connection String Parameters\" "
+	"(Channel Binding, since 8.0)"},
+	{"rust-postgres", "hardened", "library", "0.7", "0.8", NULL, VERIFIES, false, false, NULL,
+		"the OpenSSL connector verifies chain and name; channel_binding=require makes tokio-postgres "
+		"insist on SCRAM-SHA-256-PLUS with the connector's tls-server-end-point hash",
+	"docs.rs tokio-postgres 0.7, Config (\"channel_binding ... require\") and ChannelBinding; "
+	"postgres-openssl 0.5 src/lib.rs (tls_server_end_point)"},
+
+	/* PgBouncer as a client of the server: server_tls_sslmode. */
+	{"pgbouncer", "disable", "library", "1.7", "2", NULL, ANYTHING, true, false, NULL,
+		"server_tls_sslmode=disable: plaintext to whatever answers",
+	"PgBouncer docs, configuration \"server_tls_sslmode\" (disable: plain TCP)"},
+	{"pgbouncer", "require", "library", "1.7", "2", NULL, UNVERIFIED_TLS, false, false, NULL,
+		"server_tls_sslmode=require: TLS without a certificate check, no plaintext fallback",
+	"PgBouncer docs, configuration \"server_tls_sslmode\" (require: \"TLS is required ... the server "
+	"certificate is not validated\")"},
+	{"pgbouncer", "verify-full", "library", "1.7", "2", NULL, VERIFIES, false, false, NULL,
+		"server_tls_sslmode=verify-full checks chain and host name against server_tls_ca_file; PgBouncer "
+		"has no channel binding",
+	"PgBouncer docs, configuration \"server_tls_sslmode\" and \"server_tls_ca_file\"; auth_type (SCRAM-SHA-256, "
+	"no -PLUS)"},
+	{"pgbouncer", "hardened", "library", "1.7", "2", NULL, VERIFIES, false, false, NULL,
+		"verify-full against the provider's root file only; PgBouncer has no channel binding",
+	"PgBouncer docs, configuration \"server_tls_sslmode\" and \"server_tls_ca_file\""},
 };
 
 const int	n_driver_expectations = lengthof(driver_expectations);

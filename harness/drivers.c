@@ -435,6 +435,8 @@ run_probe(const ProbeContext *ctx, Cell *cell)
 	env[ne++] = ptp_psprintf("PTP_ROOT_CERT=%s", ctx->root_cert);
 	env[ne++] = ptp_psprintf("PTP_TIMEOUT=%d", ctx->opts->timeout);
 	env[ne++] = ptp_psprintf("PTP_BUILD_DIR=%s", ctx->build_dir);
+	if (cell->spec->probe_env != NULL)
+		env[ne++] = ptp_strdup(cell->spec->probe_env);
 	env[ne] = NULL;
 
 	cell->ran = true;
@@ -1068,6 +1070,10 @@ print_json(FILE *out, const DriversOptions *opts, const Row *rows, int n, int de
 		ptp_json_string(out, row->spec->recipe);
 		fputs(", \"note\": ", out);
 		ptp_json_string(out, row->spec->note);
+		fputs(", \"addition\": ", out);
+		ptp_json_string(out, row->spec->addition);
+		fputs(", \"probe_env\": ", out);
+		ptp_json_string(out, row->spec->probe_env);
 		fputs(", \"version\": ", out);
 		ptp_json_string(out, row->version);
 		fputs(", \"variant\": ", out);

@@ -47,10 +47,15 @@ typedef struct DriverColumnSpec
 extern const DriverColumnSpec driver_columns[DCOL_COUNT];
 
 /*
- * One row: a client the guide names with one configuration.  The probe in
+ * One row: a client with one configuration.  The probe in
  * harness/drivers/<probe>/ gets the variant in PTP_VARIANT: "recipe" (the
- * guide's setting), "default" (no TLS setting at all) or the name of one
- * of the guide's alternatives.
+ * guide's setting), "default" (no TLS setting at all), the name of one of
+ * the guide's alternatives, "generic" (the guide's generic string,
+ * sslmode=verify-full&sslrootcert=system, the way that client takes it),
+ * "hardened" (the shortest setting found to hold in every environment
+ * measured) or "hardened-<addition>" (that setting plus what the user must
+ * add where it alone does not hold everywhere).  The recipe of generic and
+ * hardened rows is meant to be copied as it stands.
  */
 typedef struct DriverSpec
 {
@@ -64,6 +69,10 @@ typedef struct DriverSpec
 	const char *needs;			/* a program without which the client cannot exist
 								 * (dotnet), or NULL: the row may be unavailable
 								 * only where it is not on PATH */
+	const char *addition;		/* what the user must add to the recipe for it
+								 * to hold (hardened-<addition> rows), or NULL */
+	const char *probe_env;		/* "NAME=value" the probe also gets (the Npgsql
+								 * major, NODE_OPTIONS), or NULL */
 } DriverSpec;
 
 extern const DriverSpec driver_specs[];
@@ -79,7 +88,10 @@ extern const int n_driver_specs;
  * refusal on a server column contains: a refusal for another reason is a
  * deviation too.  (A stripping proxy is refused before any certificate is
  * looked at, so attack columns are not held to it.)  plaintext: a session
- * the server sees without TLS is documented, not a deviation.  A row whose
+ * the server sees without TLS is documented, not a deviation.
+ * before_connecting: the client rejects the setting itself (a root file
+ * that does not exist, a mode it does not know), so no column is ever
+ * reached, and that is what is documented.  A row whose
  * version no entry covers is "unjudged": shown, never a deviation.
  */
 typedef struct DriverExpectation
@@ -92,6 +104,9 @@ typedef struct DriverExpectation
 	const char *ca_store;		/* "bundled" or "openssl" (Node), NULL: any */
 	bool		accepts[DCOL_COUNT];
 	bool		plaintext;		/* documented to connect without TLS */
+	bool		before_connecting;	/* the setting is rejected before any
+									 * connection: attack columns are refused
+									 * without reaching their proxy */
 	const char *refusal;
 	const char *why;
 	const char *source;

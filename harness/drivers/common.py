@@ -12,8 +12,22 @@ PASSWORD = os.environ["PTP_PASSWORD"]
 APPNAME = os.environ["PTP_APPNAME"]
 TIMEOUT = int(os.environ.get("PTP_TIMEOUT", "10"))
 VARIANT = os.environ.get("PTP_VARIANT", "recipe")
-# The guide's TLS keywords for the libpq-based clients (recipe), or none.
-LIBPQ_TLS = {"sslmode": "verify-full", "sslrootcert": "system"} if VARIANT == "recipe" else {}
+# The TLS keywords of the libpq-based clients: the guide's (recipe), the
+# guide's generic string (generic: the same keywords, given as a URL where
+# the client takes one, see GENERIC_URL), the hardened recipe (the OS store
+# and channel binding required), the same with the provider's root file for
+# libpq before 16 (hardened-rootfile), or none (default).
+LIBPQ_TLS = {
+    "recipe": {"sslmode": "verify-full", "sslrootcert": "system"},
+    "generic": {"sslmode": "verify-full", "sslrootcert": "system"},
+    "hardened": {"sslmode": "verify-full", "sslrootcert": "system", "channel_binding": "require"},
+    "hardened-rootfile": {"sslmode": "verify-full", "sslrootcert": os.environ.get("PTP_ROOT_CERT", ""),
+                          "channel_binding": "require"},
+}.get(VARIANT, {})
+# The guide's generic string as a URL (the password is hexadecimal: no
+# escaping needed).
+GENERIC_URL = "postgresql://%s:%s@%s:%s/%s?sslmode=verify-full&sslrootcert=system" % (
+    USER, PASSWORD, HOST, PORT, DBNAME)
 
 # The server's view of this session: the backend's own row of pg_stat_ssl.
 SERVER_TLS_QUERY = "SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()"

@@ -3,8 +3,8 @@
 # `pg_tls_probe drivers` runs (harness/drivers/*): Debian packages of the
 # suite it runs on (Debian 12 on the host, unstable in the chroot), the npm
 # packages pinned by harness/drivers/node/package-lock.json, the Npgsql
-# probe restored and built from the configured NuGet registry (where dotnet
-# is), and the Go, Rust, Java and Prisma probes compiled offline into
+# probe restored and built once per major (8, 9, 10) from the configured
+# NuGet registry (where dotnet is), and the Go, Rust, Java and Prisma probes compiled offline into
 # harness/drivers/build, or $PTP_DRIVERS_BUILD (a chroot run keeps its builds
 # there, outside its throwaway copy of the checkout).  npm and NuGet are
 # reached from the host only: in the chroot, node_modules is the host's,
@@ -31,6 +31,34 @@ done_step() {
 	echo "${1:-done} ($(($(date +%s) - step_start)) s)" >&2
 }
 
+# A build directory can serve several checkouts: the chroot's does, every
+# worktree's copy builds into it.  So a probe is rebuilt when what it was
+# built from differs from this checkout's, not when its sources are newer:
+# another checkout's older source compiled later would pass for this one's
+# (the stale pgjdbc probe that ignored PTP_VARIANT).
+# build_key WORDS FILE...: the key of a build from FILE..., with WORDS (the
+# library's package and version) in it.
+build_key() {
+	local words=$1
+	shift
+	{ echo "$words"; sha256sum "$@"; } | sha256sum | cut -d' ' -f1
+}
+# The key file also holds the product's own hash: a checkout whose
+# install-drivers.sh predates the key files may overwrite the product and
+# leave the key behind.
+product_hash() {
+	sha256sum <"$1" | cut -d' ' -f1
+}
+# stale PRODUCT KEY: true when PRODUCT is missing, or is not what a build
+# from KEY made.
+stale() {
+	[ ! -e "$1" ] || [ "$(cat "$1.key" 2>/dev/null)" != "$2 $(product_hash "$1")" ]
+}
+# built PRODUCT KEY: records that PRODUCT was built from KEY.
+built() {
+	echo "$2 $(product_hash "$1")" >"$1.key"
+}
+
 # Debian packages.  cargo and rustc are Debian's, not a rustup toolchain
 # that may be on PATH: the crates in /usr/share/cargo/registry are built
 # and tested with them.
@@ -47,6 +75,7 @@ packages=(
 	golang-go golang-github-lib-pq-dev golang-github-jackc-pgx-$pgx-dev
 	cargo rustc librust-tokio-postgres-dev librust-tokio-dev librust-openssl-dev
 	librust-tokio-openssl-dev librust-futures-util-dev
+	ruby-pg libdbd-pg-perl pgbouncer
 	nodejs openssl ca-certificates util-linux mount
 )
 step "Debian packages"
@@ -90,7 +119,8 @@ fi
 # Prisma: generate the client offline.  Generating needs no schema engine,
 # but the CLI insists on finding one; any executable will do.
 step "Prisma client"
-if [ ! -f "$build/prisma/client/index.js" ] || [ prisma/schema.prisma -nt "$build/prisma/client/index.js" ]; then
+key=$(build_key prisma prisma/schema.prisma node/package-lock.json)
+if stale "$build/prisma/client/index.js" "$key"; then
 	mkdir -p "$build/prisma"
 	cp prisma/schema.prisma "$build/prisma/"
 	ln -sfn "$drivers/node/node_modules" "$build/prisma/node_modules"
@@ -100,6 +130,7 @@ if [ ! -f "$build/prisma/client/index.js" ] || [ prisma/schema.prisma -nt "$buil
 		PRISMA_SCHEMA_ENGINE_BINARY="$build/prisma/no-schema-engine" CHECKPOINT_DISABLE=1 \
 		PRISMA_HIDE_UPDATE_MESSAGE=1 ./node_modules/.bin/prisma generate --schema schema.prisma \
 		>"$build/prisma/generate.log" 2>&1) || { cat "$build/prisma/generate.log" >&2; exit 2; }
+	built "$build/prisma/client/index.js" "$key"
 	done_step "generated"
 else
 	done_step "present"
@@ -110,15 +141,15 @@ debver() { dpkg-query -W -f='${Version}' "$1" | sed 's/-[^-]*$//'; }
 # The pgx probe imports pgx/v4; for v5, whose API it uses is the same, the
 # import path is rewritten in the copy that is built.
 gobuild() {
-	local name=$1 pkg=$2 src
-	if [ ! -x "$build/$name" ] || [ "$name/probe.go" -nt "$build/$name" ] ||
-		[ "$(cat "$build/$name.pkg" 2>/dev/null)" != "$pkg" ]; then
+	local name=$1 pkg=$2 src key
+	key=$(build_key "$pkg $(debver "$pkg")" "$name/probe.go")
+	if stale "$build/$name" "$key"; then
 		mkdir -p "$build/go-src/$name"
 		src=$build/go-src/$name/probe.go
 		sed "s|github.com/jackc/pgx/v4|github.com/jackc/pgx/$pgx|" "$name/probe.go" >"$src"
 		GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$build/go-cache" GOFLAGS= GOPROXY=off \
 			go build -o "$build/$name" -ldflags "-X main.libraryVersion=$(debver "$pkg")" "$src"
-		echo "$pkg" >"$build/$name.pkg"
+		built "$build/$name" "$key"
 	fi
 }
 step "Go probes (lib/pq, pgx $pgx)"
@@ -127,17 +158,20 @@ gobuild go-pgx golang-github-jackc-pgx-$pgx-dev
 done_step
 
 step "Java probe (pgjdbc)"
-if [ ! -f "$build/pgjdbc/Probe.class" ] || [ pgjdbc/Probe.java -nt "$build/pgjdbc/Probe.class" ]; then
+key=$(build_key "libpostgresql-jdbc-java $(debver libpostgresql-jdbc-java)" pgjdbc/Probe.java)
+if stale "$build/pgjdbc/Probe.class" "$key"; then
 	mkdir -p "$build/pgjdbc"
 	javac -nowarn -d "$build/pgjdbc" -cp /usr/share/java/postgresql.jar pgjdbc/Probe.java
+	built "$build/pgjdbc/Probe.class" "$key"
 fi
 done_step
 
 # Rust: Debian's crate registry as the only source, offline.  The sources
 # are copied so that Cargo.lock and target/ stay out of the repository.
 step "Rust probe (tokio-postgres + openssl)"
-if [ ! -x "$build/rust-postgres" ] || [ rust-postgres/src/main.rs -nt "$build/rust-postgres" ] ||
-	[ rust-postgres/Cargo.toml -nt "$build/rust-postgres" ]; then
+key=$(build_key "librust-tokio-postgres-dev $(debver librust-tokio-postgres-dev)" \
+	rust-postgres/src/main.rs rust-postgres/Cargo.toml)
+if stale "$build/rust-postgres" "$key"; then
 	mkdir -p "$build/rust/src" "$build/rust/cargo-home"
 	cp rust-postgres/Cargo.toml "$build/rust/"
 	cp rust-postgres/src/main.rs "$build/rust/src/"
@@ -156,26 +190,31 @@ CONFIG
 		/usr/bin/cargo build --quiet --release --offline --target-dir "$build/rust/target" \
 		>"$build/rust/build.log" 2>&1) || { cat "$build/rust/build.log" >&2; exit 2; }
 	cp "$build/rust/target/release/rust-postgres" "$build/rust-postgres"
+	built "$build/rust-postgres" "$key"
 fi
 done_step
 
 # Npgsql: restored and built from the registry NuGet is configured with,
-# the version pinned in Probe.csproj; where there is no dotnet (the chroot)
-# the probe says so.
-step "Npgsql probe"
-if ! command -v dotnet >/dev/null 2>&1; then
-	done_step "no dotnet here"
-elif [ ! -f "$build/npgsql/npgsql-probe.dll" ] || [ npgsql/Probe.cs -nt "$build/npgsql/npgsql-probe.dll" ] ||
-	[ npgsql/Probe.csproj -nt "$build/npgsql/npgsql-probe.dll" ]; then
-	mkdir -p "$build/npgsql-src"
-	cp npgsql/Probe.cs npgsql/Probe.csproj "$build/npgsql-src/"
-	(cd "$build/npgsql-src" && DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
-		dotnet build -c Release -o "$build/npgsql" >"$build/npgsql-build.log" 2>&1) ||
-		{ cat "$build/npgsql-build.log" >&2; exit 2; }
-	done_step "built"
-else
-	done_step "present"
-fi
+# once per major, each the newest release of that major it serves; where
+# there is no dotnet (the chroot) the probe says so.
+npgsql_versions=(8.0.9 9.0.5 10.0.3)
+for v in "${npgsql_versions[@]}"; do
+	out=$build/npgsql${v%%.*}
+	step "Npgsql $v probe"
+	if ! command -v dotnet >/dev/null 2>&1; then
+		done_step "no dotnet here"
+	elif key=$(build_key "Npgsql $v" npgsql/Probe.cs npgsql/Probe.csproj) && stale "$out/npgsql-probe.dll" "$key"; then
+		mkdir -p "$out-src"
+		cp npgsql/Probe.cs npgsql/Probe.csproj "$out-src/"
+		(cd "$out-src" && DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
+			dotnet build -c Release -p:NpgsqlVersion="$v" -o "$out" >"$out-build.log" 2>&1) ||
+			{ cat "$out-build.log" >&2; exit 2; }
+		built "$out/npgsql-probe.dll" "$key"
+		done_step "built"
+	else
+		done_step "present"
+	fi
+done
 
 # harness/t/test_drivers.sh runs the drivers suite of `make test` only then.
 touch "$build/.installed"

@@ -20,8 +20,12 @@ version = "asyncpg " + asyncpg.__version__
 
 
 async def main():
+    # generic: the guide's generic string; hardened: verify-full against
+    # the provider's root file, named (asyncpg has no channel binding).
     query = {"recipe": "?sslmode=verify-full", "default": "",
-             "sslrootcert": "?sslrootcert=" + os.environ["PTP_ROOT_CERT"]}[VARIANT]
+             "sslrootcert": "?sslrootcert=" + os.environ["PTP_ROOT_CERT"],
+             "generic": "?sslmode=verify-full&sslrootcert=system",
+             "hardened": "?sslmode=verify-full&sslrootcert=" + os.environ["PTP_ROOT_CERT"]}[VARIANT]
     dsn = "postgresql://%s:%s@%s:%s/%s%s" % (USER, PASSWORD, HOST, PORT, DBNAME, query)
     try:
         conn = await asyncpg.connect(dsn, timeout=TIMEOUT,

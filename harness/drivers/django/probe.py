@@ -1,7 +1,8 @@
 # Django's PostgreSQL backend (on psycopg 3 where Django 4.2+ finds it,
-# else psycopg2) with the guide's settings.py (PTP_VARIANT=recipe), or with
-# no TLS option (default),
-# quoted literally:
+# else psycopg2) with the guide's settings.py (PTP_VARIANT=recipe), the
+# same OPTIONS as the guide's generic string (generic: Django takes no URL),
+# the hardened OPTIONS of ../common.py, or no TLS option (default); the
+# guide's, quoted literally:
 #   DATABASES = {
 #   'default': {
 #   'ENGINE': 'django.db.backends.postgresql',

@@ -40,10 +40,15 @@ func report(row []interface{}, err error) {
 
 func main() {
 	e := os.Getenv
-	// PTP_VARIANT recipe: the guide's sslmode=verify-full; default: none.
-	tls := "sslmode=verify-full&"
-	if os.Getenv("PTP_VARIANT") == "default" {
-		tls = ""
+	// PTP_VARIANT recipe: the guide's sslmode=verify-full, which is also
+	// the hardened recipe (the client has no channel binding to require);
+	// generic: the guide's generic string; default: none.
+	tls := map[string]string{
+		"default": "",
+		"generic": "sslmode=verify-full&sslrootcert=system&",
+	}[os.Getenv("PTP_VARIANT")]
+	if tls == "" && os.Getenv("PTP_VARIANT") != "default" {
+		tls = "sslmode=verify-full&"
 	}
 	connString := fmt.Sprintf("postgresql://%s:%s@%s:%s/%s?%sapplication_name=%s&connect_timeout=%s",
 		e("PTP_USER"), e("PTP_PASSWORD"), e("PTP_HOST"), e("PTP_PORT"), e("PTP_DBNAME"),

@@ -19,20 +19,31 @@ const version = `pg ${c.packageVersion('pg')}`;
 
 (async () => {
   // recipe: the guide's ssl:true; default: no ssl option; require-url: the
-  // guide's alternative, ?sslmode=require in the connection string.
+  // guide's alternative, ?sslmode=require in the connection string;
+  // generic: the guide's generic string; hardened: verify-full against the
+  // provider's root file, SCRAM-SHA-256-PLUS used (and a downgrade refused);
+  // hardened-openssl-ca: ssl:true and channel binding, the row giving Node
+  // NODE_OPTIONS=--use-openssl-ca.
+  const direct = { host: c.HOST, port: c.PORT, database: c.DBNAME, user: c.USER, password: c.PASSWORD };
   const settings = {
-    recipe: { host: c.HOST, port: c.PORT, database: c.DBNAME, user: c.USER, password: c.PASSWORD, ssl: true },
-    default: { host: c.HOST, port: c.PORT, database: c.DBNAME, user: c.USER, password: c.PASSWORD },
+    recipe: { ...direct, ssl: true },
+    default: direct,
     'require-url': { connectionString: c.requireUrl() },
+    generic: { connectionString: c.genericUrl() },
+    hardened: { connectionString: c.rootFileUrl(), enableChannelBinding: true },
+    'hardened-openssl-ca': { ...direct, ssl: true, enableChannelBinding: true },
   }[c.VARIANT];
   // pg-connection-string warns on stderr that sslmode=require means verify-full.
   process.removeAllListeners('warning');
-  const client = new pg.Client({
-    ...settings,
-    application_name: c.APPNAME,
-    connectionTimeoutMillis: c.TIMEOUT * 1000,
-  });
+  let client;
   try {
+    // pg-connection-string reads sslrootcert's file here: for "system" it
+    // throws before any connection.
+    client = new pg.Client({
+      ...settings,
+      application_name: c.APPNAME,
+      connectionTimeoutMillis: c.TIMEOUT * 1000,
+    });
     await client.connect();
   } catch (e) {
     c.report(version, null, e);

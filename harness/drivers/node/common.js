@@ -16,20 +16,33 @@ exports.APPNAME = env.PTP_APPNAME;
 exports.TIMEOUT = Number(env.PTP_TIMEOUT || '10');
 exports.VARIANT = env.PTP_VARIANT || 'recipe';
 
+exports.ROOT_CERT = env.PTP_ROOT_CERT;
+
+// A URL with the query string tls (the password is hexadecimal: no
+// escaping needed).
+exports.url = function (tls) {
+  return `postgresql://${exports.USER}:${exports.PASSWORD}@${exports.HOST}:${exports.PORT}/` +
+    `${exports.DBNAME}?${tls}application_name=${exports.APPNAME}`;
+};
+
 // The URL the require-url variants give the client (the guide's
 // alternative: sslmode=require in the connection string).
-exports.requireUrl = function () {
-  return `postgresql://${exports.USER}:${exports.PASSWORD}@${exports.HOST}:${exports.PORT}/` +
-    `${exports.DBNAME}?sslmode=require&application_name=${exports.APPNAME}`;
-};
+exports.requireUrl = () => exports.url('sslmode=require&');
+
+// The guide's generic string (generic), and the hardened recipe's
+// verify-full against the provider's root file, named (hardened).
+exports.genericUrl = () => exports.url('sslmode=verify-full&sslrootcert=system&');
+exports.rootFileUrl = () => exports.url(`sslmode=verify-full&sslrootcert=${exports.ROOT_CERT}&`);
 
 // Which CAs this Node's TLS trusts by default: its bundled Mozilla list, or
 // OpenSSL's default store (the OS's) when built --openssl-use-def-ca-store,
 // as Debian builds it, or run with --use-openssl-ca.
-// (configure's --openssl-use-def-ca-store leaves its define in process.config.)
+// (configure's --openssl-use-def-ca-store leaves its define in process.config;
+// the hardened-openssl-ca rows pass the option in NODE_OPTIONS.)
 const defines = (process.config.target_defaults || {}).defines || [];
 const caStore = defines.includes('NODE_OPENSSL_CERT_STORE') ||
-  process.execArgv.includes('--use-openssl-ca') ? 'openssl' : 'bundled';
+  process.execArgv.includes('--use-openssl-ca') ||
+  (env.NODE_OPTIONS || '').split(/\s+/).includes('--use-openssl-ca') ? 'openssl' : 'bundled';
 
 // The server's view of this session: the backend's own row of pg_stat_ssl.
 exports.SERVER_TLS_QUERY =

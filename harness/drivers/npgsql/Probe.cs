@@ -1,9 +1,12 @@
 // Npgsql with the guide's recommended configuration, quoted literally:
 //   var connString = "Host={host};Username={username};Password={password};Database={databasename};Port={port};SSL Mode=VerifyFull;";
 //   var dataSourceBuilder = new NpgsqlDataSourceBuilder(connString);
-// (PTP_VARIANT=recipe), or with no SSL Mode at all (default).  Application
-// Name is added so that an attacker proxy can tell this probe's startup from
-// the others'.
+// (PTP_VARIANT=recipe), with the guide's generic string in Npgsql's keywords
+// (generic: Npgsql takes no URL), with channel binding required too
+// (hardened), or with no SSL Mode at all (default).  Application Name is
+// added so that an attacker proxy can tell this probe's startup from the
+// others'.  The major built against (8, 9, 10) is the row's PTP_NPGSQL
+// (run picks the build).
 using System;
 using System.Text.Json;
 using Npgsql;
@@ -32,7 +35,13 @@ class Probe
     static void Main()
     {
         var connString = $"Host={E("PTP_HOST")};Username={E("PTP_USER")};Password={E("PTP_PASSWORD")};Database={E("PTP_DBNAME")};Port={E("PTP_PORT")};"
-            + (E("PTP_VARIANT") == "default" ? "" : "SSL Mode=VerifyFull;")
+            + (E("PTP_VARIANT") switch
+            {
+                "default" => "",
+                "generic" => "SSL Mode=VerifyFull;Root Certificate=system;",
+                "hardened" => "SSL Mode=VerifyFull;Channel Binding=Require;",
+                _ => "SSL Mode=VerifyFull;",
+            })
             + $"Application Name={E("PTP_APPNAME")};Timeout={E("PTP_TIMEOUT")};";
         var dataSourceBuilder = new NpgsqlDataSourceBuilder(connString);
         try

@@ -69,8 +69,22 @@ public class Probe
 		Properties props = new Properties();
 		props.setProperty("user", System.getenv("PTP_USER"));
 		props.setProperty("password", System.getenv("PTP_PASSWORD"));
-		// PTP_VARIANT recipe: the guide's ssl=true; default: no TLS setting.
-		if (!"default".equals(System.getenv("PTP_VARIANT")))
+		/*
+		 * PTP_VARIANT recipe: the guide's ssl=true; generic: the guide's
+		 * generic string in the URL; hardened: verify-full against the
+		 * provider's root file (pgjdbc never reads the OS store);
+		 * hardened-cb: that and channelBinding=require (pgjdbc 42.7.4 and
+		 * later know it); default: no TLS setting.
+		 */
+		String variant = System.getenv("PTP_VARIANT");
+
+		if ("generic".equals(variant))
+			url += "?sslmode=verify-full&sslrootcert=system";
+		else if ("hardened".equals(variant))
+			url += "?sslmode=verify-full&sslrootcert=" + System.getenv("PTP_ROOT_CERT");
+		else if ("hardened-cb".equals(variant))
+			url += "?sslmode=verify-full&sslrootcert=" + System.getenv("PTP_ROOT_CERT") + "&channelBinding=require";
+		else if (!"default".equals(variant))
 			props.setProperty("ssl", "true");
 		props.setProperty("ApplicationName", System.getenv("PTP_APPNAME"));
 		props.setProperty("connectTimeout", System.getenv("PTP_TIMEOUT"));

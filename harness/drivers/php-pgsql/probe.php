@@ -28,10 +28,22 @@ $libpq = PGSQL_LIBPQ_VERSION;
 $e = 'getenv';
 $error = null;
 set_error_handler(function ($no, $str) use (&$error) { $error = $str; return true; });
-$dbconn = pg_connect("host={$e('PTP_HOST')} port={$e('PTP_PORT')} dbname={$e('PTP_DBNAME')} user={$e('PTP_USER')} password={$e('PTP_PASSWORD')}"
-	// PTP_VARIANT recipe: the guide's setting; default: no TLS setting.
-	. ($e('PTP_VARIANT') === 'default' ? '' : ' sslmode=verify-full sslrootcert=system')
-	. " application_name={$e('PTP_APPNAME')} connect_timeout={$e('PTP_TIMEOUT')}");
+// PTP_VARIANT recipe: the guide's setting; generic: the guide's generic
+// string, a URL (libpq takes one wherever it takes a conninfo); hardened:
+// channel binding required too; hardened-rootfile: and the provider's root
+// file in place of system (libpq before 16); default: no TLS setting.
+$tls = [
+	'recipe' => ' sslmode=verify-full sslrootcert=system',
+	'hardened' => ' sslmode=verify-full sslrootcert=system channel_binding=require',
+	'hardened-rootfile' => " sslmode=verify-full sslrootcert={$e('PTP_ROOT_CERT')} channel_binding=require",
+][$e('PTP_VARIANT')] ?? '';
+$keywords = " application_name={$e('PTP_APPNAME')} connect_timeout={$e('PTP_TIMEOUT')}";
+if ($e('PTP_VARIANT') === 'generic')
+	$dbconn = pg_connect("postgresql://{$e('PTP_USER')}:{$e('PTP_PASSWORD')}@{$e('PTP_HOST')}:{$e('PTP_PORT')}/{$e('PTP_DBNAME')}?sslmode=verify-full&sslrootcert=system"
+		. str_replace(' ', '&', $keywords));
+else
+	$dbconn = pg_connect("host={$e('PTP_HOST')} port={$e('PTP_PORT')} dbname={$e('PTP_DBNAME')} user={$e('PTP_USER')} password={$e('PTP_PASSWORD')}"
+		. $tls . $keywords);
 if ($dbconn === false) {
 	report($version, $libpq, null, $error ?? 'pg_connect failed');
 	exit(0);

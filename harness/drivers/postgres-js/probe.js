@@ -12,7 +12,9 @@
 const c = require('../node/common.js');
 let postgres;
 try {
+  // Postgres.js 4 is an ES module: require() gives its namespace.
   postgres = require('postgres');
+  postgres = postgres.default || postgres;
 } catch (e) {
   c.unavailable(`postgres is not installed (harness/scripts/install-drivers.sh): ${e.code}`);
 }
@@ -20,12 +22,17 @@ const version = `postgres ${c.packageVersion('postgres')}`;
 
 (async () => {
   // recipe: the guide's ssl:true; default: no ssl option; require-url: the
-  // guide's alternative, ?sslmode=require in the URL.
+  // guide's alternative, ?sslmode=require in the URL; generic: the guide's
+  // generic string; hardened: verify-full against the provider's root file
+  // (Postgres.js has no channel binding); hardened-openssl-ca: ssl:true, the
+  // row giving Node NODE_OPTIONS=--use-openssl-ca.
   const direct = { host: c.HOST, port: c.PORT, database: c.DBNAME, user: c.USER, password: c.PASSWORD };
-  const url = c.VARIANT === 'require-url' ? c.requireUrl() : undefined;
-  const sql = postgres(url, {
+  const url = {
+    'require-url': c.requireUrl, generic: c.genericUrl, hardened: c.rootFileUrl,
+  }[c.VARIANT];
+  const sql = postgres(url ? url() : undefined, {
     ...(url ? {} : direct),
-    ...(c.VARIANT === 'recipe' ? { ssl: true } : {}),
+    ...(c.VARIANT === 'recipe' || c.VARIANT === 'hardened-openssl-ca' ? { ssl: true } : {}),
     connection: { application_name: c.APPNAME },
     connect_timeout: c.TIMEOUT,
     max: 1,

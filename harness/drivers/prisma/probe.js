@@ -25,12 +25,21 @@ const version = `prisma ${c.packageVersion('prisma')} (@prisma/client ${c.packag
 
 (async () => {
   const sslaccept = process.env.PTP_PRISMA_SSLACCEPT || 'strict';
-  const DATABASE_URL = `postgresql://${c.USER}:${c.PASSWORD}@${c.HOST}:${c.PORT}/${c.DBNAME}` +
-    (c.VARIANT === 'recipe' ? `?sslmode=require&sslaccept=${sslaccept}&` : '?') +
-    `application_name=${c.APPNAME}&connect_timeout=${c.TIMEOUT}`;
+  // generic: the guide's generic string; hardened: verify-full against the
+  // provider's root file, with channel binding (the adapter's options are
+  // node-postgres's); hardened-openssl-ca: verify-full, the row giving Node
+  // NODE_OPTIONS=--use-openssl-ca.
+  const tls = {
+    recipe: `sslmode=require&sslaccept=${sslaccept}&`,
+    generic: 'sslmode=verify-full&sslrootcert=system&',
+    hardened: `sslmode=verify-full&sslrootcert=${c.ROOT_CERT}&`,
+    'hardened-openssl-ca': 'sslmode=verify-full&',
+  }[c.VARIANT] || '';
+  const DATABASE_URL = `${c.url(tls)}&connect_timeout=${c.TIMEOUT}`;
+  const hardened = c.VARIANT.startsWith('hardened') ? { enableChannelBinding: true } : {};
   // node-postgres warns on stderr that sslmode=require means verify-full.
   process.removeAllListeners('warning');
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: DATABASE_URL }) });
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: DATABASE_URL, ...hardened }) });
   let rows;
   try {
     rows = await prisma.$queryRawUnsafe(c.SERVER_TLS_QUERY);

@@ -2,7 +2,8 @@
 # section; psycopg 3 takes the same libpq keywords):
 #   psycopg.connect(host={host},port={port},dbname={databasename},user={username},
 #                   password={password},sslmode="verify-full",sslrootcert="system")
-# (PTP_VARIANT=recipe), or with no TLS keyword (default).  application_name
+# (PTP_VARIANT=recipe), the guide's generic string as the conninfo
+# (generic), the hardened keywords of ../common.py, or none (default).  application_name
 # is added so that an attacker proxy can tell this probe's startup from the
 # others'.
 import os
@@ -20,8 +21,11 @@ version = "psycopg " + psycopg.__version__
 lv = psycopg.pq.version()
 libpq = "%d.%d" % (lv // 10000, lv % 10000)
 try:
-    conn = psycopg.connect(host=HOST, port=PORT, dbname=DBNAME, user=USER, password=PASSWORD,
-                           application_name=APPNAME, connect_timeout=TIMEOUT, **LIBPQ_TLS)
+    if VARIANT == "generic":
+        conn = psycopg.connect(GENERIC_URL, application_name=APPNAME, connect_timeout=TIMEOUT)
+    else:
+        conn = psycopg.connect(host=HOST, port=PORT, dbname=DBNAME, user=USER, password=PASSWORD,
+                               application_name=APPNAME, connect_timeout=TIMEOUT, **LIBPQ_TLS)
 except psycopg.Error as e:
     report(version, libpq, error=e)
     sys.exit(0)

@@ -11,7 +11,8 @@
 //! postgres-openssl's does: `SslConnector::configure()` and
 //! `into_ssl(host)`, which turns on OpenSSL's host name check, and the
 //! connector's defaults (peer verification against OpenSSL's default
-//! store, which SSL_CERT_FILE points at).  application_name and
+//! store, /etc/ssl/certs) and tls-server-end-point channel binding, as
+//! postgres-openssl's stream offers it.  application_name and
 //! connect_timeout are appended so that an attacker proxy can tell this
 //! probe's startup from the others' and a silent peer cannot hang it.
 use std::env;
@@ -21,7 +22,9 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use openssl::ssl::{ConnectConfiguration, SslConnector, SslMethod};
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::ssl::{ConnectConfiguration, SslConnector, SslMethod, SslRef};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_openssl::SslStream;
 use tokio_postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect, TlsStream};
@@ -93,8 +96,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Stream<S> {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream for Stream<S> {
     fn channel_binding(&self) -> ChannelBinding {
-        ChannelBinding::none()
+        match tls_server_end_point(self.0.ssl()) {
+            Some(hash) => ChannelBinding::tls_server_end_point(hash),
+            None => ChannelBinding::none(),
+        }
     }
+}
+
+/// The server certificate's hash for tls-server-end-point (RFC 5929: the
+/// digest of its signature algorithm, SHA-256 for MD5 and SHA-1), or None
+/// when there is no certificate or its algorithm names no digest.
+fn tls_server_end_point(ssl: &SslRef) -> Option<Vec<u8>> {
+    let cert = ssl.peer_certificate()?;
+    let algorithms = cert.signature_algorithm().object().nid().signature_algorithms()?;
+    let md = match algorithms.digest {
+        Nid::MD5 | Nid::SHA1 => MessageDigest::sha256(),
+        nid => MessageDigest::from_nid(nid)?,
+    };
+    cert.digest(md).ok().map(|d| d.to_vec())
 }
 
 fn json(s: Option<&str>) -> String {
@@ -171,11 +190,20 @@ where
 }
 
 /// PTP_VARIANT recipe: sslmode=require with the OpenSSL connector (the
-/// guide's); default: no TLS setting at all, i.e. NoTls and no sslmode.
+/// guide's); generic: the guide's generic string with that connector;
+/// hardened: the recipe with channel binding required; default: no TLS
+/// setting at all, i.e. NoTls and no sslmode.
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let e = |k: &str| env::var(k).unwrap_or_default();
-    let recipe = e("PTP_VARIANT") != "default";
+    let variant = e("PTP_VARIANT");
+    let recipe = variant != "default";
+    let tls = match variant.as_str() {
+        "default" => "",
+        "generic" => "sslmode=verify-full&sslrootcert=system&",
+        "hardened" => "sslmode=require&channel_binding=require&",
+        _ => "sslmode=require&",
+    };
     let url = format!(
         "postgresql://{}:{}@{}:{}/{}?{}application_name={}&connect_timeout={}",
         e("PTP_USER"),
@@ -183,7 +211,7 @@ async fn main() {
         e("PTP_HOST"),
         e("PTP_PORT"),
         e("PTP_DBNAME"),
-        if recipe { "sslmode=require&" } else { "" },
+        tls,
         e("PTP_APPNAME"),
         e("PTP_TIMEOUT")
     );
