@@ -972,7 +972,7 @@ static const CellShowsSpec cell_shows_specs[SHOWS_COUNT] = {
 	[SHOWS_NOT_RUN] = {"-", '-', "not run"},
 	[SHOWS_NO_RESULT] = {"no result", '?', "no result"},
 	[SHOWS_CONNECTS] = {"connects", 'o', "connects over TLS"},
-	[SHOWS_PLAINTEXT] = {"plaintext", 'P', "plaintext: connects without TLS, or the attacker got the startup so"},
+	[SHOWS_PLAINTEXT] = {"plaintext", 'P', "plaintext: connects without TLS, or the attacker got the startup without TLS"},
 	[SHOWS_REFUSED] = {"refused", '.', "refused"},
 	[SHOWS_ACCEPTED] = {"ACCEPTED", 'A', "ACCEPTED: the attacker got the startup (on an interceptor: unnoticed)"},
 	[SHOWS_ACCEPTED_PLAINTEXT] = {"ACCEPTED, plaintext", 'P', NULL},
@@ -1009,6 +1009,10 @@ cell_shows(const Cell *cell)
 	return cell->server_ssl == 0 ? SHOWS_PLAINTEXT : SHOWS_CONNECTS;
 }
 
+/*
+ * cell_word
+ *		The cell in one or two words, as every format but the grid shows it.
+ */
 static const char *
 cell_word(const Cell *cell)
 {
@@ -1114,8 +1118,7 @@ static const char *const grid_heads[DCOL_COUNT] = {
 	"good", "host", "ca", "exp", "forg", "intc", "i-cb", "strp"
 };
 
-#define GRID_NAME_WIDTH	28
-#define GRID_VERSION_WIDTH 34
+#define GRID_VERSION_WIDTH 44
 
 /*
  * print_grid
@@ -1129,11 +1132,14 @@ print_grid(FILE *out, const DriversOptions *opts, const Row *rows, int n, int de
 		   double seconds)
 {
 	int			unjudged = 0,
-				deviating_rows = 0;
+				deviating_rows = 0,
+				name_width = 3;
 
-	fprintf(out, "Drivers on %s (pg_tls_probe %s, libpq %d): %d rows, %d deviations, %.1f s\n",
-			opts->environment, PG_TLS_PROBE_VERSION, PQlibVersion(), n, deviations, seconds);
-	fprintf(out, "%-*s", GRID_NAME_WIDTH, "row");
+	for (int r = 0; r < n; r++)
+		name_width = Max(name_width, (int) strlen(rows[r].spec->name));
+	fprintf(out, "Drivers on %s (pg_tls_probe %s, linked with libpq %d): %d rows, %d deviations, %.1f s\n",
+			opts->environment, PG_TLS_PROBE_VERSION, PQlibVersion() / 10000, n, deviations, seconds);
+	fprintf(out, "%-*s", name_width, "row");
 	for (int c = 0; c < DCOL_COUNT; c++)
 		fprintf(out, " %-4s", grid_heads[c]);
 	fprintf(out, "  claim  version\n");
@@ -1144,16 +1150,14 @@ print_grid(FILE *out, const DriversOptions *opts, const Row *rows, int n, int de
 
 		unjudged += row->unjudged;
 		deviating_rows += row->deviations > 0;
-		fprintf(out, "%-*s", GRID_NAME_WIDTH, row->spec->name);
+		fprintf(out, "%-*s", name_width, row->spec->name);
 		if (row->unavailable != NULL)
 			fprintf(out, " unavailable%s: %.60s\n", row->row_deviation ? " (!)" : "", row->unavailable);
 		else
 		{
 			for (int c = 0; c < DCOL_COUNT; c++)
-			{
-				fprintf(out, "  %c%c  ", cell_shows_specs[cell_shows(&row->cells[c])].symbol,
+				fprintf(out, "  %c%c ", cell_shows_specs[cell_shows(&row->cells[c])].symbol,
 						row->cells[c].deviation || row->row_deviation ? '!' : ' ');
-			}
 			fprintf(out, " %-5s  %.*s%s\n", row->claim_holds ? "holds" : "NO",
 					GRID_VERSION_WIDTH, v, row->unjudged ? " (unjudged)" : "");
 		}
@@ -1162,8 +1166,9 @@ print_grid(FILE *out, const DriversOptions *opts, const Row *rows, int n, int de
 
 	fputs("\nColumns:", out);
 	for (int c = 0; c < DCOL_COUNT; c++)
-		fprintf(out, "%s%s %s", c == DCOL_FORGE ? "\n        " : "", grid_heads[c], driver_columns[c].title);
-	fputs("\nCells:  ", out);
+		fprintf(out, "%s%s %s", c == DCOL_FORGE ? "\n         " : c > 0 ? "; " : " ",
+				grid_heads[c], driver_columns[c].title);
+	fputs("\nCells:", out);
 	{
 		int			width = 8;
 
@@ -1171,16 +1176,17 @@ print_grid(FILE *out, const DriversOptions *opts, const Row *rows, int n, int de
 		{
 			if (cell_shows_specs[o].legend == NULL)
 				continue;
-			if (width + (int) strlen(cell_shows_specs[o].legend) + 4 > 100)
+			if (width > 8 && width + (int) strlen(cell_shows_specs[o].legend) + 4 > 100)
 			{
-				fputs("\n        ", out);
+				fputs(";\n       ", out);
 				width = 8;
 			}
-			width += fprintf(out, "%c %s%s", cell_shows_specs[o].symbol, cell_shows_specs[o].legend,
-							 o + 1 < SHOWS_COUNT ? "; " : "");
+			else if (width > 8)
+				width += fprintf(out, ";");
+			width += fprintf(out, " %c %s", cell_shows_specs[o].symbol, cell_shows_specs[o].legend);
 		}
 	}
-	fprintf(out, "\n        ! deviates from what that client, at that version, is documented to do\n");
+	fprintf(out, "\n        ! after a symbol: deviates from what that client, at that version, is documented to do\n");
 	fprintf(out, "claim: the guide's \"fails closed\" claim (a trusted interceptor is not held against it).\n");
 	fprintf(out, "%d deviations in %d rows, %d rows unjudged; --details: settings, errors and reasons; "
 			"--format json: everything.\n", deviations, deviating_rows, unjudged);
