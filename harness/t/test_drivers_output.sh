@@ -106,6 +106,35 @@ ok $? "--json-to writes the JSON report of the same run"
 [ "$(grep -c '^| ' "$work/table.md")" -eq $((rows + 1)) ] && [ "$(grep -c '^|---' "$work/table.md")" -eq 1 ]
 ok $? "--markdown-to writes a header and one line per row"
 
+# The recipes page and its check, on this run's JSON.
+recipes=$here/recipes/recipes.py
+cp "$here/recipes/claims.json" "$work/claims.json"
+/usr/bin/python3 "$recipes" --write "$work/recipes.md" "$work/verdicts.json" "$work/claims.json" "$work/run.json" &&
+	grep -q '^| psql | Generic configuration settings | .* | \*\*wrong\*\* |$' "$work/recipes.md" &&
+	grep -q '^## Java pgjdbc$' "$work/recipes.md"
+ok $? "recipes.py --write: a page with each claim marked and each client's section"
+/usr/bin/python3 "$recipes" --check "$work/verdicts.json" "$work/run.json" 2>"$work/err"
+ok $? "recipes.py --check: the same run gives the page's verdicts ($(head -c 200 "$work/err"))"
+/usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for r in d["rows"]:
+    if r["driver"] == "go-pgx":
+        r["claim_holds"], r["claim"] = True, "holds"
+        for c in r["columns"].values():
+            c["observed"] = "refused"
+        r["columns"]["good"]["observed"] = "connects"
+json.dump(d, open(sys.argv[2], "w"))
+' "$work/run.json" "$work/changed.json"
+/usr/bin/python3 "$recipes" --check "$work/verdicts.json" "$work/changed.json" 2>"$work/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q '^recipes: row go-pgx: ' "$work/err" && grep -q '^recipes: claim go-pgx-verify-full: ' "$work/err"
+ok $? "recipes.py --check: a run whose verdicts differ fails, naming the row and the claim (rc=$rc)"
+/usr/bin/python3 "$recipes" --check "$work/verdicts.json" "$work/no-such.json" 2>"$work/err"
+rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ]
+ok $? "recipes.py --check without a report: exit 2, one line (rc=$rc)"
+
 # The other formats and options, on a few rows.
 run --filter psql,go-pgx-default --details --jobs 1 >"$work/details" 2>/dev/null
 grep -q '^Versions and verdicts:' "$work/details" && grep -Eq '^psql +connects +connects +connects +connects +ACCEPTED +CB caught it' "$work/details" &&
