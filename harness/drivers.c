@@ -1119,13 +1119,89 @@ static const char *const grid_heads[DCOL_COUNT] = {
 };
 
 #define GRID_VERSION_WIDTH 44
+/* a screen: the grid, legend included, is held to it */
+#define GRID_MAX_LINES		80
+
+/*
+ * grid_row
+ *		Appends one row of the grid to buf, without a newline: its name, a
+ *		symbol per column, the guide's claim and, when with_version, the
+ *		version; an unavailable row says why instead.
+ */
+static void
+grid_row(StringInfo buf, const Row *row, int name_width, bool with_version)
+{
+	int			start = buf->len;
+
+	appendStringInfo(buf, "%-*s", name_width, row->spec->name);
+	if (row->unavailable != NULL)
+	{
+		appendStringInfo(buf, " unavailable%s: %s", row->row_deviation ? " (!)" : "", row->unavailable);
+		/* as wide as the other rows, at most */
+		if (buf->len - start > name_width + 5 * DCOL_COUNT + 8)
+		{
+			buf->len = start + name_width + 5 * DCOL_COUNT + 8;
+			buf->data[buf->len] = '\0';
+		}
+		return;
+	}
+	for (int c = 0; c < DCOL_COUNT; c++)
+		appendStringInfo(buf, "  %c%c ", cell_shows_specs[cell_shows(&row->cells[c])].symbol,
+						 row->cells[c].deviation || row->row_deviation ? '!' : ' ');
+	appendStringInfo(buf, " %-5s", row->claim_holds ? "holds" : "NO");
+	if (with_version)
+	{
+		char	   *v = row_version(row);
+
+		appendStringInfo(buf, "  %.*s%s", GRID_VERSION_WIDTH, v, row->unjudged ? " (unjudged)" : "");
+		free(v);
+	}
+}
+
+/*
+ * grid_versions
+ *		Appends each probe's versions ("probe: version"), once each, wrapped
+ *		at width: the version column of a grid too long for one.
+ */
+static void
+grid_versions(StringInfo buf, const Row *rows, int n, int width)
+{
+	int			line_start = buf->len;
+
+	appendStringInfoString(buf, "Versions:");
+	for (int r = 0; r < n; r++)
+	{
+		char	   *v = row_version(&rows[r]);
+		bool		seen = rows[r].version == NULL;
+
+		for (int e = 0; e < r && !seen; e++)
+			seen = rows[e].version != NULL && strcmp(rows[e].spec->probe, rows[r].spec->probe) == 0 &&
+				strcmp(rows[e].version, rows[r].version) == 0 &&
+				(rows[e].libpq == NULL) == (rows[r].libpq == NULL) &&
+				(rows[e].libpq == NULL || strcmp(rows[e].libpq, rows[r].libpq) == 0);
+		if (!seen)
+		{
+			if (buf->len - line_start + (int) strlen(rows[r].spec->probe) + (int) strlen(v) + 6 > width)
+			{
+				appendStringInfoString(buf, "\n         ");
+				line_start = buf->len - 9;
+			}
+			appendStringInfo(buf, " %s: %s;", rows[r].spec->probe, v);
+		}
+		free(v);
+	}
+	if (buf->data[buf->len - 1] == ';')
+		buf->data[--buf->len] = '\0';
+	appendStringInfoChar(buf, '\n');
+}
 
 /*
  * print_grid
  *		The default report: one line per row, one symbol per column, the
- *		guide's claim and the version, then a legend that fits with the
- *		rows on one screen (the test suite holds it to 80 lines with twice
- *		today's rows).  --details prints the long table instead.
+ *		guide's claim and the version, then a legend, on one screen
+ *		(GRID_MAX_LINES).  When the rows do not fit one under the other,
+ *		they go in two panes side by side, and the versions, once per
+ *		probe, under them.  --details prints the long table instead.
  */
 static void
 print_grid(FILE *out, const DriversOptions *opts, const Row *rows, int n, int deviations,
@@ -1133,42 +1209,26 @@ print_grid(FILE *out, const DriversOptions *opts, const Row *rows, int n, int de
 {
 	int			unjudged = 0,
 				deviating_rows = 0,
-				name_width = 3;
+				name_width = 3,
+				legend_lines = 0,
+				pane_rows;
+	StringInfoData legend;
+	StringInfoData line;
+	StringInfoData head;
 
-	for (int r = 0; r < n; r++)
-		name_width = Max(name_width, (int) strlen(rows[r].spec->name));
-	fprintf(out, "Drivers on %s (pg_tls_probe %s, linked with libpq %d): %d rows, %d deviations, %.1f s\n",
-			opts->environment, PG_TLS_PROBE_VERSION, PQlibVersion() / 10000, n, deviations, seconds);
-	fprintf(out, "%-*s", name_width, "row");
-	for (int c = 0; c < DCOL_COUNT; c++)
-		fprintf(out, " %-4s", grid_heads[c]);
-	fprintf(out, "  claim  version\n");
 	for (int r = 0; r < n; r++)
 	{
-		const Row  *row = &rows[r];
-		char	   *v = row_version(row);
-
-		unjudged += row->unjudged;
-		deviating_rows += row->deviations > 0;
-		fprintf(out, "%-*s", name_width, row->spec->name);
-		if (row->unavailable != NULL)
-			fprintf(out, " unavailable%s: %.60s\n", row->row_deviation ? " (!)" : "", row->unavailable);
-		else
-		{
-			for (int c = 0; c < DCOL_COUNT; c++)
-				fprintf(out, "  %c%c ", cell_shows_specs[cell_shows(&row->cells[c])].symbol,
-						row->cells[c].deviation || row->row_deviation ? '!' : ' ');
-			fprintf(out, " %-5s  %.*s%s\n", row->claim_holds ? "holds" : "NO",
-					GRID_VERSION_WIDTH, v, row->unjudged ? " (unjudged)" : "");
-		}
-		free(v);
+		name_width = Max(name_width, (int) strlen(rows[r].spec->name));
+		unjudged += rows[r].unjudged;
+		deviating_rows += rows[r].deviations > 0;
 	}
 
-	fputs("\nColumns:", out);
+	initStringInfo(&legend);
+	appendStringInfoString(&legend, "\nColumns:");
 	for (int c = 0; c < DCOL_COUNT; c++)
-		fprintf(out, "%s%s %s", c == DCOL_FORGE ? "\n         " : c > 0 ? "; " : " ",
-				grid_heads[c], driver_columns[c].title);
-	fputs("\nCells:", out);
+		appendStringInfo(&legend, "%s%s %s", c == DCOL_FORGE ? "\n         " : c > 0 ? "; " : " ",
+						 grid_heads[c], driver_columns[c].title);
+	appendStringInfoString(&legend, "\nCells:");
 	{
 		int			width = 8;
 
@@ -1178,18 +1238,66 @@ print_grid(FILE *out, const DriversOptions *opts, const Row *rows, int n, int de
 				continue;
 			if (width > 8 && width + (int) strlen(cell_shows_specs[o].legend) + 4 > 100)
 			{
-				fputs(";\n       ", out);
+				appendStringInfoString(&legend, ";\n       ");
 				width = 8;
 			}
 			else if (width > 8)
-				width += fprintf(out, ";");
-			width += fprintf(out, " %c %s", cell_shows_specs[o].symbol, cell_shows_specs[o].legend);
+			{
+				appendStringInfoChar(&legend, ';');
+				width++;
+			}
+			width += 3 + strlen(cell_shows_specs[o].legend);
+			appendStringInfo(&legend, " %c %s", cell_shows_specs[o].symbol, cell_shows_specs[o].legend);
 		}
 	}
-	fprintf(out, "\n        ! after a symbol: deviates from what that client, at that version, is documented to do\n");
-	fprintf(out, "claim: the guide's \"fails closed\" claim (a trusted interceptor is not held against it).\n");
-	fprintf(out, "%d deviations in %d rows, %d rows unjudged; --details: settings, errors and reasons; "
-			"--format json: everything.\n", deviations, deviating_rows, unjudged);
+	appendStringInfoString(&legend, "\n        ! after a symbol: deviates from what that client, at that version, is documented to do\n");
+	appendStringInfoString(&legend, "claim: the guide's \"fails closed\" claim (a trusted interceptor is not held against it).\n");
+	appendStringInfo(&legend, "%d deviations in %d rows, %d rows unjudged; --details: settings, errors and reasons; "
+					 "--format json: everything.\n", deviations, deviating_rows, unjudged);
+	for (const char *p = legend.data; *p; p++)
+		legend_lines += *p == '\n';
+
+	/* title, column heads, the rows, the legend */
+	pane_rows = 2 + n + legend_lines <= GRID_MAX_LINES ? n : (n + 1) / 2;
+
+	fprintf(out, "Drivers on %s (pg_tls_probe %s, linked with libpq %d): %d rows, %d deviations, %.1f s\n",
+			opts->environment, PG_TLS_PROBE_VERSION, PQlibVersion() / 10000, n, deviations, seconds);
+	initStringInfo(&head);
+	appendStringInfo(&head, "%-*s", name_width, "row");
+	for (int c = 0; c < DCOL_COUNT; c++)
+		appendStringInfo(&head, " %-4s", grid_heads[c]);
+	appendStringInfoString(&head, "  claim");
+	initStringInfo(&line);
+	for (int r = 0; r < pane_rows; r++)
+	{
+		resetStringInfo(&line);
+		if (r == 0)
+		{
+			/* the column heads, once per pane */
+			if (pane_rows == n)
+				fprintf(out, "%s  version\n", head.data);
+			else
+				fprintf(out, "%-*s   |  %s\n", name_width + 5 * DCOL_COUNT + 8, head.data, head.data);
+		}
+		grid_row(&line, &rows[r], name_width, pane_rows == n);
+		if (pane_rows < n && r + pane_rows < n)
+		{
+			appendStringInfoSpaces(&line, name_width + 5 * DCOL_COUNT + 8 - line.len);
+			appendStringInfoString(&line, "   |  ");
+			grid_row(&line, &rows[r + pane_rows], name_width, false);
+		}
+		fprintf(out, "%s\n", line.data);
+	}
+	if (pane_rows < n)
+	{
+		resetStringInfo(&line);
+		grid_versions(&line, rows, n, 2 * (name_width + 5 * DCOL_COUNT + 8) + 6);
+		fputs(line.data, out);
+	}
+	fputs(legend.data, out);
+	pfree(legend.data);
+	pfree(line.data);
+	pfree(head.data);
 }
 
 static void
@@ -1398,7 +1506,8 @@ drivers_usage(void)
 		printf("%s%s", i % 6 == 0 ? "\n                             " : " ", driver_specs[i].name);
 	printf("\n");
 	printf("  --format FORMAT          table (default: one line per row, one symbol per column,\n");
-	printf("                           a legend), json, tap, or markdown (doc/drivers.md's table)\n");
+	printf("                           a legend, on %d lines at most: in two panes when the rows\n", GRID_MAX_LINES);
+	printf("                           need it), json, tap, or markdown (doc/drivers.md's table)\n");
 	printf("  --details                table: the long form (every cell in words, each row's\n");
 	printf("                           version, setting, claim and documented behaviour)\n");
 	printf("  --jobs N                 probes run at once (default: number of CPUs)\n");
