@@ -91,8 +91,9 @@ def evidence(row, env):
     return "`%s` on %s (%s): %s" % (row["driver"], env, row_version(row), shown)
 
 
-def judge_claim(claim, reports):
-    """(mark, per-environment lines) for one claim."""
+def judge_claim(claim, reports, only=None):
+    """(mark, per-environment lines) for one claim, on its rows (those in
+    only, when given: a client's section shows its own rows' evidence)."""
     if "by_reading" in claim:
         return claim["by_reading"].split(":")[0], [claim["by_reading"]]
     envs = claim.get("environments")
@@ -104,6 +105,8 @@ def judge_claim(claim, reports):
             continue
         results = []
         for name in claim["rows"]:
+            if only is not None and name not in only:
+                continue
             row = report["by_driver"].get(name)
             ok = passes(claim["test"], row, report, claim)
             if ok is None:
@@ -227,12 +230,15 @@ def write_page(page, reports, claims):
         else:
             w("Hardened recipe: no `-hardened` row of this client ran in this run.")
         w("")
-        mine = [c for c in claims if c["client"] == title]
+        # a claim about a client whose rows are split over several titles
+        # (one per Npgsql major) is shown under each, on that title's rows
+        mine = [c for c in claims
+                if c["client"] == title or ("by_reading" not in c and set(c["rows"]) & set(rows))]
         if mine:
             w("The guide's claims about it:")
             w("")
             for c in mine:
-                mark, lines = judged[c["id"]]
+                mark, lines = judge_claim(c, reports, None if c["client"] == title else set(rows))
                 w("- **%s**: %s (%s)." % (mark, c["claim"], c["section"]))
                 for line in lines:
                     w("  - " + line)
