@@ -59,7 +59,7 @@ $(shell echo '$(BUILD_VARIANT)' >extension/build-variant)
 endif
 $(OBJS): extension/build-variant
 
-.PHONY: harness install-harness clean-harness clean-fuzz test test-all test-drivers demo bench installcheck-preload deb dist \
+.PHONY: harness install-harness clean-harness clean-fuzz test test-all test-drivers test-patroni recipes demo bench installcheck-preload deb dist \
 	test-asan test-extension-asan fuzz fuzz-check fuzz-merge
 
 # HARNESS=no builds and installs the extension alone (the Debian packages
@@ -164,8 +164,17 @@ test-drivers: harness
 # and the policy set through Patroni's configuration, with a switchover.
 # Installs what is missing (Patroni and etcd with their services off), builds
 # and installs, then runs harness/t/test_patroni.sh.
-.PHONY: test-patroni
 test-patroni:
 	bash harness/scripts/install-deps.sh
 	$(MAKE) PG_CONFIG=$(PG_CONFIG) install
 	bash harness/t/test_patroni.sh '$(bindir)/pg_tls_probe'
+
+# doc/recipes.md, "the guide, corrected", and the verdicts test-drivers holds
+# later runs to, from the JSON reports of the last make test-drivers (both
+# environments of one run).
+DRIVERS_BUILD = harness/drivers/build
+recipes:
+	@test -f $(DRIVERS_BUILD)/host.json -a -f $(DRIVERS_BUILD)/current.json || \
+		{ echo "make recipes: no reports in $(DRIVERS_BUILD): run make test-drivers first" >&2; exit 2; }
+	/usr/bin/python3 harness/recipes/recipes.py --write doc/recipes.md harness/recipes/verdicts.json \
+		harness/recipes/claims.json $(DRIVERS_BUILD)/host.json $(DRIVERS_BUILD)/current.json

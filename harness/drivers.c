@@ -93,6 +93,7 @@ typedef struct DriversOptions
 	const char *pg_config;
 	const char *drivers_dir;
 	const char *environment;	/* a label for reports: host, current */
+	bool		details;		/* table: the long form instead of the grid */
 } DriversOptions;
 
 /* One probe run: one client against one column. */
@@ -528,7 +529,7 @@ done:
 	free(errlog);
 }
 
-/* The probe runs of one column, shared by the worker threads. */
+/* The probe runs of one batch of columns, shared by the worker threads. */
 typedef struct ProbeQueue
 {
 	const ProbeContext *ctx;
@@ -557,11 +558,11 @@ probe_worker(void *arg)
 }
 
 /*
- * run_column
- *		Runs the probes of one column on up to jobs threads and waits.
+ * run_cells
+ *		Runs the probes of cells on up to jobs threads and waits.
  */
 static void
-run_column(const ProbeContext *ctx, Cell **cells, int n, int jobs)
+run_cells(const ProbeContext *ctx, Cell **cells, int n, int jobs)
 {
 	ProbeQueue	q = {ctx, cells, n, 0, PTHREAD_MUTEX_INITIALIZER};
 	pthread_t	threads[64];
@@ -663,7 +664,7 @@ run_drivers(const DriversOptions *opts, Row *rows, int n_rows, double *seconds)
 	ProbeContext pctx = {0};
 	AttemptContext actx = {0};
 	bool		ok = false;
-	Cell	  **column_cells = ptp_malloc0(n_rows * sizeof(Cell *));
+	Cell	  **batch_cells = ptp_malloc0(n_rows * DCOL_COUNT * sizeof(Cell *));
 	double		t0 = now_seconds();
 	const char *build_env = getenv("PTP_DRIVERS_BUILD");
 
@@ -695,33 +696,50 @@ run_drivers(const DriversOptions *opts, Row *rows, int n_rows, double *seconds)
 	pctx.store = store;
 	actx.pkidir = tb.pkidir;
 
-	for (int oi = 0; oi < DCOL_COUNT; oi++)
+	/*
+	 * Consecutive columns whose scenarios configure the server alike (the
+	 * good server and the four attacks) run as one batch: each attack cell
+	 * has its own proxy, which holds its own copy of the scenario's
+	 * certificate, so no cell shares anything with another and the whole
+	 * batch shares one pool of workers.  Only a server reconfiguration
+	 * waits for the cells before it.
+	 */
+	for (int first = 0, last; first < DCOL_COUNT; first = last)
 	{
-		DriverColumn col = run_order[oi];
-		const Scenario *s = find_scenario(driver_columns[col].scenario);
+		const Scenario *batch = find_scenario(driver_columns[run_order[first]].scenario);
+		int			n_cells = 0;
 
-		if (s == NULL)
+		for (last = first; last < DCOL_COUNT; last++)
 		{
-			ptp_fail("no scenario \"%s\"", driver_columns[col].scenario);
-			goto done;
-		}
-		if (!ptp_testbed_scenario(&tb, s, &actx))
-			goto done;
-		for (int r = 0; r < n_rows; r++)
-		{
-			Cell	   *cell = &rows[r].cells[col];
+			DriverColumn col = run_order[last];
+			const Scenario *s = find_scenario(driver_columns[col].scenario);
 
-			cell->appname = ptp_psprintf("ptp-%s-%s", rows[r].spec->name, driver_columns[col].name);
-			cell->port = tb.info.port;
-			if (!make_home(&pctx, homes, cell) ||
-				(driver_columns[col].attack && !start_cell_proxy(&tb, &actx, cell)))
+			if (s == NULL || batch == NULL)
+			{
+				ptp_fail("no scenario \"%s\"", driver_columns[s == NULL ? col : run_order[first]].scenario);
 				goto done;
-			column_cells[r] = cell;
+			}
+			if (last > first && !ptp_testbed_same_config(batch, s))
+				break;
+			if (!ptp_testbed_scenario(&tb, s, &actx))
+				goto done;
+			for (int r = 0; r < n_rows; r++)
+			{
+				Cell	   *cell = &rows[r].cells[col];
+
+				cell->appname = ptp_psprintf("ptp-%s-%s", rows[r].spec->name, driver_columns[col].name);
+				cell->port = tb.info.port;
+				if (!make_home(&pctx, homes, cell) ||
+					(driver_columns[col].attack && !start_cell_proxy(&tb, &actx, cell)))
+					goto done;
+				batch_cells[n_cells++] = cell;
+			}
+			ptp_testbed_end_scenario(&tb, &actx);
 		}
-		run_column(&pctx, column_cells, n_rows, opts->jobs);
-		for (int r = 0; r < n_rows; r++)
+		run_cells(&pctx, batch_cells, n_cells, opts->jobs);
+		for (int i = 0; i < n_cells; i++)
 		{
-			Cell	   *cell = &rows[r].cells[col];
+			Cell	   *cell = batch_cells[i];
 			ProxyCapture cap;
 
 			if (cell->proxy == NULL)
@@ -737,7 +755,6 @@ run_drivers(const DriversOptions *opts, Row *rows, int n_rows, double *seconds)
 			ptp_proxy_stop(cell->proxy);
 			cell->proxy = NULL;
 		}
-		ptp_testbed_end_scenario(&tb, &actx);
 		if (ptp_interrupted())
 		{
 			ptp_fail("interrupted; drivers abandoned");
@@ -762,7 +779,7 @@ done:
 	free(root_cert);
 	free(build_dir);
 	free(store);
-	free(column_cells);
+	free(batch_cells);
 	return ok;
 }
 
@@ -925,35 +942,83 @@ judge(Row *rows, int n_rows, bool ci)
 }
 
 /*
+ * What one cell shows, in every format: a word for the long table, JSON and
+ * markdown, a symbol for the grid.  An interceptor's accepted attack says
+ * whether the session then noticed: "CB caught it" when the server refused
+ * the SCRAM proof bound to the proxy's certificate (the attacker got the
+ * startup, never a session), or nothing at all.
+ */
+typedef enum CellShows
+{
+	SHOWS_NOT_RUN,
+	SHOWS_NO_RESULT,
+	SHOWS_CONNECTS,
+	SHOWS_PLAINTEXT,
+	SHOWS_REFUSED,
+	SHOWS_ACCEPTED,
+	SHOWS_ACCEPTED_PLAINTEXT,
+	SHOWS_UNNOTICED,
+	SHOWS_CB_CAUGHT,
+	SHOWS_THEN_FAILED,
+	SHOWS_COUNT
+} CellShows;
+
+typedef struct CellShowsSpec
+{
+	const char *word;
+	char		symbol;
+	const char *legend;			/* the grid's legend, NULL: shares one */
+} CellShowsSpec;
+
+static const CellShowsSpec cell_shows_specs[SHOWS_COUNT] = {
+	[SHOWS_NOT_RUN] = {"-", '-', "not run"},
+	[SHOWS_NO_RESULT] = {"no result", '?', "no result"},
+	[SHOWS_CONNECTS] = {"connects", 'o', "connects over TLS"},
+	[SHOWS_PLAINTEXT] = {"plaintext", 'P', "plaintext: connects without TLS, or the attacker got the startup without TLS"},
+	[SHOWS_REFUSED] = {"refused", '.', "refused"},
+	[SHOWS_ACCEPTED] = {"ACCEPTED", 'A', "ACCEPTED: the attacker got the startup (on an interceptor: unnoticed)"},
+	[SHOWS_ACCEPTED_PLAINTEXT] = {"ACCEPTED, plaintext", 'P', NULL},
+	[SHOWS_UNNOTICED] = {"ACCEPTED, unnoticed", 'A', NULL},
+	[SHOWS_CB_CAUGHT] = {"CB caught it", 'B', "CB caught it: accepted, then channel binding refused the session"},
+	[SHOWS_THEN_FAILED] = {"ACCEPTED, then failed", 'F', "ACCEPTED, then failed for another reason"},
+};
+
+/*
+ * cell_shows
+ *		What the cell shows (see CellShows).
+ */
+static CellShows
+cell_shows(const Cell *cell)
+{
+	bool		attack = driver_columns[cell->column].attack;
+	bool		interceptor = cell->column == DCOL_INTERCEPT || cell->column == DCOL_INTERCEPT_STRIP_CB;
+
+	if (cell->unavailable != NULL || !cell->ran)
+		return SHOWS_NOT_RUN;
+	if (cell->no_result != NULL || cell->timed_out)
+		return SHOWS_NO_RESULT;
+	if (attack && cell->accepted && interceptor)
+	{
+		if (cell->connected)
+			return SHOWS_UNNOTICED;
+		return cell->error != NULL && strstr(cell->error, "channel binding") != NULL ?
+			SHOWS_CB_CAUGHT : SHOWS_THEN_FAILED;
+	}
+	if (attack && cell->accepted)
+		return cell->connected && cell->server_ssl == 0 ? SHOWS_ACCEPTED_PLAINTEXT : SHOWS_ACCEPTED;
+	if (attack || !cell->accepted)
+		return SHOWS_REFUSED;
+	return cell->server_ssl == 0 ? SHOWS_PLAINTEXT : SHOWS_CONNECTS;
+}
+
+/*
  * cell_word
- *		The cell in one or two words.  For an interceptor, an accepted
- *		attack says whether the session then noticed: channel binding (the
- *		server refused the SCRAM proof bound to the other certificate) or
- *		nothing at all.
+ *		The cell in one or two words, as every format but the grid shows it.
  */
 static const char *
 cell_word(const Cell *cell)
 {
-	bool		attack = driver_columns[cell->column].attack;
-
-	if (cell->unavailable != NULL || !cell->ran)
-		return "-";
-	if (cell->no_result != NULL || cell->timed_out)
-		return "no result";
-	if (attack && cell->accepted && !cell->connected &&
-		(cell->column == DCOL_INTERCEPT || cell->column == DCOL_INTERCEPT_STRIP_CB))
-		return cell->error != NULL && strstr(cell->error, "channel binding") != NULL ?
-			"ACCEPTED, CB caught it" : "ACCEPTED, then failed";
-	if (attack && cell->accepted && cell->connected &&
-		(cell->column == DCOL_INTERCEPT || cell->column == DCOL_INTERCEPT_STRIP_CB))
-		return "ACCEPTED, unnoticed";
-	if (attack && cell->accepted && cell->connected && cell->server_ssl == 0)
-		return "ACCEPTED, plaintext";
-	if (attack)
-		return cell->accepted ? "ACCEPTED" : "refused";
-	if (cell->accepted && cell->server_ssl == 0)
-		return "plaintext";
-	return cell->accepted ? "connects" : "refused";
+	return cell_shows_specs[cell_shows(cell)].word;
 }
 
 /*
@@ -1048,6 +1113,193 @@ print_table(FILE *out, const DriversOptions *opts, const Row *rows, int n, int d
 	fprintf(out, "\n%d rows, %d unjudged, %d deviations from the expectations, %.1f s; "
 			"(!) marks a deviation, ACCEPTED an attacker that got the client's startup.\n",
 			n, unjudged, deviations, seconds);
+}
+
+/* The grid's column heads, in DriverColumn order: four characters at most. */
+static const char *const grid_heads[DCOL_COUNT] = {
+	"good", "host", "ca", "exp", "forg", "intc", "i-cb", "strp"
+};
+
+#define GRID_VERSION_WIDTH 44
+/* a screen: the grid, legend included, is held to it */
+#define GRID_MAX_LINES		80
+
+/*
+ * grid_row
+ *		Appends one row of the grid to buf, without a newline: its name, a
+ *		symbol per column, the guide's claim and, when with_version, the
+ *		version; an unavailable row says why instead.
+ */
+static void
+grid_row(StringInfo buf, const Row *row, int name_width, bool with_version)
+{
+	int			start = buf->len;
+
+	appendStringInfo(buf, "%-*s", name_width, row->spec->name);
+	if (row->unavailable != NULL)
+	{
+		appendStringInfo(buf, " unavailable%s: %s", row->row_deviation ? " (!)" : "", row->unavailable);
+		/* as wide as the other rows, at most */
+		if (buf->len - start > name_width + 5 * DCOL_COUNT + 8)
+		{
+			buf->len = start + name_width + 5 * DCOL_COUNT + 8;
+			buf->data[buf->len] = '\0';
+		}
+		return;
+	}
+	for (int c = 0; c < DCOL_COUNT; c++)
+		appendStringInfo(buf, "  %c%c ", cell_shows_specs[cell_shows(&row->cells[c])].symbol,
+						 row->cells[c].deviation || row->row_deviation ? '!' : ' ');
+	appendStringInfo(buf, " %-5s", row->claim_holds ? "holds" : "NO");
+	if (with_version)
+	{
+		char	   *v = row_version(row);
+
+		appendStringInfo(buf, "  %.*s%s", GRID_VERSION_WIDTH, v, row->unjudged ? " (unjudged)" : "");
+		free(v);
+	}
+}
+
+/*
+ * grid_versions
+ *		Appends each probe's versions ("probe: version"), once each, wrapped
+ *		at width: the version column of a grid too long for one.
+ */
+static void
+grid_versions(StringInfo buf, const Row *rows, int n, int width)
+{
+	int			line_start = buf->len;
+
+	appendStringInfoString(buf, "Versions:");
+	for (int r = 0; r < n; r++)
+	{
+		char	   *v = row_version(&rows[r]);
+		bool		seen = rows[r].version == NULL;
+
+		for (int e = 0; e < r && !seen; e++)
+			seen = rows[e].version != NULL && strcmp(rows[e].spec->probe, rows[r].spec->probe) == 0 &&
+				strcmp(rows[e].version, rows[r].version) == 0 &&
+				(rows[e].libpq == NULL) == (rows[r].libpq == NULL) &&
+				(rows[e].libpq == NULL || strcmp(rows[e].libpq, rows[r].libpq) == 0);
+		if (!seen)
+		{
+			if (buf->len - line_start + (int) strlen(rows[r].spec->probe) + (int) strlen(v) + 6 > width)
+			{
+				appendStringInfoString(buf, "\n         ");
+				line_start = buf->len - 9;
+			}
+			appendStringInfo(buf, " %s: %s;", rows[r].spec->probe, v);
+		}
+		free(v);
+	}
+	if (buf->data[buf->len - 1] == ';')
+		buf->data[--buf->len] = '\0';
+	appendStringInfoChar(buf, '\n');
+}
+
+/*
+ * print_grid
+ *		The default report: one line per row, one symbol per column, the
+ *		guide's claim and the version, then a legend, on one screen
+ *		(GRID_MAX_LINES).  When the rows do not fit one under the other,
+ *		they go in two panes side by side, and the versions, once per
+ *		probe, under them.  --details prints the long table instead.
+ */
+static void
+print_grid(FILE *out, const DriversOptions *opts, const Row *rows, int n, int deviations,
+		   double seconds)
+{
+	int			unjudged = 0,
+				deviating_rows = 0,
+				name_width = 3,
+				legend_lines = 0,
+				pane_rows;
+	StringInfoData legend;
+	StringInfoData line;
+	StringInfoData head;
+
+	for (int r = 0; r < n; r++)
+	{
+		name_width = Max(name_width, (int) strlen(rows[r].spec->name));
+		unjudged += rows[r].unjudged;
+		deviating_rows += rows[r].deviations > 0;
+	}
+
+	initStringInfo(&legend);
+	appendStringInfoString(&legend, "\nColumns:");
+	for (int c = 0; c < DCOL_COUNT; c++)
+		appendStringInfo(&legend, "%s%s %s", c == DCOL_FORGE ? "\n         " : c > 0 ? "; " : " ",
+						 grid_heads[c], driver_columns[c].title);
+	appendStringInfoString(&legend, "\nCells:");
+	{
+		int			width = 8;
+
+		for (int o = 0; o < SHOWS_COUNT; o++)
+		{
+			if (cell_shows_specs[o].legend == NULL)
+				continue;
+			if (width > 8 && width + (int) strlen(cell_shows_specs[o].legend) + 4 > 100)
+			{
+				appendStringInfoString(&legend, ";\n       ");
+				width = 8;
+			}
+			else if (width > 8)
+			{
+				appendStringInfoChar(&legend, ';');
+				width++;
+			}
+			width += 3 + strlen(cell_shows_specs[o].legend);
+			appendStringInfo(&legend, " %c %s", cell_shows_specs[o].symbol, cell_shows_specs[o].legend);
+		}
+	}
+	appendStringInfoString(&legend, "\n        ! after a symbol: deviates from what that client, at that version, is documented to do\n");
+	appendStringInfoString(&legend, "claim: the guide's \"fails closed\" claim (a trusted interceptor is not held against it).\n");
+	appendStringInfo(&legend, "%d deviations in %d rows, %d rows unjudged; --details: settings, errors and reasons; "
+					 "--format json: everything.\n", deviations, deviating_rows, unjudged);
+	for (const char *p = legend.data; *p; p++)
+		legend_lines += *p == '\n';
+
+	/* title, column heads, the rows, the legend */
+	pane_rows = 2 + n + legend_lines <= GRID_MAX_LINES ? n : (n + 1) / 2;
+
+	fprintf(out, "Drivers on %s (pg_tls_probe %s, linked with libpq %d): %d rows, %d deviations, %.1f s\n",
+			opts->environment, PG_TLS_PROBE_VERSION, PQlibVersion() / 10000, n, deviations, seconds);
+	initStringInfo(&head);
+	appendStringInfo(&head, "%-*s", name_width, "row");
+	for (int c = 0; c < DCOL_COUNT; c++)
+		appendStringInfo(&head, " %-4s", grid_heads[c]);
+	appendStringInfoString(&head, "  claim");
+	initStringInfo(&line);
+	for (int r = 0; r < pane_rows; r++)
+	{
+		resetStringInfo(&line);
+		if (r == 0)
+		{
+			/* the column heads, once per pane */
+			if (pane_rows == n)
+				fprintf(out, "%s  version\n", head.data);
+			else
+				fprintf(out, "%-*s   |  %s\n", name_width + 5 * DCOL_COUNT + 8, head.data, head.data);
+		}
+		grid_row(&line, &rows[r], name_width, pane_rows == n);
+		if (pane_rows < n && r + pane_rows < n)
+		{
+			appendStringInfoSpaces(&line, name_width + 5 * DCOL_COUNT + 8 - line.len);
+			appendStringInfoString(&line, "   |  ");
+			grid_row(&line, &rows[r + pane_rows], name_width, false);
+		}
+		fprintf(out, "%s\n", line.data);
+	}
+	if (pane_rows < n)
+	{
+		resetStringInfo(&line);
+		grid_versions(&line, rows, n, 2 * (name_width + 5 * DCOL_COUNT + 8) + 6);
+		fputs(line.data, out);
+	}
+	fputs(legend.data, out);
+	pfree(legend.data);
+	pfree(line.data);
+	pfree(head.data);
 }
 
 static void
@@ -1174,7 +1426,7 @@ print_tap(FILE *out, const Row *rows, int n)
 
 /*
  * print_markdown
- *		The README's driver table: rows of this environment, under a header
+ *		doc/drivers.md's long table: rows of this environment, under a header
  *		unless header is false (the second environment's rows, appended to
  *		the first's by harness/t/test_drivers.sh, make one table).
  */
@@ -1213,6 +1465,35 @@ print_markdown(FILE *out, const DriversOptions *opts, const Row *rows, int n, bo
 	}
 }
 
+/*
+ * print_report
+ *		The run in one format (table: the grid, or with opts->details the
+ *		long table); header as for print_markdown.
+ */
+static void
+print_report(FILE *out, DriversFormat format, const DriversOptions *opts, const Row *rows, int n,
+			 int deviations, double seconds, bool header)
+{
+	switch (format)
+	{
+		case DFORMAT_TABLE:
+			if (opts->details)
+				print_table(out, opts, rows, n, deviations, seconds);
+			else
+				print_grid(out, opts, rows, n, deviations, seconds);
+			break;
+		case DFORMAT_JSON:
+			print_json(out, opts, rows, n, deviations, seconds);
+			break;
+		case DFORMAT_TAP:
+			print_tap(out, rows, n);
+			break;
+		case DFORMAT_MARKDOWN:
+			print_markdown(out, opts, rows, n, header);
+			break;
+	}
+}
+
 static void
 drivers_usage(void)
 {
@@ -1230,7 +1511,11 @@ drivers_usage(void)
 	for (int i = 0; i < n_driver_specs; i++)
 		printf("%s%s", i % 6 == 0 ? "\n                             " : " ", driver_specs[i].name);
 	printf("\n");
-	printf("  --format FORMAT          table (default), json, tap, or markdown (the README table)\n");
+	printf("  --format FORMAT          table (default: one line per row, one symbol per column,\n");
+	printf("                           a legend, on %d lines at most: in two panes when the rows\n", GRID_MAX_LINES);
+	printf("                           need it), json, tap, or markdown (doc/drivers.md's table)\n");
+	printf("  --details                table: the long form (every cell in words, each row's\n");
+	printf("                           version, setting, claim and documented behaviour)\n");
 	printf("  --jobs N                 probes run at once (default: number of CPUs)\n");
 	printf("  --timeout SECS           per-connection timeout (default %d)\n", DEFAULT_TIMEOUT);
 	printf("  --pg-config PATH         PostgreSQL installation to start the server from\n");
@@ -1239,6 +1524,8 @@ drivers_usage(void)
 	printf("  --environment NAME       what reports call this machine (default host)\n");
 	printf("  --no-header              markdown: rows only, to append to another environment's\n");
 	printf("  --markdown-to FILE       also write the markdown table to FILE\n");
+	printf("  --json-to FILE           also write the JSON report to FILE\n");
+	printf("  --grid-to FILE           also write the grid (the default table) to FILE\n");
 	printf("  -h, --help               show this help, then exit\n\n");
 	printf("Install the clients first: harness/scripts/install-drivers.sh.  A client that cannot run\n");
 	printf("shows as \"unavailable: <reason>\"; under CI=true that is a deviation, except for\n");
@@ -1318,7 +1605,7 @@ ptp_drivers_main(int argc, char **argv)
 	enum
 	{
 		OPT_FORMAT = 1000, OPT_FILTER, OPT_JOBS, OPT_TIMEOUT, OPT_PG_CONFIG, OPT_DRIVERS_DIR,
-		OPT_ENVIRONMENT, OPT_NO_HEADER, OPT_MARKDOWN_TO
+		OPT_ENVIRONMENT, OPT_NO_HEADER, OPT_MARKDOWN_TO, OPT_DETAILS, OPT_JSON_TO, OPT_GRID_TO
 	};
 	static const struct option long_options[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -1331,11 +1618,19 @@ ptp_drivers_main(int argc, char **argv)
 		{"environment", required_argument, NULL, OPT_ENVIRONMENT},
 		{"no-header", no_argument, NULL, OPT_NO_HEADER},
 		{"markdown-to", required_argument, NULL, OPT_MARKDOWN_TO},
+		{"details", no_argument, NULL, OPT_DETAILS},
+		{"json-to", required_argument, NULL, OPT_JSON_TO},
+		{"grid-to", required_argument, NULL, OPT_GRID_TO},
 		{NULL, 0, NULL, 0}
 	};
-	DriversOptions opts = {DFORMAT_TABLE, NULL, 0, DEFAULT_TIMEOUT, NULL, PTP_DRIVERS_DIR, "host"};
+	DriversOptions opts = {DFORMAT_TABLE, NULL, 0, DEFAULT_TIMEOUT, NULL, PTP_DRIVERS_DIR, "host", false};
 	bool		header = true;
-	const char *markdown_to = NULL;
+	/* --markdown-to, --json-to, --grid-to: the same run in other formats */
+	struct
+	{
+		DriversFormat format;
+		const char *path;
+	}			copies[] = {{DFORMAT_MARKDOWN, NULL}, {DFORMAT_JSON, NULL}, {DFORMAT_TABLE, NULL}};
 	char	   *drivers_dir = NULL;
 	Row		   *rows;
 	int			n_rows;
@@ -1398,7 +1693,16 @@ ptp_drivers_main(int argc, char **argv)
 				header = false;
 				break;
 			case OPT_MARKDOWN_TO:
-				markdown_to = optarg;
+				copies[0].path = optarg;
+				break;
+			case OPT_JSON_TO:
+				copies[1].path = optarg;
+				break;
+			case OPT_GRID_TO:
+				copies[2].path = optarg;
+				break;
+			case OPT_DETAILS:
+				opts.details = true;
 				break;
 			case ':':
 				return ptp_usage_error("drivers", "option \"%s\" requires an argument", argv[optind - 1]);
@@ -1410,6 +1714,8 @@ ptp_drivers_main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return ptp_usage_error("drivers", "unexpected argument \"%s\"", argv[optind]);
+	if (opts.details && opts.format != DFORMAT_TABLE)
+		return ptp_usage_error("drivers", "--details applies to --format table only");
 
 	rows = ptp_malloc0(n_driver_specs * sizeof(Row));
 	n_rows = select_rows(opts.filter, rows);
@@ -1439,33 +1745,28 @@ ptp_drivers_main(int argc, char **argv)
 		return ptp_report_failure();
 	}
 	deviations = judge(rows, n_rows, ci != NULL && strcmp(ci, "true") == 0);
-	switch (opts.format)
-	{
-		case DFORMAT_TABLE:
-			print_table(stdout, &opts, rows, n_rows, deviations, seconds);
-			break;
-		case DFORMAT_JSON:
-			print_json(stdout, &opts, rows, n_rows, deviations, seconds);
-			break;
-		case DFORMAT_TAP:
-			print_tap(stdout, rows, n_rows);
-			break;
-		case DFORMAT_MARKDOWN:
-			print_markdown(stdout, &opts, rows, n_rows, header);
-			break;
-	}
+	print_report(stdout, opts.format, &opts, rows, n_rows, deviations, seconds, header);
 	fflush(stdout);
-	if (markdown_to != NULL)
+	for (size_t i = 0; i < lengthof(copies); i++)
 	{
-		FILE	   *md = fopen(markdown_to, "w");
+		FILE	   *fp;
 
-		if (md == NULL)
+		if (copies[i].path == NULL)
+			continue;
+		fp = fopen(copies[i].path, "w");
+		if (fp == NULL)
 		{
-			ptp_fail("could not write \"%s\": %s", markdown_to, strerror(errno));
+			ptp_fail("could not write \"%s\": %s", copies[i].path, strerror(errno));
 			return ptp_report_failure();
 		}
-		print_markdown(md, &opts, rows, n_rows, header);
-		fclose(md);
+		/* a copy in table format is the grid, whatever --details says */
+		opts.details = false;
+		print_report(fp, copies[i].format, &opts, rows, n_rows, deviations, seconds, header);
+		if (fclose(fp) != 0)
+		{
+			ptp_fail("could not write \"%s\": %s", copies[i].path, strerror(errno));
+			return ptp_report_failure();
+		}
 	}
 	return deviations > 0 ? PTP_EXIT_DEVIATION : PTP_EXIT_OK;
 }

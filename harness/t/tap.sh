@@ -2,6 +2,8 @@
 # tap.sh: the TAP helpers the harness's shell tests share (sourced).
 #   ok STATUS DESCRIPTION   one test line from a command's exit status
 #   tap_done                the plan, the "N passed, N failed" line, the exit status
+#   expect_error DESCRIPTION ARGS...   "$probe" ARGS exits 2 with one line on
+#                           stderr (needs $probe and a scratch directory $work)
 
 tap_n=0
 tap_failed=0
@@ -20,4 +22,13 @@ tap_done() {
 	echo "1..$tap_n"
 	echo "$((tap_n - tap_failed)) passed, $tap_failed failed"
 	[ $tap_failed -eq 0 ]
+}
+
+expect_error() {
+	local what=$1
+	shift
+	"$probe" "$@" >"$work/out" 2>"$work/err"
+	local rc=$?
+	[ $rc -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ] && grep -q '^pg_tls_probe: ' "$work/err"
+	ok $? "$what: exit 2, one line on stderr (rc=$rc: $(head -c 200 "$work/err"))"
 }

@@ -16,16 +16,6 @@ export TMPDIR=$work
 
 . "$(dirname "$0")/tap.sh"
 
-# expect_usage_error DESCRIPTION ARGS...: exit 2 and exactly one stderr line
-expect_error() {
-	local what=$1
-	shift
-	"$probe" "$@" >"$work/out" 2>"$work/err"
-	local rc=$?
-	[ $rc -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ] && grep -q '^pg_tls_probe: ' "$work/err"
-	ok $? "$what: exit 2, one line on stderr (rc=$rc: $(head -c 200 "$work/err"))"
-}
-
 # Nothing of ours may survive a run: no server, no work directory.
 nothing_left() {
 	! pgrep -f "postgres -D $work/pg_tls_probe-matrix" >/dev/null &&
