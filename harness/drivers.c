@@ -801,7 +801,7 @@ judge_cell(const Cell *cell, const DriverExpectation *e)
 	if (cell->timed_out)
 		return ptp_psprintf("the probe did not finish in time");
 	expected = e->accepts[cell->column];
-	if (attack && !cell->reached)
+	if (attack && !cell->reached && !e->before_connecting)
 		return ptp_psprintf("the client never reached its proxy (%s): its refusal proves nothing",
 							cell->error ? cell->error : "no error");
 	if (attack && cell->connected && !cell->accepted)
@@ -813,7 +813,7 @@ judge_cell(const Cell *cell, const DriverExpectation *e)
 							expected ? (attack ? "the attack accepted" : "a connection") : "a refusal",
 							cell->accepted ? (attack ? "the attack accepted" : "a connection") : "a refusal",
 							cell->error ? ": " : "", cell->error ? cell->error : "");
-	if (!attack && !cell->accepted && e->refusal != NULL &&
+	if ((!attack || e->before_connecting) && !cell->accepted && e->refusal != NULL &&
 		(cell->error == NULL || strstr(cell->error, e->refusal) == NULL))
 		return ptp_psprintf("refused for another reason than %s: %s", e->refusal,
 							cell->error ? cell->error : "(no message)");
@@ -984,6 +984,26 @@ static const CellShowsSpec cell_shows_specs[SHOWS_COUNT] = {
 };
 
 /*
+ * mentions_channel_binding
+ *		Whether a client's error names channel binding, however the client
+ *		spells it: "channel binding" (libpq, pgjdbc's "Channel Binding"),
+ *		"ChannelBinding" (Npgsql), "channel_binding" (pgx).  Only the word
+ *		a cell is shown with depends on it, never a verdict.
+ */
+static bool
+mentions_channel_binding(const char *error)
+{
+	char		squeezed[512];
+	size_t		n = 0;
+
+	for (const char *p = error; p != NULL && *p != '\0' && n + 1 < sizeof(squeezed); p++)
+		if (*p != ' ' && *p != '_' && *p != '-')
+			squeezed[n++] = pg_ascii_tolower((unsigned char) *p);
+	squeezed[n] = '\0';
+	return strstr(squeezed, "channelbinding") != NULL;
+}
+
+/*
  * cell_shows
  *		What the cell shows (see CellShows).
  */
@@ -1001,8 +1021,7 @@ cell_shows(const Cell *cell)
 	{
 		if (cell->connected)
 			return SHOWS_UNNOTICED;
-		return cell->error != NULL && strstr(cell->error, "channel binding") != NULL ?
-			SHOWS_CB_CAUGHT : SHOWS_THEN_FAILED;
+		return mentions_channel_binding(cell->error) ? SHOWS_CB_CAUGHT : SHOWS_THEN_FAILED;
 	}
 	if (attack && cell->accepted)
 		return cell->connected && cell->server_ssl == 0 ? SHOWS_ACCEPTED_PLAINTEXT : SHOWS_ACCEPTED;

@@ -91,7 +91,8 @@ extern const int n_driver_specs;
  * the server sees without TLS is documented, not a deviation.
  * before_connecting: the client rejects the setting itself (a root file
  * that does not exist, a mode it does not know), so no column is ever
- * reached, and that is what is documented.  A row whose
+ * reached, and that is what is documented: its refusal is then held on
+ * the attack columns too.  A row whose
  * version no entry covers is "unjudged": shown, never a deviation.
  */
 typedef struct DriverExpectation
