@@ -436,13 +436,12 @@ const DriverExpectation driver_expectations[] = {
 		"@prisma/adapter-pg hands the URL to pg-connection-string, which reads sslrootcert as a file "
 		"name: \"system\" is no file, so every query fails before connecting",
 	"Prisma docs \"Upgrade to Prisma ORM 7\" (driver adapters); pg-connection-string README \"sslrootcert\""},
-	{"go-libpq", "generic", "library", "1.10.9", "2", NULL, VERIFIES, false, false, NULL,
-		"lib/pq 1.10.9 reads sslrootcert=system as libpq 16 does: Go's system pool, chain and host name",
-	"lib/pq CHANGELOG v1.10.9 (\"support sslrootcert=system\"); ssl.go sslCertificateAuthority() in v1.10.9"},
-	{"go-libpq", "generic", "library", "1.10", "1.10.9", NULL, REFUSES_ALL, false, false, "open system",
-		"sslrootcert is a file name: lib/pq opens \"system\", finds none, and refuses every server",
+	{"go-libpq", "generic", "library", "1.10", "1.11", NULL, REFUSES_ALL, false, false, "open system",
+		"sslrootcert is a file name in lib/pq 1.10: it opens \"system\", finds none, and refuses every "
+		"server (sslrootcert=system came later, with lib/pq pull request 1281, merged in March 2026)",
 	"lib/pq docs, \"Connection String Parameters\" (sslrootcert: \"The location of the root certificate "
-	"file\"); ssl.go sslCertificateAuthority() in v1.10"},
+	"file\"); ssl.go sslCertificateAuthority() in v1.10.9 (no special value); lib/pq pull request #1281 "
+	"\"Implement sslrootcert=system\""},
 	{"go-pgx", "generic", "library", "5.7", "6", NULL, VERIFIES, false, false, NULL,
 		"pgx 5.7 and later read sslrootcert=system as libpq 16 does (Go's system pool); from 5.9 they use "
 		"SCRAM-SHA-256-PLUS when the server offers it",
