@@ -145,7 +145,9 @@ grep -q '^Versions and verdicts:' "$work/details" && grep -Eq '^psql +connects +
 	grep -q 'go-pgx-default' "$work/details" && ! grep -q 'psycopg' "$work/details"
 ok $? "--details prints the long table of the --filter rows"
 run --filter psql --format json >"$work/one.json" 2>/dev/null
-/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [r["driver"] for r in d["rows"]] == ["psql","psql-default","psql-verify-ca"]' "$work/one.json"
+/usr/bin/python3 -c 'import json,sys; rows=[r["driver"] for r in json.load(open(sys.argv[1]))["rows"]]
+assert rows[0] == "psql" and all(r.startswith("psql-") for r in rows[1:]), rows
+assert {"psql-default", "psql-verify-ca", "psql-generic", "psql-hardened"} <= set(rows), rows' "$work/one.json"
 ok $? "--format json, --filter by client: all its rows"
 run --filter psql-default --format tap >"$work/tap" 2>/dev/null
 grep -q '^1\.\.8$' "$work/tap" && grep -q '^8 passed, 0 failed, 0 skipped$' "$work/tap"
