@@ -253,24 +253,30 @@ const int	n_driver_specs = lengthof(driver_specs);
 #define REFUSES_ALL		{false, false, false, false, false, false, false, false}
 
 #define LIBPQ_PASSES \
-	"psql, psycopg2, psycopg 3, Django and PHP pgsql hand their parameters to libpq: "
+	"psql, psycopg2, psycopg 3, Django, PHP pgsql, Ruby pg and Perl DBD::Pg hand their parameters " \
+	"to libpq: "
 #define LIBPQ_PASSES_SOURCE \
 	"psycopg2 docs \"The connection class\"; psycopg 3 docs \"Connection.connect\" (conninfo " \
 	"and kwargs go to libpq); Django docs \"PostgreSQL notes\" (OPTIONS go to the driver); " \
-	"PHP manual pg_connect(); "
+	"PHP manual pg_connect(); ruby-pg 1.4.5 lib/pg/connection.rb PG::Connection.new (libpq's " \
+	"parameter key words); DBD::Pg 3.16.0 Pg.pm connect() (the dbi:Pg: string goes to _login, and " \
+	"Pg.so imports PQconnectdb); "
 #define LIBPQ_SYSTEM_15 \
 	"libpq before 16 has no sslrootcert=system: it reads \"system\" as the name of a root " \
 	"certificate file, finds none, and refuses every server, the good one included"
 #define LIBPQ_SYSTEM_15_SOURCE \
-	"PostgreSQL 15 docs, libpq 34.19.1 (sslrootcert is a file name); PostgreSQL 16 release " \
-	"notes, E.x \"Allow the special value system for sslrootcert\"; " \
-	"src/interfaces/libpq/fe-secure-openssl.c initialize_SSL() in REL_15_STABLE"
+	"postgres commit dda1b06 \"doc: Clarify the system value for sslrootcert\" (\"Backpatch down " \
+	"to v16 where support for the system value was added\"); Debian's libpq.so.5.15 holds the message " \
+	"\"could not read root certificate file\" and no \"system\" string, sid's libpq.so.5.18 holds both"
 #define LIBPQ_SYSTEM_16 \
 	"libpq 16+ loads OpenSSL's default store (Debian: /etc/ssl/certs) for sslrootcert=system " \
 	"and verifies chain and host name"
 #define LIBPQ_SYSTEM_16_SOURCE \
-	"PostgreSQL 16 docs, libpq 34.19.1 \"sslrootcert ... The special value system may be specified " \
-	"instead, in which case the system's trusted CA roots will be loaded\"; 34.19.3 (verify-full)"
+	"PostgreSQL docs, libpq sslrootcert (libpq.sgml libpq-connect-sslrootcert: \"The special value " \
+	"system may be specified instead, in which case the system's trusted CA roots will be loaded\", " \
+	"reworded in 16.x by commit dda1b06) and libpq-ssl \"Client Verification of Server " \
+	"Certificates\" (verify-full: \"libpq will also verify that the server host name matches its " \
+	"certificate\"); sid's libpq.so.5.18 holds the \"system\" string"
 #define LIBPQ_PREFER \
 	"the default sslmode is prefer: TLS without any certificate check when the server offers " \
 	"it, plaintext when it does not (a stripping proxy wins); channel_binding defaults to prefer"
@@ -287,7 +293,10 @@ const int	n_driver_specs = lengthof(driver_specs);
 #define LIBPQ_CB \
 	"channel_binding=require: SCRAM-SHA-256-PLUS or no connection (libpq 13+)"
 #define LIBPQ_CB_SOURCE \
-	"PostgreSQL docs, libpq 34.1.2 \"channel_binding ... require\""
+	"PostgreSQL docs, libpq channel_binding (libpq.sgml libpq-connect-channel-binding: \"A setting " \
+	"of require means that the connection must employ channel binding\"), added by postgres commit " \
+	"d6e612f \"Add libpq parameter 'channel_binding'\"; libpq.so.5.15 and 5.18 both hold it (the " \
+	"release that first shipped it, 13, was not read here)"
 
 #define NODE_DEFAULTS \
 	"Node's tls.connect() defaults apply: rejectUnauthorized and the host name check, against " \
@@ -342,13 +351,15 @@ const DriverExpectation driver_expectations[] = {
 	{"postgres-js", "recipe", "library", "3.0", "5", "bundled", REFUSES_ALL, false, false, NULL,
 		"ssl:true: " NODE_DEFAULTS NODE_BUNDLED, "Postgres.js README \"SSL\"; " NODE_SOURCE},
 	{"postgres-js", "recipe", "library", "3.0", "5", "openssl", VERIFIES, false, false, NULL,
-		"ssl:true: " NODE_DEFAULTS NODE_OPENSSL, "Postgres.js README \"SSL\"; " NODE_SOURCE},
+		"ssl:true: " NODE_DEFAULTS NODE_OPENSSL, "Postgres.js README \"SSL\"; src/connection.js in v3.4.0 "
+	"and src/socket.js secureOptions() in 4.2.0 (ssl true: tls.connect with Node's defaults); " NODE_SOURCE},
 	{"postgres-js", "require-url", "library", "3.0", "5", NULL, UNVERIFIED_TLS, false, false, NULL,
 		"sslmode=require means rejectUnauthorized:false: TLS to anyone, but no plaintext fallback",
-	"Postgres.js README \"SSL\" (require: \"no certificate validation\"); src/connection.js secure() "
-	"in v3.4 (ssl 'require' -> { rejectUnauthorized: false })"},
+	"Postgres.js README \"SSL\" in 4.x (\"require, prefer and allow encrypt without checking the "
+	"certificate\"); src/connection.js in v3.0.0 and v3.4.9 and src/socket.js secureOptions() in 4.2.0 "
+	"(ssl 'require' -> { rejectUnauthorized: false }; no fallback but for prefer and allow)"},
 	{"postgres-js", "default", "library", "3.0", "5", NULL, ANYTHING, true, false, NULL,
-		"ssl defaults to false: " NO_SSL_OPTION, "Postgres.js README, options (ssl: false)"},
+		"ssl defaults to false: " NO_SSL_OPTION, "Postgres.js README, options (ssl: false) in v3.4.9 and 4.2.0"},
 	{"prisma", "recipe", "library", "7.0", "8", "bundled", REFUSES_ALL, false, false, NULL,
 		"Prisma 7 hands the URL to @prisma/adapter-pg, whose pg-connection-string reads "
 		"sslmode=require as verify-full (sslaccept is not its parameter): " NODE_DEFAULTS NODE_BUNDLED,
@@ -419,56 +430,73 @@ const DriverExpectation driver_expectations[] = {
 	{"asyncpg", "generic", "library", "0.27", "1", NULL, REFUSES_ALL, false, true, "FileNotFoundError",
 		"sslrootcert is only ever a file name: asyncpg opens a file called \"system\", finds none, and "
 		"refuses every server",
-	"asyncpg docs, API reference, connect() \"sslrootcert\" (a file name); asyncpg/connect_utils.py "
-	"_parse_connect_dsn_and_args() (ssl.load_verify_locations(cafile=sslrootcert))"},
+	"asyncpg connect() docstring in v0.27.0 (its ssl example: cafile= is \"equivalent to sslrootcert= "
+	"in DSN\"); asyncpg/connect_utils.py _parse_connect_dsn_and_args() in 0.27.0 (Debian) and 0.31.0 (sid) "
+	"(ssl.load_verify_locations(cafile=sslrootcert), no special value)"},
 	{"node-postgres", "generic", "library", "8.20", "9", NULL, REFUSES_ALL, false, true, "ENOENT",
 		"pg-connection-string reads sslrootcert as a file name (fs.readFileSync) while parsing the URL: "
 		"\"system\" is no file, so new Client() throws before connecting",
-	"pg-connection-string README \"sslrootcert\"; pg-connection-string index.js parse() in 2.x"},
-	{"postgres-js", "generic", "library", "3.4", "5", "bundled", REFUSES_ALL, false, false, NULL,
+	"pg-connection-string 2.14.1 README (\"sslrootcert=<filename> - reads data from the given file\") "
+	"and index.js parse() (fs.readFileSync(config.sslrootcert)); pg 8.23.1 lib/connection-parameters.js "
+	"(the connection string is parsed in the constructor new Client() calls)"},
+	{"postgres-js", "generic", "library", "3.4.2", "5", "bundled", REFUSES_ALL, false, false, NULL,
 		"sslrootcert=system means ssl verify-full with no ca: " NODE_DEFAULTS NODE_BUNDLED,
-	"Postgres.js README \"SSL\"; src/index.js parseUrl() (sslrootcert === 'system' -> ssl 'verify-full'); "
-	NODE_SOURCE},
-	{"postgres-js", "generic", "library", "3.4", "5", "openssl", VERIFIES, false, false, NULL,
+	"Postgres.js commit 0bee4c3 (pull request #690, first in v3.4.2): src/index.js parseOptions() "
+	"(sslrootcert === 'system' -> ssl 'verify-full'), certificates() from 4.1.0; README \"SSL\" in 4.x "
+	"(\"verify-full (or sslrootcert=system in the url) checks it against the system's certificate "
+	"authorities\"); " NODE_SOURCE},
+	{"postgres-js", "generic", "library", "3.4.2", "5", "openssl", VERIFIES, false, false, NULL,
 		"sslrootcert=system means ssl verify-full with no ca: " NODE_DEFAULTS NODE_OPENSSL,
-	"Postgres.js README \"SSL\"; src/index.js parseUrl(); " NODE_SOURCE},
+	"Postgres.js commit 0bee4c3 (pull request #690, first in v3.4.2): src/index.js parseOptions(), "
+	"certificates() from 4.1.0; README \"SSL\" in 4.x; " NODE_SOURCE},
 	{"prisma", "generic", "library", "7.0", "8", NULL, REFUSES_ALL, false, true, NULL,
 		"@prisma/adapter-pg hands the URL to pg-connection-string, which reads sslrootcert as a file "
 		"name: \"system\" is no file, so every query fails before connecting",
-	"Prisma docs \"Upgrade to Prisma ORM 7\" (driver adapters); pg-connection-string README \"sslrootcert\""},
-	{"go-libpq", "generic", "library", "1.10", "1.11", NULL, REFUSES_ALL, false, false, "open system",
-		"sslrootcert is a file name in lib/pq 1.10: it opens \"system\", finds none, and refuses every "
-		"server (sslrootcert=system came later, with lib/pq pull request 1281, merged in March 2026)",
-	"lib/pq docs, \"Connection String Parameters\" (sslrootcert: \"The location of the root certificate "
-	"file\"); ssl.go sslCertificateAuthority() in v1.10.9 (no special value); lib/pq pull request #1281 "
-	"\"Implement sslrootcert=system\""},
+	"Prisma docs \"Database drivers (Prisma ORM v7)\" (driver adapters); @prisma/adapter-pg 7.10.1 "
+	"dist/index.js (new pg.Pool(config)); pg-connection-string 2.14.1 README and index.js parse() "
+	"(fs.readFileSync(config.sslrootcert))"},
+	{"go-libpq", "generic", "library", "1.10", "1.12", NULL, REFUSES_ALL, false, false, "open system",
+		"sslrootcert is a file name in lib/pq 1.10 and 1.11: it opens \"system\", finds none, and refuses "
+		"every server (sslrootcert=system came with lib/pq 1.12.0, pull requests 1280 and 1281, March 2026)",
+	"lib/pq doc.go in v1.10.9 (\"sslrootcert - The location of the root certificate file\"); ssl.go "
+	"sslCertificateAuthority() in v1.10.9 (ioutil.ReadFile(sslrootcert), no special value) and no "
+	"\"system\" in v1.11.2's sources; lib/pq CHANGELOG v1.12.0 (\"Support sslrootcert=system and use "
+	"~/.postgresql/root.crt as the default value of sslrootcert ([#1280], [#1281])\")"},
 	{"go-pgx", "generic", "library", "5.7", "6", NULL, VERIFIES, false, false, NULL,
 		"pgx 5.7 and later read sslrootcert=system as libpq 16 does (Go's system pool); from 5.9 they use "
 		"SCRAM-SHA-256-PLUS when the server offers it",
-	"pgconn docs (pgx v5), ParseConfig (\"sslrootcert ... system\"); pgx v5 CHANGELOG 5.7.0 (\"Add support "
-	"for sslrootcert=system\") and 5.9.0 (\"Add SCRAM-SHA-256-PLUS support\")"},
+	"pgx v5 CHANGELOG 5.7.0 (\"Add support for sslrootcert=system\") and 5.9.0 (\"Add SCRAM-SHA-256-PLUS "
+	"support\"); pgconn/config.go configTLS() in v5.7.0 (\"system\": x509.SystemCertPool() and sslmode "
+	"verify-full; ParseConfig's doc comment does not name the value) and Config.ChannelBinding in v5.9.0 "
+	"(\"Defaults to prefer\"), auth_scram.go scramAuth() in v5.9.0"},
 	{"go-pgx", "generic", "library", "4.0", "5", NULL, REFUSES_ALL, false, true, "system",
 		"pgconn reads sslrootcert as a file name while parsing the connection string: \"system\" is no "
 		"file, so ParseConfig fails",
-	"pgconn docs, ParseConfig (sslrootcert); pgconn/config.go configTLS() (os.ReadFile(sslrootcert)) "
-	"in jackc/pgconn v1"},
+	"pgconn docs, ParseConfig (PGSSLROOTCERT among the variables it reads); pgconn/config.go configTLS() "
+	"in jackc/pgconn 1.11.0 (Debian) (ioutil.ReadFile(sslrootcert), no special value)"},
 	{"pgjdbc", "generic", "library", "42.2.5", "43", NULL, REFUSES_ALL, false, false, "system",
 		"sslrootcert is a file name: LibPQFactory opens \"system\", finds none, and refuses every server",
-	"pgjdbc docs, \"Connection Parameters\" (sslrootcert: \"File name of the SSL root certificate\"); "
-	"org/postgresql/ssl/LibPQFactory.java"},
+	"pgjdbc docs, \"Initializing the Driver: Connection Parameters\" (sslrootcert: \"File name of the SSL "
+	"root certificate\"); org/postgresql/ssl/LibPQFactory.java in REL42.7.13 (no special value), and no "
+	"\"system\" string in LibPQFactory.class of Debian sid's postgresql-42.7.14.jar"},
 	{"npgsql", "generic", "library", "8.0", "10", NULL, VERIFIES, false, false, NULL,
-		"Npgsql 8 and 9 verify chain and host name against the OS store in VerifyFull; a Root Certificate "
-		"file that cannot be loaded does not stop them: \"system\" behaves as if unset",
-	"Npgsql docs, \"Security and Encryption\" (SSL Mode VerifyFull, Root Certificate); "
-	"src/Npgsql/Internal/NpgsqlConnector.cs in v8.0 and v9.0 (the root certificate is read only when the "
-	"file exists)"},
+		"Npgsql 8 and 9 verify chain and host name against the OS store in VerifyFull and read the Root "
+		"Certificate file only when that failed: a server the OS store trusts never makes them open "
+		"\"system\", and any other server is refused",
+	"src/Npgsql/Internal/NpgsqlConnector.cs SslRootValidation() in v8.0.0, v8.0.9, v9.0.0 and v9.0.5 "
+	"(returns true on SslPolicyErrors.None before ImportFromPemFile(certRootPath)); Npgsql.xml in the "
+	"NuGet packages (RootCertificate: \"Location of a CA certificate used to validate the server "
+	"certificate\")"},
 	{"npgsql", "generic", "library", "10", "11", NULL, REFUSES_ALL, false, false, NULL,
 		"Npgsql 10 loads Root Certificate as a file and fails the TLS handshake when \"system\" is none",
-	"Npgsql docs, \"Security and Encryption\" (Root Certificate: a file); Npgsql 10.0 release notes"},
+	"Npgsql commit 73202604c \"Ignore system CA store if root certificate is provided (#6102)\", first "
+	"in v10.0.0: SslRootValidation() reads the Root Certificate file on every handshake (\"Even if there "
+	"was no error while validating, we have to check one more time with the provided certificate\")"},
 	{"rust-postgres", "generic", "library", "0.7", "0.8", NULL, REFUSES_ALL, false, true, "sslmode",
 		"tokio-postgres knows sslmode disable, prefer and require only: verify-full makes the connection "
 		"string invalid",
-	"docs.rs tokio-postgres 0.7, Config (\"sslmode ... disable, prefer, or require\") and SslMode"},
+	"tokio-postgres src/config.rs in 0.7.7 (Debian) and 0.7.18 (sid): Config's sslmode doc (disable, "
+	"prefer, require) and enum SslMode { Disable, Prefer, Require }"},
 
 	/*
 	 * The hardened recipes: chain and name verified, channel binding
@@ -481,93 +509,115 @@ const DriverExpectation driver_expectations[] = {
 		LIBPQ_PASSES LIBPQ_SYSTEM_16 "; " LIBPQ_CB, LIBPQ_PASSES_SOURCE LIBPQ_SYSTEM_16_SOURCE "; " LIBPQ_CB_SOURCE},
 	{"libpq", "hardened-rootfile", "libpq", "13", "19", NULL, VERIFIES, false, false, NULL,
 		LIBPQ_PASSES "sslmode=verify-full with a named root file verifies chain and host name on every "
-		"libpq; " LIBPQ_CB, LIBPQ_PASSES_SOURCE "PostgreSQL docs, libpq 34.19.1 (sslrootcert), " LIBPQ_CB_SOURCE},
+		"libpq; " LIBPQ_CB, LIBPQ_PASSES_SOURCE "PostgreSQL docs, libpq-ssl \"Client Verification of Server " \
+		"Certificates\" (verify-full checks the host name); " LIBPQ_CB_SOURCE},
 	{"asyncpg", "hardened", "library", "0.27", "1", NULL, VERIFIES, false, false, NULL,
 		"sslmode=verify-full with sslrootcert: CERT_REQUIRED and check_hostname against that file; "
 		"asyncpg has no SCRAM-SHA-256-PLUS, so no channel binding",
-	"asyncpg docs, API reference, connect() \"sslmode\" and \"sslrootcert\"; asyncpg/protocol/scram.pyx "
-	"(SCRAM-SHA-256 only)"},
+	"asyncpg/connect_utils.py _parse_connect_dsn_and_args() in 0.27.0 and 0.31.0 (verify-full: "
+	"check_hostname, load_verify_locations(cafile=sslrootcert), CERT_REQUIRED); asyncpg/protocol/scram.pyx "
+	"in v0.27.0 and v0.31.0 (AUTHENTICATION_METHODS = [b\"SCRAM-SHA-256\"], channel binding flag \"n,,\")"},
 	{"node-postgres", "hardened", "library", "8.14", "9", NULL, VERIFIES, false, false, NULL,
 		"sslrootcert's file becomes tls.connect's ca, with rejectUnauthorized and the host name check; "
 		"enableChannelBinding uses SCRAM-SHA-256-PLUS and tells a server that offers it that it could",
-	"node-postgres docs \"SSL\" and \"Client\" (enableChannelBinding); " PG_SSL_SOURCE NODE_SOURCE},
+	"node-postgres docs \"SSL\" (\"Channel binding\": enableChannelBinding); pg CHANGELOG 8.14.0 (\"Add "
+	"support for SCRAM-SHA-256-PLUS, i.e. channel binding\"); " PG_SSL_SOURCE NODE_SOURCE},
 	{"node-postgres", "hardened-openssl-ca", "library", "8.14", "9", "openssl", VERIFIES, false, false, NULL,
 		"ssl:true with enableChannelBinding: " NODE_DEFAULTS NODE_OPENSSL,
-	"node-postgres docs \"SSL\" and \"Client\" (enableChannelBinding); " NODE_SOURCE},
-	{"postgres-js", "hardened", "library", "3.4", "5", NULL, VERIFIES, false, false, NULL,
-		"sslrootcert's file becomes tls.connect's ca and ssl verify-full keeps Node's checks",
-	"Postgres.js README \"SSL\"; src/index.js parseUrl() and withCertificates(); " NODE_SOURCE},
+	"node-postgres docs \"SSL\" (\"Channel binding\": enableChannelBinding); pg CHANGELOG 8.14.0; "
+	NODE_SOURCE},
+	{"postgres-js", "hardened", "library", "4.1", "5", NULL, VERIFIES, false, false, NULL,
+		"sslrootcert's file becomes tls.connect's ca and ssl verify-full keeps Node's checks (before 4.1 "
+		"Postgres.js reads no sslrootcert file but \"system\")",
+	"Postgres.js src/index.js certificates() and withCertificates() in 4.1.0 and 4.2.0 (absent from "
+	"3.4.10 and 4.0.0: sslrootcert other than \"system\" is not read); " NODE_SOURCE},
 	{"postgres-js", "hardened-openssl-ca", "library", "3.0", "5", "openssl", VERIFIES, false, false, NULL,
-		"ssl:true: " NODE_DEFAULTS NODE_OPENSSL, "Postgres.js README \"SSL\"; " NODE_SOURCE},
+		"ssl:true: " NODE_DEFAULTS NODE_OPENSSL, "Postgres.js README \"SSL\"; src/connection.js in v3.4.0 "
+	"and src/socket.js secureOptions() in 4.2.0 (ssl true: tls.connect with Node's defaults); " NODE_SOURCE},
 	{"prisma", "hardened", "library", "7.0", "8", NULL, VERIFIES, false, false, NULL,
 		"the adapter hands its options to node-postgres: sslrootcert's file as ca, verify-full, "
 		"enableChannelBinding",
-	"Prisma docs \"Upgrade to Prisma ORM 7\" (PrismaPg takes node-postgres's pool options); " PG_SSL_SOURCE},
+	"@prisma/adapter-pg 7.10.1 dist/index.d.ts (PrismaPg(poolOrConfig: pg.Pool | pg.PoolConfig | string)) "
+	"and dist/index.js (new pg.Pool(config)); " PG_SSL_SOURCE},
 	{"prisma", "hardened-openssl-ca", "library", "7.0", "8", "openssl", VERIFIES, false, false, NULL,
 		"sslmode=verify-full through the adapter: " NODE_DEFAULTS NODE_OPENSSL,
-	"Prisma docs \"Upgrade to Prisma ORM 7\"; " PG_SSL_SOURCE NODE_SOURCE},
+	"@prisma/adapter-pg 7.10.1 dist/index.js (new pg.Pool(config)); " PG_SSL_SOURCE NODE_SOURCE},
 	{"go-libpq", "hardened", "library", "1.10", "2", NULL, VERIFIES, false, false, NULL,
 		"the guide's recipe: verify-full against Go's system pool; lib/pq has no channel binding",
-	"lib/pq docs, \"Connection String Parameters\"; ssl.go ssl() in v1.10.7; conn.go (SCRAM-SHA-256 only)"},
+	"lib/pq doc.go \"Connection String Parameters\"; ssl.go ssl() in v1.10.7 (verify-full: ServerName); "
+	"conn.go in v1.10.7 (SASL mechanism \"SCRAM-SHA-256\" only); no SCRAM-SHA-256-PLUS in lib/pq's "
+	"sources up to 2026-08 (v1.12.3 and after)"},
 	{"go-pgx", "hardened", "library", "4.0", "6", NULL, VERIFIES, false, false, NULL,
 		"the guide's recipe: verify-full against Go's system pool, no plaintext fallback",
-	"pgconn docs, ParseConfig (\"sslmode ... verify-full\"); pgconn/config.go configTLS()"},
+	"pgconn/config.go configTLS() in jackc/pgconn 1.11.0 (verify-full: ServerName, no InsecureSkipVerify) "
+	"and in pgx v5.7.0; Go docs, crypto/x509 SystemCertPool"},
 	{"pgjdbc", "hardened", "library", "42.2.5", "43", NULL, VERIFIES, false, false, NULL,
 		"sslmode=verify-full against the named sslrootcert: chain and host name (LibPQFactory, "
 		"PGjdbcHostnameVerifier)",
-	"pgjdbc docs, \"Using SSL: Configuring the Client\" (sslmode verify-full, sslrootcert); "
-	"org/postgresql/ssl/LibPQFactory.java"},
+	"pgjdbc docs, \"Initializing the Driver: Connection Parameters\" (sslmode verify-full: \"verify the "
+	"host connected to has the same hostname as the certificate\"; sslrootcert; sslhostnameverifier, "
+	"default org.postgresql.ssl.PGjdbcHostnameVerifier); org/postgresql/ssl/LibPQFactory.java"},
 	{"pgjdbc", "hardened-cb", "library", "42.2.5", "42.7.4", NULL, VERIFIES, false, false, NULL,
 		"verify-full against the named root file; channelBinding is no property of these versions and "
 		"is ignored, so a trusted interceptor's session succeeds: the addition is a newer pgjdbc",
-	"pgjdbc CHANGELOG 42.7.12 (\"releases before 42.7.4 (which introduced channel-binding support)\"); "
-	"org/postgresql/PGProperty.java (no CHANNEL_BINDING before 42.7.4)"},
+	"pgjdbc CHANGELOG 42.7.12 (\"releases before 42.7.4 (which introduced channel-binding support)\") "
+	"and 42.7.4 (\"support channel binding\", PR #3188); org/postgresql/PGProperty.java (CHANNEL_BINDING "
+	"absent in REL42.7.3, present in REL42.7.4)"},
 	{"pgjdbc", "hardened-cb", "library", "42.7.4", "43", NULL, VERIFIES, false, false, NULL,
 		"verify-full against the named root file and channelBinding=require: SCRAM-SHA-256-PLUS or no "
 		"session; before 42.7.7 a non-SASL method, before 42.7.12 a certificate with no "
 		"tls-server-end-point hash, got around require",
-	"pgjdbc docs, \"Connection Parameters\" (channelBinding); org/postgresql/PGProperty.java "
-	"CHANNEL_BINDING; pgjdbc CHANGELOG 42.7.7 (CVE-2025-49146) and 42.7.12 (CVE-2026-54291)"},
+	"pgjdbc docs, \"Initializing the Driver: Connection Parameters\" (channelBinding); "
+	"org/postgresql/PGProperty.java CHANNEL_BINDING; pgjdbc CHANGELOG 42.7.7 (CVE-2025-49146: reject "
+	"non-SASL authentication under require) and 42.7.12 (CVE-2026-54291: no silent downgrade when the "
+	"certificate has no tls-server-end-point hash)"},
 	{"go-pgx", "hardened-cb", "library", "4.0", "5", NULL, {false, false, false, false, false, true, true, false},
 		false, false, NULL,
 		"pgconn 1 knows no channel_binding and sends it in the startup packet as a setting: the server "
 		"refuses the session (unrecognized configuration parameter), after verify-full has let only "
 		"the good server and the trusted interceptors through",
-	"pgconn docs, ParseConfig (other parameters become RuntimeParams); pgconn/config.go in "
-	"jackc/pgconn v1 (no channel_binding); PostgreSQL docs, protocol StartupMessage (parameters are "
-	"run-time settings)"},
+	"pgconn/config.go ParseConfig() in jackc/pgconn 1.11.0 (Debian): every setting outside "
+	"notRuntimeParams goes to Config.RuntimeParams (\"Run-time parameters to set on connection as "
+	"session default values\"), and channel_binding appears nowhere; the server's refusal is measured"},
 	{"go-pgx", "hardened-cb", "library", "5.9", "6", NULL, VERIFIES, false, false, NULL,
 		"verify-full against Go's system pool and channel_binding=require: SCRAM-SHA-256-PLUS or no "
 		"session",
-	"pgx v5 CHANGELOG 5.9.0 (\"Add SCRAM-SHA-256-PLUS support\"); pgconn/config.go ParseConfig "
-	"(channel_binding) and auth_scram.go in v5.9"},
+	"pgx v5 CHANGELOG 5.9.0 (\"Add SCRAM-SHA-256-PLUS support\"); pgconn/config.go ParseConfig() "
+	"(channel_binding disable, prefer, require) and auth_scram.go scramAuth() (\"channel binding required "
+	"but server does not support SCRAM-SHA-256-PLUS\") in v5.9.0"},
 	{"npgsql", "hardened", "library", "8.0", "11", NULL, VERIFIES, false, false, NULL,
 		"SSL Mode=VerifyFull against the OS store and Channel Binding=Require: SCRAM-SHA-256-PLUS or "
 		"no connection",
-	"Npgsql docs, \"Security and Encryption\" (VerifyFull) and \"Connection String Parameters\" "
-	"(Channel Binding, since 8.0)"},
+	"Npgsql src/Npgsql/NpgsqlConnectionStringBuilder.cs (ChannelBinding: absent in v7.0.0, \"Channel "
+	"Binding\", default Prefer, in v8.0.0) and Internal/NpgsqlConnector.Auth.cs in v8.0.0 (Require refuses "
+	"SCRAM-SHA-256 without -PLUS); Npgsql.xml in the 8.0.9, 9.0.5 and 10.0.3 NuGet packages (SslMode, "
+	"ChannelBinding)"},
 	{"rust-postgres", "hardened", "library", "0.7", "0.8", NULL, VERIFIES, false, false, NULL,
 		"the OpenSSL connector verifies chain and name; channel_binding=require makes tokio-postgres "
 		"insist on SCRAM-SHA-256-PLUS with the connector's tls-server-end-point hash",
-	"docs.rs tokio-postgres 0.7, Config (\"channel_binding ... require\") and ChannelBinding; "
-	"postgres-openssl 0.5 src/lib.rs (tls_server_end_point)"},
+	"tokio-postgres src/config.rs in 0.7.7 and 0.7.18 (channel_binding: \"If set to require, the "
+	"authentication process will fail if channel binding is not used\"); postgres-openssl 0.5.1 "
+	"src/lib.rs (ChannelBinding::tls_server_end_point)"},
 
 	/* PgBouncer as a client of the server: server_tls_sslmode. */
 	{"pgbouncer", "disable", "library", "1.7", "2", NULL, ANYTHING, true, false, NULL,
 		"server_tls_sslmode=disable: plaintext to whatever answers",
-	"PgBouncer docs, configuration \"server_tls_sslmode\" (disable: plain TCP)"},
+	"PgBouncer docs, configuration \"server_tls_sslmode\" (disable: \"Plain TCP.  TLS is not even "
+	"requested from the server.\"); NEWS 1.7 (\"Support TLS connections\")"},
 	{"pgbouncer", "require", "library", "1.7", "2", NULL, UNVERIFIED_TLS, false, false, NULL,
 		"server_tls_sslmode=require: TLS without a certificate check, no plaintext fallback",
-	"PgBouncer docs, configuration \"server_tls_sslmode\" (require: \"TLS is required ... the server "
-	"certificate is not validated\")"},
+	"PgBouncer docs, configuration \"server_tls_sslmode\" (require: \"Connection must go over TLS.  If "
+	"server rejects it, plain TCP is not attempted.  Server certificate is not validated.\")"},
 	{"pgbouncer", "verify-full", "library", "1.7", "2", NULL, VERIFIES, false, false, NULL,
 		"server_tls_sslmode=verify-full checks chain and host name against server_tls_ca_file; PgBouncer "
 		"has no channel binding",
-	"PgBouncer docs, configuration \"server_tls_sslmode\" and \"server_tls_ca_file\"; auth_type (SCRAM-SHA-256, "
-	"no -PLUS)"},
+	"PgBouncer docs, configuration \"server_tls_sslmode\" (verify-full: \"Server host name must match "
+	"certificate information\") and \"server_tls_ca_file\"; NEWS 1.12.0 (\"PgBouncer does not support "
+	"channel binding\"); src/scram.c (client-first-message \"n,,\")"},
 	{"pgbouncer", "hardened", "library", "1.7", "2", NULL, VERIFIES, false, false, NULL,
 		"verify-full against the provider's root file only; PgBouncer has no channel binding",
-	"PgBouncer docs, configuration \"server_tls_sslmode\" and \"server_tls_ca_file\""},
+	"PgBouncer docs, configuration \"server_tls_sslmode\" and \"server_tls_ca_file\" (\"Root certificate "
+	"file to validate PostgreSQL server certificates\"); NEWS 1.12.0 (no channel binding)"},
 };
 
 const int	n_driver_expectations = lengthof(driver_expectations);
