@@ -32,6 +32,27 @@ for sub in pki cluster matrix; do
 	ok $? "$sub --help exits 0"
 done
 
+# The manual page: every subcommand has its subsection there, naming every
+# long option of its --help; and groff renders it without a warning.
+man_page=$(dirname "$0")/../../doc/pg_tls_probe.1
+missing=""
+subs=$("$probe" --help | awk '/^Subcommands:/ { f = 1; next } /^$/ { f = 0 } f { print $1 }')
+for o in $("$probe" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+	grep -qF -- "${o//-/\\-}" "$man_page" || missing+=" $o"
+done
+for sub in $subs; do
+	section=$(awk -v s=".SS $sub" '$0 == s { f = 1; next } /^\.S[HS] / { f = 0 } f' "$man_page")
+	[ -n "$section" ] || missing+=" $sub"
+	for o in $("$probe" "$sub" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+		[ "$o" = --help ] || grep -qF -- "${o//-/\\-}" <<<"$section" || missing+=" $sub:$o"
+	done
+done
+[ -n "$subs" ] && [ -z "$missing" ]
+ok $? "the manual page names every subcommand and its options (subcommands: $(echo $subs); missing:${missing:- none})"
+warnings=$(groff -ww -man -z "$man_page" 2>&1)
+[ -z "$warnings" ]
+ok $? "groff renders the manual page without a warning (${warnings:-none})"
+
 expect_error "unknown subcommand" frobnicate
 expect_error "unknown option" --frobnicate
 expect_error "pki without DIR" pki
