@@ -59,7 +59,7 @@ $(shell echo '$(BUILD_VARIANT)' >extension/build-variant)
 endif
 $(OBJS): extension/build-variant
 
-.PHONY: harness install-harness clean-harness clean-fuzz test test-all test-drivers test-patroni recipes demo bench installcheck-preload deb dist \
+.PHONY: harness install-harness uninstall-harness clean-harness clean-fuzz test test-all test-drivers test-patroni recipes demo bench installcheck-preload deb dist \
 	test-asan test-extension-asan fuzz fuzz-check fuzz-merge
 
 # HARNESS=no builds and installs the extension alone (the Debian packages
@@ -75,14 +75,33 @@ harness:
 	$(MAKE) -C harness PG_CONFIG=$(PG_CONFIG)
 
 # pg_tls_probe is installed in pg_config's bindir, with a symbolic link in
-# PTP_LINK_DIR (empty: none) so that it is on a user's PATH.  Both honour
-# DESTDIR; a link that cannot be made is an error, not a silent skip.
+# PTP_LINK_DIR (empty: none) so that it is on a user's PATH; its manual page
+# in pg_config's mandir, with a link in PTP_MAN_LINK_DIR (empty: none) so
+# that "man pg_tls_probe" finds it.  All honour DESTDIR; a link that cannot
+# be made is an error, not a silent skip.
 PTP_LINK_DIR ?= /usr/local/bin
+PTP_MAN_LINK_DIR ?= /usr/local/share/man/man1
 install-harness: harness
 	$(MAKE) -C harness PG_CONFIG=$(PG_CONFIG) install
 ifneq ($(PTP_LINK_DIR),)
 	$(MKDIR_P) '$(DESTDIR)$(PTP_LINK_DIR)'
 	ln -sf '$(bindir)/pg_tls_probe' '$(DESTDIR)$(PTP_LINK_DIR)/pg_tls_probe'
+endif
+ifneq ($(PTP_MAN_LINK_DIR),)
+	$(MKDIR_P) '$(DESTDIR)$(PTP_MAN_LINK_DIR)'
+	ln -sf '$(mandir)/man1/pg_tls_probe.1' '$(DESTDIR)$(PTP_MAN_LINK_DIR)/pg_tls_probe.1'
+endif
+
+ifneq ($(HARNESS),no)
+uninstall: uninstall-harness
+endif
+uninstall-harness:
+	$(MAKE) -C harness PG_CONFIG=$(PG_CONFIG) uninstall
+ifneq ($(PTP_LINK_DIR),)
+	rm -f '$(DESTDIR)$(PTP_LINK_DIR)/pg_tls_probe'
+endif
+ifneq ($(PTP_MAN_LINK_DIR),)
+	rm -f '$(DESTDIR)$(PTP_MAN_LINK_DIR)/pg_tls_probe.1'
 endif
 
 clean-harness:

@@ -272,6 +272,9 @@ matrix_usage(void)
 	printf("Usage:\n  %s matrix [OPTION]...\n\n", PTP_PROGNAME);
 	printf("Options:\n");
 	printf("  --format table|json|tap  output format (default: table, a grid of outcomes)\n");
+	printf("  --full                   table: the grids with a row per scenario and a column per\n");
+	printf("                           trust anchor (by default, rows and anchors that behave\n");
+	printf("                           alike share one)\n");
 	printf("  --details                table: every case on a line of its own instead of the grid\n");
 	printf("  --filter PATTERN         only cases whose label contains PATTERN (or matches it, with * ? [)\n");
 	printf("  --jobs N                 parallel connections (default: number of CPUs)\n");
@@ -725,7 +728,7 @@ ptp_matrix_main(int argc, char **argv)
 	{
 		OPT_FORMAT = 1000, OPT_FILTER, OPT_JOBS, OPT_KEEP, OPT_TIMEOUT,
 		OPT_PG_CONFIG, OPT_LIST, OPT_MODEL, OPT_ENGINE, OPT_TIMING, OPT_DETAILS,
-		OPT_BENCH_LOGINS
+		OPT_FULL, OPT_BENCH_LOGINS
 	};
 	static const struct option long_options[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -740,6 +743,7 @@ ptp_matrix_main(int argc, char **argv)
 		{"engine", required_argument, NULL, OPT_ENGINE},
 		{"timing", no_argument, NULL, OPT_TIMING},
 		{"details", no_argument, NULL, OPT_DETAILS},
+		{"full", no_argument, NULL, OPT_FULL},
 		{"bench-logins", required_argument, NULL, OPT_BENCH_LOGINS},
 		{NULL, 0, NULL, 0}
 	};
@@ -754,6 +758,7 @@ ptp_matrix_main(int argc, char **argv)
 				n = 0;
 	int			c;
 	bool		details = false;
+	bool		full = false;
 	long		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	opts.jobs = cpus > 0 ? (int) Min(cpus, 64) : 2;
@@ -804,6 +809,9 @@ ptp_matrix_main(int argc, char **argv)
 			case OPT_DETAILS:
 				details = true;
 				break;
+			case OPT_FULL:
+				full = true;
+				break;
 			case OPT_BENCH_LOGINS:
 				if (!ptp_parse_int(optarg, 1, 1000000, &opts.bench_logins))
 					return ptp_usage_error("matrix", "invalid --bench-logins \"%s\" (1 to 1000000)", optarg);
@@ -826,8 +834,12 @@ ptp_matrix_main(int argc, char **argv)
 		return ptp_usage_error("matrix", "unexpected argument \"%s\"", argv[optind]);
 	if (details && opts.format != FORMAT_TABLE)
 		return ptp_usage_error("matrix", "--details is for --format table");
+	if (full && (details || opts.format != FORMAT_TABLE))
+		return ptp_usage_error("matrix", "--full is for --format table, without --details");
 	if (details)
 		opts.format = FORMAT_DETAILS;
+	if (full)
+		opts.format = FORMAT_FULL;
 	if (opts.bench_logins > 0 && (opts.filter != NULL || opts.psql || opts.list || opts.model))
 		return ptp_usage_error("matrix", "--bench-logins runs its own logins: no --filter, --engine psql, --list or --model");
 	if (opts.bench_logins > 0 && opts.bench_logins < opts.jobs)
@@ -919,7 +931,7 @@ ptp_matrix_main(int argc, char **argv)
 		const char *no_color = getenv("NO_COLOR");
 
 		ptp_report(stdout, opts.format, cases, n, libpq_major, server_view,
-				   (opts.format == FORMAT_TABLE || opts.format == FORMAT_DETAILS) &&
+				   opts.format != FORMAT_JSON && opts.format != FORMAT_TAP &&
 				   isatty(STDOUT_FILENO) && (no_color == NULL || no_color[0] == '\0'));
 		return deviations > 0 ? PTP_EXIT_DEVIATION : PTP_EXIT_OK;
 	}

@@ -338,7 +338,8 @@ extern bool ptp_testbed_stop(Testbed *tb, AttemptContext *ctx, bool keep);
 /* report.c */
 typedef enum ReportFormat
 {
-	FORMAT_TABLE,				/* the grids */
+	FORMAT_TABLE,				/* the grids, rows that behave alike folded */
+	FORMAT_FULL,				/* the grids, a row per scenario */
 	FORMAT_DETAILS,				/* the per-case table */
 	FORMAT_JSON,
 	FORMAT_TAP

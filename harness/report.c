@@ -262,13 +262,21 @@ typedef struct Cell
 
 #define GRID_COLS	(MODE_COUNT + 1)	/* the sslmodes, then no sslmode */
 #define MAX_ROWS	256
+#define ROW_CELLS	(ANCHOR_COUNT > GRID_COLS ? ANCHOR_COUNT : GRID_COLS)
 
 typedef struct Grid
 {
 	char	   *rows[MAX_ROWS];
-	Cell		cells[MAX_ROWS][ANCHOR_COUNT > GRID_COLS ? ANCHOR_COUNT : GRID_COLS];
+	Cell		cells[MAX_ROWS][ROW_CELLS];
 	int			n_rows;
 } Grid;
+
+/*
+ * Folded grids wrap the names of a line's rows at this column, or further
+ * right when the cells leave less than FOLD_NAMES columns for the names.
+ */
+#define FOLD_WIDTH	132
+#define FOLD_NAMES	48
 
 static const char glyphs[OUTCOME_COUNT] = {'-', 'P', 'U', 'C', 'V'};
 
@@ -360,20 +368,130 @@ free_grid(Grid *g)
 		free(g->rows[r]);
 }
 
+/* Whether two cells show the same: the same outcomes, or the same "cannot run". */
+static bool
+cell_equal(const Cell *x, const Cell *y)
+{
+	return x->any == y->any && x->outcomes == y->outcomes &&
+		x->deviation == y->deviation && x->needs_libpq == y->needs_libpq;
+}
+
+/* Whether any cell of the row shows a deviation. */
+static bool
+row_deviates(const Cell *row)
+{
+	for (int k = 0; k < ROW_CELLS; k++)
+		if (row[k].deviation)
+			return true;
+	return false;
+}
+
+/*
+ * fold_rows
+ *		Sets group[r] to the first row whose cells (the columns in cols)
+ *		are all equal to row r's, r itself for the first of its group.  A
+ *		row with a deviation is a group of its own, so that it is never
+ *		hidden among rows that behaved as expected.
+ */
+static void
+fold_rows(const Grid *g, const int *cols, int n_cols, int *group)
+{
+	for (int r = 0; r < g->n_rows; r++)
+	{
+		group[r] = r;
+		if (row_deviates(g->cells[r]))
+			continue;
+		for (int q = 0; q < r; q++)
+		{
+			bool		same = group[q] == q &&
+				!row_deviates(g->cells[q]);
+
+			for (int k = 0; k < n_cols && same; k++)
+				same = cell_equal(&g->cells[q][cols[k]], &g->cells[r][cols[k]]);
+			if (same)
+			{
+				group[r] = q;
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * print_folded
+ *		One line per group of rows that behave alike: the cells, then the
+ *		rows' names, wrapped under one another.  Columns listed together in
+ *		one heading (names[k] joined with "=") show one cell.
+ */
+static void
+print_folded(FILE *out, const Grid *g, const char *what, const int *cols, char **names,
+			 int n_cols, bool color)
+{
+	int		   *group = ptp_malloc0(g->n_rows * sizeof(int));
+	int			indent = 0;
+	int			wrap;
+
+	fold_rows(g, cols, n_cols, group);
+	fputc('\n', out);
+	for (int k = 0; k < n_cols; k++)
+	{
+		fprintf(out, " %s", names[k]);
+		indent += 1 + (int) strlen(names[k]);
+	}
+	fprintf(out, "  %s\n", what);
+	indent += 2;
+	wrap = Max(FOLD_WIDTH, indent + FOLD_NAMES);
+	for (int r = 0; r < g->n_rows; r++)
+	{
+		int			col = indent;
+		bool		first = true;
+
+		if (group[r] != r)
+			continue;
+		for (int k = 0; k < n_cols; k++)
+			print_cell(out, &g->cells[r][cols[k]], color, (int) strlen(names[k]) + 1);
+		fputs("  ", out);
+		for (int q = r; q < g->n_rows; q++)
+		{
+			int			len = (int) strlen(g->rows[q]) + (first ? 0 : 2);
+
+			if (group[q] != r)
+				continue;
+			if (!first && col + len > wrap)
+			{
+				fprintf(out, ",\n%*s", indent, "");
+				col = indent;
+				len -= 2;
+			}
+			else if (!first)
+				fputs(", ", out);
+			fputs(g->rows[q], out);
+			col += len;
+			first = false;
+		}
+		fputc('\n', out);
+	}
+	free(group);
+}
+
 /*
  * print_grids
  *		The default table: one row per scenario (and option set), one column
  *		per sslmode with the right CA (disable: no anchor); then, at
- *		verify-full, one column per other trust anchor.
+ *		verify-full, one column per other trust anchor.  Folded (the
+ *		default), rows that behave alike share a line, and so do anchors;
+ *		--full prints a row per scenario and a column per anchor.
  */
 static void
-print_grids(FILE *out, const Case *cases, int n, const Tally *t, bool color, int libpq_major)
+print_grids(FILE *out, const Case *cases, int n, const Tally *t, bool color, int libpq_major,
+			bool fold)
 {
 	static const char *const col_names[GRID_COLS] = {
 		"disable", "allow", "prefer", "require", "verify-ca", "verify-full", "unset"
 	};
 	Grid	   *g = ptp_malloc0(sizeof(Grid));
 	Grid	   *a = ptp_malloc0(sizeof(Grid));
+	Grid	   *shown = ptp_malloc0(sizeof(Grid));
 	int			width = 36;
 
 	for (int i = 0; i < n; i++)
@@ -395,48 +513,105 @@ print_grids(FILE *out, const Case *cases, int n, const Tally *t, bool color, int
 		free(row);
 	}
 
-	fprintf(out, "\n%-*s", width, "scenario (right CA; disable: none)");
-	for (int m = 0; m < GRID_COLS; m++)
-		fprintf(out, " %10s", col_names[m]);
-	fputc('\n', out);
-	for (int r = 0; r < g->n_rows; r++)
-	{
-		fprintf(out, "%-*s", width, g->rows[r]);
-		for (int m = 0; m < GRID_COLS; m++)
-			print_cell(out, &g->cells[r][m], color, 11);
-		fputc('\n', out);
-	}
-
-	fprintf(out, "\n%-*s", width, "scenario (verify-full)");
-	for (int k = 0; k < ANCHOR_COUNT; k++)
-		if (k != ANCHOR_RIGHT)
-			fprintf(out, " %*s", k == ANCHOR_BUNDLE_REVERSED ? 22 : 13, anchor_names[k]);
-	fputc('\n', out);
+	/* scenarios run with no other anchor say nothing new in the second grid */
 	for (int r = 0; r < a->n_rows; r++)
 	{
 		bool		more = false;
 
-		/* scenarios run with no other anchor say nothing new here */
 		for (int k = ANCHOR_WRONG; k < ANCHOR_COUNT; k++)
 			more |= a->cells[r][k].any;
-		if (!more)
-			continue;
-		fprintf(out, "%-*s", width, a->rows[r]);
+		if (more)
+		{
+			shown->rows[shown->n_rows] = a->rows[r];
+			memcpy(shown->cells[shown->n_rows++], a->cells[r], sizeof(a->cells[r]));
+		}
+	}
+
+	if (fold)
+	{
+		int			cols[ANCHOR_COUNT];
+		char	   *names[ANCHOR_COUNT];
+		int			n_cols = 0;
+
+		for (int m = 0; m < GRID_COLS; m++)
+		{
+			cols[m] = m;
+			names[m] = (char *) col_names[m];
+		}
+		print_folded(out, g, "scenarios (right CA; disable: none)", cols, names, GRID_COLS, color);
+
+		/* anchors whose cells are equal in every row share a column */
+		for (int k = 0; k < ANCHOR_COUNT; k++)
+		{
+			int			same_as = -1;
+
+			if (k == ANCHOR_RIGHT)
+				continue;
+			for (int j = 0; j < n_cols && same_as < 0; j++)
+			{
+				bool		same = true;
+
+				for (int r = 0; r < shown->n_rows && same; r++)
+					same = cell_equal(&shown->cells[r][cols[j]], &shown->cells[r][k]);
+				if (same)
+					same_as = j;
+			}
+			if (same_as >= 0)
+			{
+				char	   *joined = ptp_psprintf("%s=%s", names[same_as], anchor_names[k]);
+
+				free(names[same_as]);
+				names[same_as] = joined;
+				continue;
+			}
+			cols[n_cols] = k;
+			names[n_cols++] = ptp_strdup(anchor_names[k]);
+		}
+		print_folded(out, shown, "scenarios (verify-full)", cols, names, n_cols, color);
+		for (int j = 0; j < n_cols; j++)
+			free(names[j]);
+	}
+	else
+	{
+		fprintf(out, "\n%-*s", width, "scenario (right CA; disable: none)");
+		for (int m = 0; m < GRID_COLS; m++)
+			fprintf(out, " %10s", col_names[m]);
+		fputc('\n', out);
+		for (int r = 0; r < g->n_rows; r++)
+		{
+			fprintf(out, "%-*s", width, g->rows[r]);
+			for (int m = 0; m < GRID_COLS; m++)
+				print_cell(out, &g->cells[r][m], color, 11);
+			fputc('\n', out);
+		}
+
+		fprintf(out, "\n%-*s", width, "scenario (verify-full)");
 		for (int k = 0; k < ANCHOR_COUNT; k++)
 			if (k != ANCHOR_RIGHT)
-				print_cell(out, &a->cells[r][k], color, k == ANCHOR_BUNDLE_REVERSED ? 23 : 14);
+				fprintf(out, " %*s", k == ANCHOR_BUNDLE_REVERSED ? 22 : 13, anchor_names[k]);
 		fputc('\n', out);
+		for (int r = 0; r < shown->n_rows; r++)
+		{
+			fprintf(out, "%-*s", width, shown->rows[r]);
+			for (int k = 0; k < ANCHOR_COUNT; k++)
+				if (k != ANCHOR_RIGHT)
+					print_cell(out, &shown->cells[r][k], color, k == ANCHOR_BUNDLE_REVERSED ? 23 : 14);
+			fputc('\n', out);
+		}
 	}
 	fprintf(out, "\nlegend: V tls-verified, C tls-chain-verified, U tls-unverified, P plaintext, - refused, "
 			"* the cell's cases disagree (see --details), ^ not supported by libpq %d, . no case; "
-			"! a deviation from the expectation model\n", libpq_major);
-	fprintf(out, "%sdeviations: %d%s; %sinsecure acceptances (as documented): %d%s; full per-case table: --details\n\n",
+			"! a deviation from the expectation model%s\n", libpq_major,
+			fold ? "; a=b: columns a and b show the same in every row" : "");
+	fprintf(out, "%sdeviations: %d%s; %sinsecure acceptances (as documented): %d%s; %sper-case table: --details\n\n",
 			color && t->deviations ? RED BOLD : "", t->deviations, color && t->deviations ? RESET : "",
-			color ? RED : "", t->insecure, color ? RESET : "");
+			color ? RED : "", t->insecure, color ? RESET : "",
+			fold ? "a row per scenario: --full; " : "");
 	free_grid(g);
 	free_grid(a);
 	free(g);
 	free(a);
+	free(shown);
 }
 
 static void
@@ -545,7 +720,8 @@ ptp_report(FILE *out, ReportFormat format, Case *cases, int n_cases,
 	switch (format)
 	{
 		case FORMAT_TABLE:
-			print_grids(out, cases, n_cases, &t, color, libpq_major);
+		case FORMAT_FULL:
+			print_grids(out, cases, n_cases, &t, color, libpq_major, format == FORMAT_TABLE);
 			fprintf(out, "libpq %d\n", libpq_major);
 			print_summary(out, &t, "", server_view, color);
 			break;

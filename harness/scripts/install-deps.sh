@@ -36,7 +36,7 @@ if [ "$major" = 15 ]; then
 		patroni python3-etcd etcd-server)
 fi
 if $packaging; then
-	packages+=(build-essential debhelper dpkg-dev help2man lintian postgresql-all)
+	packages+=(build-essential debhelper dpkg-dev lintian postgresql-all)
 fi
 
 missing=()

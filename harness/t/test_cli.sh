@@ -32,6 +32,27 @@ for sub in pki cluster matrix; do
 	ok $? "$sub --help exits 0"
 done
 
+# The manual page: every subcommand has its subsection there, naming every
+# long option of its --help; and groff renders it without a warning.
+man_page=$(dirname "$0")/../../doc/pg_tls_probe.1
+missing=""
+subs=$("$probe" --help | awk '/^Subcommands:/ { f = 1; next } /^$/ { f = 0 } f { print $1 }')
+for o in $("$probe" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+	grep -qF -- "${o//-/\\-}" "$man_page" || missing+=" $o"
+done
+for sub in $subs; do
+	section=$(awk -v s=".SS $sub" '$0 == s { f = 1; next } /^\.S[HS] / { f = 0 } f' "$man_page")
+	[ -n "$section" ] || missing+=" $sub"
+	for o in $("$probe" "$sub" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+		[ "$o" = --help ] || grep -qF -- "${o//-/\\-}" <<<"$section" || missing+=" $sub:$o"
+	done
+done
+[ -n "$subs" ] && [ -z "$missing" ]
+ok $? "the manual page names every subcommand and its options (subcommands: $(echo $subs); missing:${missing:- none})"
+warnings=$(groff -ww -man -z "$man_page" 2>&1)
+[ -z "$warnings" ]
+ok $? "groff renders the manual page without a warning (${warnings:-none})"
+
 expect_error "unknown subcommand" frobnicate
 expect_error "unknown option" --frobnicate
 expect_error "pki without DIR" pki
@@ -79,6 +100,88 @@ PGSSLMODE=verify-full PGSSLROOTCERT=/nonexistent PGSSLCERTMODE=require PGSSLNEGO
 rc=$?
 [ $rc -eq 0 ] && grep -q '^# [0-9]* cases: .* 0 deviations' "$work/unset.out"
 ok $? "sslmode unset with PGSSL* exported: the environment is cleared (rc=$rc: $(grep -m1 '^not ok' "$work/unset.out"; head -c 200 "$work/unset.err"))"
+
+# The default grid fits a screen (80 lines) and folds only rows that behave
+# alike: checked against --full, a row per scenario and a column per anchor.
+"$probe" matrix >"$work/folded" 2>"$work/folded.err"
+rc_folded=$?
+"$probe" matrix --full >"$work/full" 2>"$work/full.err"
+rc_full=$?
+lines=$(wc -l <"$work/folded")
+[ $rc_folded -eq 0 ] && [ "$lines" -le 80 ]
+ok $? "matrix prints at most 80 lines by default (rc=$rc_folded, $lines lines: $(head -c 200 "$work/folded.err"))"
+[ $rc_full -eq 0 ] && /usr/bin/python3 - "$work/folded" "$work/full" >"$work/fold.check" 2>&1 <<'EOF_PY'
+# Every row of --full appears once in the folded grids, on a line whose
+# cells are exactly its own (columns headed "a=b" stand for both a and b).
+import re
+import sys
+
+def blocks(text):
+    """The grids of a table: (header words, [line, ...]) up to the legend."""
+    out = []
+    for block in text.split("\n\n"):
+        lines = block.strip("\n").split("\n")
+        if lines and not lines[0].startswith(("legend:", "libpq ")):
+            out.append(lines)
+    return out
+
+def full_grid(lines):
+    head = lines[0].split(")", 1)[1].split()  # after "scenario (...)"
+    n = len(head)
+    rows = {}
+    for line in lines[1:]:
+        words = line.split()
+        rows[" ".join(words[:-n])] = words[-n:]
+    return head, rows
+
+def folded_grid(lines):
+    header = lines[0]
+    names_at = header.index("  scenarios") + 2
+    cols = header[:names_at].split()
+    groups = []
+    for line in lines[1:]:
+        if line[:names_at].strip():
+            groups.append((line[:names_at].split(), []))
+        for name in line[names_at:].split(","):
+            if name.strip():
+                groups[-1][1].append(name.strip())
+    return cols, groups
+
+folded = blocks(open(sys.argv[1]).read())
+full = blocks(open(sys.argv[2]).read())
+failures = []
+if len(folded) < 2 or len(full) < 2:
+    failures.append("expected two grids in each output")
+for f_lines, g_lines in zip(folded[:2], full[:2]):
+    full_cols, rows = full_grid(g_lines)
+    cols, groups = folded_grid(f_lines)
+    seen = {}
+    for cells, members in groups:
+        if len(cells) != len(cols):
+            failures.append("a line has %d cells for %d columns: %s" % (len(cells), len(cols), members))
+            continue
+        for m in members:
+            seen[m] = seen.get(m, 0) + 1
+            if m not in rows:
+                failures.append("folded row %r is not a row of --full" % m)
+                continue
+            for col, cell in zip(cols, cells):
+                for name in col.split("="):
+                    if rows[m][full_cols.index(name)] != cell:
+                        failures.append("%r shows %s under %s in --full, %s in the folded line"
+                                        % (m, rows[m][full_cols.index(name)], name, cell))
+    for m in rows:
+        if seen.get(m, 0) != 1:
+            failures.append("row %r appears %d times in the folded grid" % (m, seen.get(m, 0)))
+    print("%d rows in %d lines" % (len(rows), len(groups)))
+for f in failures:
+    print(f)
+sys.exit(1 if failures else 0)
+EOF_PY
+ok $? "matrix's folded grids lose nothing of --full (rc=$rc_full: $(head -c 600 "$work/fold.check" 2>/dev/null | tr '\n' ';'))"
+"$probe" matrix --help | grep -q -- '--full'
+ok $? "matrix --help names --full"
+expect_error "matrix --full with --details" matrix --full --details
 
 # A server killed mid-run: exit 2, one line, nothing left behind.
 "$probe" matrix --format tap >"$work/killed.out" 2>"$work/killed.err" &

@@ -94,6 +94,7 @@ suite installcheck installcheck
 suite expectation-model harness/expectations_test
 suite matrix "$probe" matrix --format tap --pg-config "$PG_CONFIG"
 suite cli bash harness/t/test_cli.sh "$probe"
+suite docs bash harness/t/test_docs.sh "$probe" "$PG_CONFIG"
 suite preload bash harness/t/testbed_preload.sh "$probe"
 suite conn-log bash harness/t/test_conn_log.sh "$probe"
 suite search-path bash harness/t/test_search_path.sh "$probe"
