@@ -126,7 +126,8 @@ const DriverSpec driver_specs[] = {
 	NULL, NULL, NULL},
 	ROW("asyncpg-default", "asyncpg", "default", "Python asyncpg", LIBPQ_NO_TLS, NULL),
 	ROW("asyncpg-sslrootcert", "asyncpg", "sslrootcert", "Python asyncpg", "?sslrootcert=<root file>",
-		"the guide's alternative: a root file and no sslmode"),
+		"the guide's alternative without its sslmode=verify-full: a root file alone (that alternative in "
+		"full is asyncpg-hardened)"),
 	ROW("asyncpg-generic", "asyncpg", "generic", "Python asyncpg",
 		"await asyncpg.connect(\"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
 	ROW("asyncpg-hardened", "asyncpg", "hardened", "Python asyncpg",
