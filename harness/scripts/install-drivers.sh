@@ -194,9 +194,10 @@ CONFIG
 fi
 done_step
 
-# Npgsql: restored and built from the registry NuGet is configured with,
-# once per major, each the newest release of that major it serves; where
-# there is no dotnet (the chroot) the probe says so.
+# Npgsql: restored and published ReadyToRun (see Probe.csproj) from the
+# registry NuGet is configured with, once per major, each the newest
+# release of that major it serves; where there is no dotnet (the chroot)
+# the probe says so.
 npgsql_versions=(8.0.9 9.0.5 10.0.3)
 for v in "${npgsql_versions[@]}"; do
 	out=$build/npgsql${v%%.*}
@@ -207,7 +208,8 @@ for v in "${npgsql_versions[@]}"; do
 		mkdir -p "$out-src"
 		cp npgsql/Probe.cs npgsql/Probe.csproj "$out-src/"
 		(cd "$out-src" && DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
-			dotnet build -c Release -p:NpgsqlVersion="$v" -o "$out" >"$out-build.log" 2>&1) ||
+			dotnet publish -c Release --use-current-runtime --self-contained false -p:NpgsqlVersion="$v" \
+			-o "$out" >"$out-build.log" 2>&1) ||
 			{ cat "$out-build.log" >&2; exit 2; }
 		built "$out/npgsql-probe.dll" "$key"
 		done_step "built"
