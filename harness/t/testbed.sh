@@ -112,6 +112,7 @@ suite files bash harness/t/test_files.sh "$probe"
 suite exporter bash harness/t/test_exporter.sh "$probe"
 suite odd-certs bash harness/t/test_odd_certs.sh "$probe"
 suite drivers-output bash harness/t/test_drivers_output.sh "$probe" "$PG_CONFIG"
+suite drivers-pgbouncer bash harness/t/test_drivers_pgbouncer.sh "$probe" "$PG_CONFIG"
 suite drivers bash harness/t/test_drivers.sh "$probe" "$PG_CONFIG"
 
 echo "all suites: $total_passed passed, $total_failed failed"
