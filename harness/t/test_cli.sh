@@ -49,9 +49,15 @@ for sub in $subs; do
 done
 [ -n "$subs" ] && [ -z "$missing" ]
 ok $? "the manual page names every subcommand and its options (subcommands: $(echo $subs); missing:${missing:- none})"
-warnings=$(groff -ww -man -z "$man_page" 2>&1)
-[ -z "$warnings" ]
-ok $? "groff renders the manual page without a warning (${warnings:-none})"
+if command -v groff >/dev/null 2>&1; then
+	warnings=$(groff -ww -man -z "$man_page" 2>&1)
+	[ -z "$warnings" ]
+	ok $? "groff renders the manual page without a warning (${warnings:-none})"
+else
+	# The page is the same file everywhere; the host, which has groff (Debian's
+	# groff-base, a dependency of man-db), renders it in its run of this suite.
+	skip "groff is not installed here, so the manual page is not rendered (the host's run renders it)"
+fi
 
 expect_error "unknown subcommand" frobnicate
 expect_error "unknown option" --frobnicate
