@@ -13,7 +13,9 @@
 #   'sslrootcert':'system',
 #   }}}
 # application_name is added to OPTIONS so that an attacker proxy can tell
-# this probe's startup from the others'.
+# this probe's startup from the others'.  The settings are configured once;
+# each target of PTP_TARGETS (../common.py) gets the entry's PORT and
+# application_name and a new DatabaseWrapper, so a new connection.
 import os
 import sys
 
@@ -33,16 +35,14 @@ settings.configure(DATABASES={
         'USER': USER,
         'PASSWORD': PASSWORD,
         'HOST': HOST,
-        'PORT': PORT,
         'OPTIONS': {
-            'application_name': APPNAME,
             'connect_timeout': TIMEOUT,
             **LIBPQ_TLS,
         },
     },
 })
 django.setup()
-from django.db import connection, Error  # noqa: E402
+from django.db import connections  # noqa: E402
 
 from django.db.backends.postgresql import base  # noqa: E402
 
@@ -54,11 +54,20 @@ else:
     backend, lv = "psycopg2 " + psycopg2.__version__.split()[0], psycopg2.extensions.libpq_version()
 version = "Django %s (%s)" % (django.get_version(), backend)
 libpq = "%d.%d" % (lv // 10000, lv % 10000)
-try:
-    with connection.cursor() as cur:
-        cur.execute(SERVER_TLS_QUERY)
-        row = cur.fetchone()
-except Error as e:
-    report(version, libpq, error=e)
-    sys.exit(0)
-report(version, libpq, row=row)
+
+
+def probe(port, appname):
+    """Returns the server's pg_stat_ssl row of a session on port."""
+    db = connections.settings['default']
+    db['PORT'] = port
+    db['OPTIONS']['application_name'] = appname
+    connection = connections.create_connection('default')
+    try:
+        with connection.cursor() as cur:
+            cur.execute(SERVER_TLS_QUERY)
+            return cur.fetchone()
+    finally:
+        connection.close()
+
+
+for_each_target(probe, version, libpq)

@@ -5,7 +5,8 @@
 # (PTP_VARIANT=recipe), the guide's generic string as the conninfo
 # (generic), the hardened keywords of ../common.py, or none (default).  application_name
 # is added so that an attacker proxy can tell this probe's startup from the
-# others'.
+# others'.  The probe connects to each target of PTP_TARGETS in turn
+# (../common.py), a new connection each.
 import os
 import sys
 
@@ -20,15 +21,17 @@ except ImportError as e:
 version = "psycopg " + psycopg.__version__
 lv = psycopg.pq.version()
 libpq = "%d.%d" % (lv // 10000, lv % 10000)
-try:
+
+
+def probe(port, appname):
+    """Returns the server's pg_stat_ssl row of a session on port."""
     if VARIANT == "generic":
-        conn = psycopg.connect(GENERIC_URL, application_name=APPNAME, connect_timeout=TIMEOUT)
+        conn = psycopg.connect(generic_url(port), application_name=appname, connect_timeout=TIMEOUT)
     else:
-        conn = psycopg.connect(host=HOST, port=PORT, dbname=DBNAME, user=USER, password=PASSWORD,
-                               application_name=APPNAME, connect_timeout=TIMEOUT, **LIBPQ_TLS)
-except psycopg.Error as e:
-    report(version, libpq, error=e)
-    sys.exit(0)
-with conn:
-    row = conn.execute(SERVER_TLS_QUERY).fetchone()
-report(version, libpq, row=row)
+        conn = psycopg.connect(host=HOST, port=port, dbname=DBNAME, user=USER, password=PASSWORD,
+                               application_name=appname, connect_timeout=TIMEOUT, **LIBPQ_TLS)
+    with conn:  # closes it
+        return conn.execute(SERVER_TLS_QUERY).fetchone()
+
+
+for_each_target(probe, version, libpq)

@@ -4,7 +4,8 @@
 # (PTP_VARIANT=recipe), the guide's generic string as the dsn (generic),
 # the hardened keywords of ../common.py, or none (default).
 # application_name is added so that an attacker proxy can tell this probe's
-# startup from the others'.
+# startup from the others'.  The probe connects to each target of
+# PTP_TARGETS in turn (../common.py), a new connection each.
 import os
 import sys
 
@@ -19,17 +20,22 @@ except ImportError as e:
 version = "psycopg2 " + psycopg2.__version__.split()[0]
 lv = psycopg2.extensions.libpq_version()
 libpq = "%d.%d" % (lv // 10000, lv % 10000)
-try:
+
+
+def probe(port, appname):
+    """Returns the server's pg_stat_ssl row of a session on port."""
     if VARIANT == "generic":
-        conn = psycopg2.connect(GENERIC_URL, application_name=APPNAME, connect_timeout=TIMEOUT)
+        conn = psycopg2.connect(generic_url(port), application_name=appname, connect_timeout=TIMEOUT)
     else:
-        conn = psycopg2.connect(host=HOST, port=PORT, database=DBNAME, user=USER,
-                                password=PASSWORD, application_name=APPNAME,
+        conn = psycopg2.connect(host=HOST, port=port, database=DBNAME, user=USER,
+                                password=PASSWORD, application_name=appname,
                                 connect_timeout=TIMEOUT, **LIBPQ_TLS)
-except psycopg2.Error as e:
-    report(version, libpq, error=e)
-    sys.exit(0)
-cur = conn.cursor()
-cur.execute(SERVER_TLS_QUERY)
-report(version, libpq, row=cur.fetchone())
-conn.close()
+    try:
+        cur = conn.cursor()
+        cur.execute(SERVER_TLS_QUERY)
+        return cur.fetchone()
+    finally:
+        conn.close()
+
+
+for_each_target(probe, version, libpq)
