@@ -5,7 +5,8 @@
 //   ssl:true
 //   });
 // application_name is added so that an attacker proxy can tell this probe's
-// startup from the others'.
+// startup from the others'.  The probe connects to each target of
+// PTP_TARGETS in turn (../node/common.js), a new Client each.
 'use strict';
 
 const c = require('../node/common.js');
@@ -17,39 +18,39 @@ try {
 }
 const version = `pg ${c.packageVersion('pg')}`;
 
-(async () => {
+// pg-connection-string warns on stderr that sslmode=require means verify-full.
+process.removeAllListeners('warning');
+
+// Resolves to the server's pg_stat_ssl row of a session on port.
+async function probe(port, appname) {
   // recipe: the guide's ssl:true; default: no ssl option; require-url: the
   // guide's alternative, ?sslmode=require in the connection string;
   // generic: the guide's generic string; hardened: verify-full against the
   // provider's root file, SCRAM-SHA-256-PLUS used (and a downgrade refused);
   // hardened-openssl-ca: ssl:true and channel binding, the row giving Node
   // NODE_OPTIONS=--use-openssl-ca.
-  const direct = { host: c.HOST, port: c.PORT, database: c.DBNAME, user: c.USER, password: c.PASSWORD };
+  const direct = { host: c.HOST, port, database: c.DBNAME, user: c.USER, password: c.PASSWORD };
   const settings = {
     recipe: { ...direct, ssl: true },
     default: direct,
-    'require-url': { connectionString: c.requireUrl() },
-    generic: { connectionString: c.genericUrl() },
-    hardened: { connectionString: c.rootFileUrl(), enableChannelBinding: true },
+    'require-url': { connectionString: c.requireUrl(port, appname) },
+    generic: { connectionString: c.genericUrl(port, appname) },
+    hardened: { connectionString: c.rootFileUrl(port, appname), enableChannelBinding: true },
     'hardened-openssl-ca': { ...direct, ssl: true, enableChannelBinding: true },
   }[c.VARIANT];
-  // pg-connection-string warns on stderr that sslmode=require means verify-full.
-  process.removeAllListeners('warning');
-  let client;
+  // pg-connection-string reads sslrootcert's file here: for "system" it
+  // throws before any connection.
+  const client = new pg.Client({
+    ...settings,
+    application_name: appname,
+    connectionTimeoutMillis: c.TIMEOUT * 1000,
+  });
   try {
-    // pg-connection-string reads sslrootcert's file here: for "system" it
-    // throws before any connection.
-    client = new pg.Client({
-      ...settings,
-      application_name: c.APPNAME,
-      connectionTimeoutMillis: c.TIMEOUT * 1000,
-    });
     await client.connect();
-  } catch (e) {
-    c.report(version, null, e);
-    return;
+    return (await client.query(c.SERVER_TLS_QUERY)).rows[0];
+  } finally {
+    await client.end();
   }
-  const res = await client.query(c.SERVER_TLS_QUERY);
-  c.report(version, res.rows[0], null);
-  await client.end();
-})();
+}
+
+c.forEachTarget(version, probe);

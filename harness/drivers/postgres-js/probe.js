@@ -6,7 +6,8 @@
 //   });
 // application_name is added (Postgres.js sends the "connection" object in
 // the startup message) so that an attacker proxy can tell this probe's
-// startup from the others'.
+// startup from the others'.  The probe connects to each target of
+// PTP_TARGETS in turn (../node/common.js), a new postgres() instance each.
 'use strict';
 
 const c = require('../node/common.js');
@@ -20,32 +21,31 @@ try {
 }
 const version = `postgres ${c.packageVersion('postgres')}`;
 
-(async () => {
-  // recipe: the guide's ssl:true; default: no ssl option; require-url: the
-  // guide's alternative, ?sslmode=require in the URL; generic: the guide's
-  // generic string; hardened: verify-full against the provider's root file
-  // (Postgres.js has no channel binding); hardened-openssl-ca: ssl:true, the
-  // row giving Node NODE_OPTIONS=--use-openssl-ca.
-  const direct = { host: c.HOST, port: c.PORT, database: c.DBNAME, user: c.USER, password: c.PASSWORD };
-  const url = {
-    'require-url': c.requireUrl, generic: c.genericUrl, hardened: c.rootFileUrl,
-  }[c.VARIANT];
-  const sql = postgres(url ? url() : undefined, {
+// recipe: the guide's ssl:true; default: no ssl option; require-url: the
+// guide's alternative, ?sslmode=require in the URL; generic: the guide's
+// generic string; hardened: verify-full against the provider's root file
+// (Postgres.js has no channel binding); hardened-openssl-ca: ssl:true, the
+// row giving Node NODE_OPTIONS=--use-openssl-ca.
+const url = {
+  'require-url': c.requireUrl, generic: c.genericUrl, hardened: c.rootFileUrl,
+}[c.VARIANT];
+
+// Resolves to the server's pg_stat_ssl row of a session on port.
+async function probe(port, appname) {
+  const direct = { host: c.HOST, port, database: c.DBNAME, user: c.USER, password: c.PASSWORD };
+  const sql = postgres(url ? url(port, appname) : undefined, {
     ...(url ? {} : direct),
     ...(c.VARIANT === 'recipe' || c.VARIANT === 'hardened-openssl-ca' ? { ssl: true } : {}),
-    connection: { application_name: c.APPNAME },
+    connection: { application_name: appname },
     connect_timeout: c.TIMEOUT,
     max: 1,
     onnotice: () => {},
   });
-  let rows;
   try {
-    rows = await sql.unsafe(c.SERVER_TLS_QUERY);
-  } catch (e) {
-    c.report(version, null, e);
-    await sql.end({ timeout: 0 });
-    return;
+    return (await sql.unsafe(c.SERVER_TLS_QUERY))[0];
+  } finally {
+    await sql.end({ timeout: 1 });
   }
-  c.report(version, rows[0], null);
-  await sql.end({ timeout: 1 });
-})();
+}
+
+c.forEachTarget(version, probe);

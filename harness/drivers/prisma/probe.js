@@ -8,7 +8,9 @@
 // "strict" to show that (run by hand; the harness always uses the guide's
 // URL).  application_name and connect_timeout are appended so that an
 // attacker proxy can tell this probe's startup from the others' and a
-// silent peer cannot hang it.
+// silent peer cannot hang it.  The probe connects to each target of
+// PTP_TARGETS in turn (../node/common.js), a new PrismaClient and adapter
+// each, disconnected before the next.
 'use strict';
 
 const path = require('path');
@@ -23,32 +25,32 @@ try {
 }
 const version = `prisma ${c.packageVersion('prisma')} (@prisma/client ${c.packageVersion('@prisma/client')}, @prisma/adapter-pg ${c.packageVersion('@prisma/adapter-pg')}, pg ${c.packageVersion('pg')})`;
 
-(async () => {
-  const sslaccept = process.env.PTP_PRISMA_SSLACCEPT || 'strict';
-  // generic: the guide's generic string; hardened: verify-full against the
-  // provider's root file, with channel binding (the adapter's options are
-  // node-postgres's); hardened-openssl-ca: verify-full, the row giving Node
-  // NODE_OPTIONS=--use-openssl-ca.
-  const tls = {
-    recipe: `sslmode=require&sslaccept=${sslaccept}&`,
-    generic: 'sslmode=verify-full&sslrootcert=system&',
-    hardened: `sslmode=verify-full&sslrootcert=${c.ROOT_CERT}&`,
-    'hardened-openssl-ca': 'sslmode=verify-full&',
-  }[c.VARIANT] || '';
-  const DATABASE_URL = `${c.url(tls)}&connect_timeout=${c.TIMEOUT}`;
-  const hardened = c.VARIANT.startsWith('hardened') ? { enableChannelBinding: true } : {};
-  // node-postgres warns on stderr that sslmode=require means verify-full.
-  process.removeAllListeners('warning');
+const sslaccept = process.env.PTP_PRISMA_SSLACCEPT || 'strict';
+// generic: the guide's generic string; hardened: verify-full against the
+// provider's root file, with channel binding (the adapter's options are
+// node-postgres's); hardened-openssl-ca: verify-full, the row giving Node
+// NODE_OPTIONS=--use-openssl-ca.
+const tls = {
+  recipe: `sslmode=require&sslaccept=${sslaccept}&`,
+  generic: 'sslmode=verify-full&sslrootcert=system&',
+  hardened: `sslmode=verify-full&sslrootcert=${c.ROOT_CERT}&`,
+  'hardened-openssl-ca': 'sslmode=verify-full&',
+}[c.VARIANT] || '';
+const hardened = c.VARIANT.startsWith('hardened') ? { enableChannelBinding: true } : {};
+// node-postgres warns on stderr that sslmode=require means verify-full.
+process.removeAllListeners('warning');
+
+// Resolves to the server's pg_stat_ssl row of a session on port.
+async function probe(port, appname) {
+  const DATABASE_URL = `${c.url(tls, port, appname)}&connect_timeout=${c.TIMEOUT}`;
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: DATABASE_URL, ...hardened }) });
-  let rows;
   try {
-    rows = await prisma.$queryRawUnsafe(c.SERVER_TLS_QUERY);
-  } catch (e) {
-    const cause = e.cause && e.cause.message ? ` (${e.cause.message})` : '';
-    c.report(version, null, `${e.name}: ${e.message}${cause}`);
+    return (await prisma.$queryRawUnsafe(c.SERVER_TLS_QUERY))[0];
+  } finally {
     await prisma.$disconnect().catch(() => {});
-    return;
   }
-  c.report(version, rows[0], null);
-  await prisma.$disconnect();
-})();
+}
+
+// Prisma's errors name their class and keep the driver's error as the cause.
+c.forEachTarget(version, probe,
+  (e) => `${e.name}: ${e.message}${e.cause && e.cause.message ? ` (${e.cause.message})` : ''}`);
