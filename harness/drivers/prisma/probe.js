@@ -8,9 +8,11 @@
 // "strict" to show that (run by hand; the harness always uses the guide's
 // URL).  application_name and connect_timeout are appended so that an
 // attacker proxy can tell this probe's startup from the others' and a
-// silent peer cannot hang it.  The probe connects to each target of
-// PTP_TARGETS in turn (../node/common.js), a new PrismaClient and adapter
-// each, disconnected before the next.
+// silent peer cannot hang it; node-postgres ignores connect_timeout, so the
+// adapter is also given connectionTimeoutMillis (without it a peer that
+// never answers held the probe until the harness killed it).  The probe
+// connects to each target of PTP_TARGETS in turn (../node/common.js), a new
+// PrismaClient and adapter each, disconnected before the next.
 'use strict';
 
 const path = require('path');
@@ -43,7 +45,10 @@ process.removeAllListeners('warning');
 // Resolves to the server's pg_stat_ssl row of a session on port.
 async function probe(port, appname) {
   const DATABASE_URL = `${c.url(tls, port, appname)}&connect_timeout=${c.TIMEOUT}`;
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: DATABASE_URL, ...hardened }) });
+  const adapter = new PrismaPg({
+    connectionString: DATABASE_URL, connectionTimeoutMillis: c.TIMEOUT * 1000, ...hardened,
+  });
+  const prisma = new PrismaClient({ adapter });
   try {
     return (await prisma.$queryRawUnsafe(c.SERVER_TLS_QUERY))[0];
   } finally {
