@@ -208,6 +208,9 @@ const DriverSpec driver_specs[] = {
 	NPGSQL_ROWS("10", "C#/.NET Npgsql 10"),
 	ROW("rust-postgres", "rust-postgres", "recipe", "Rust tokio-postgres", "?sslmode=require + OpenSSL SslConnector",
 		"tokio-postgres with a postgres-openssl-style connector: Debian has no postgres-openssl crate"),
+	ROW("rust-postgres-cafile", "rust-postgres", "cafile", "Rust tokio-postgres",
+		"?sslmode=require + SslConnector with set_ca_file(\"" ROOT_FILE "\")",
+		"the guide's alternative; the builder also keeps OpenSSL's default store"),
 	ROW("rust-postgres-default", "rust-postgres", "default", "Rust tokio-postgres", "NoTls, no sslmode", NULL),
 	ROW("rust-postgres-generic", "rust-postgres", "generic", "Rust tokio-postgres",
 		"Client::connect(\"" URL "?sslmode=verify-full&sslrootcert=system\", connector)",
@@ -419,6 +422,12 @@ const DriverExpectation driver_expectations[] = {
 	"docs.rs openssl 0.10 SslConnector (\"hostname verification ... enabled by default\") and "
 	"ConnectConfiguration::into_ssl; docs.rs tokio-postgres 0.7 Config (SslMode::Require); "
 	"postgres-openssl 0.5 src/lib.rs (the connector this probe mirrors)"},
+	{"rust-postgres", "cafile", "library", "0.7", "0.8", NULL, VERIFIES, false, false, NULL,
+		"set_ca_file() adds the named root to the connector's trust store, which SslConnector::builder() "
+		"has already loaded with OpenSSL's default paths; verification of chain and name is the recipe's",
+	"openssl 0.10.45 src/ssl/connector.rs (SslConnector::builder calls set_default_verify_paths) and "
+	"src/ssl/mod.rs (set_ca_file: \"Loads trusted root certificates from a file\", "
+	"SSL_CTX_load_verify_locations)"},
 	{"rust-postgres", "default", "library", "0.7", "0.8", NULL, ANYTHING, true, false, NULL,
 		"NoTls cannot do TLS, so the default sslmode prefer sends no SSLRequest: plaintext",
 	"docs.rs tokio-postgres 0.7, Config::ssl_mode (\"Defaults to prefer\") and NoTls"},
