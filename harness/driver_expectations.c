@@ -192,6 +192,8 @@ const DriverSpec driver_specs[] = {
 			"pg_connect(\"host={host} port={port} dbname={databasename} user={username} password={password} "
 			"sslmode=verify-full sslrootcert=" ROOT_FILE " channel_binding=require\")", NULL, ADD_ROOTFILE, NULL),
 	{"pgjdbc", "pgjdbc", "recipe", "Java pgjdbc", "ssl=true, ~/.postgresql/root.crt", NULL, true, NULL, NULL, NULL},
+	ROW("pgjdbc-sslrootcert", "pgjdbc", "sslrootcert", "Java pgjdbc",
+		"ssl=true, sslrootcert=" ROOT_FILE " (properties)", "the guide's alternative to root.crt; no ~/.postgresql"),
 	ROW("pgjdbc-default", "pgjdbc", "default", "Java pgjdbc", LIBPQ_NO_TLS, NULL),
 	ROW("pgjdbc-generic", "pgjdbc", "generic", "Java pgjdbc",
 		"jdbc:postgresql://{host}:{port}/{databasename}?sslmode=verify-full&sslrootcert=system", NULL),
@@ -401,6 +403,11 @@ const DriverExpectation driver_expectations[] = {
 		"sslrootcert, by default ${user.home}/.postgresql/root.crt, never the JVM's cacerts",
 	"pgjdbc docs, \"Using SSL: Configuring the Client\" (ssl=true, sslmode default verify-full, "
 	"sslrootcert default); pgjdbc CHANGELOG 42.2.5; org/postgresql/ssl/LibPQFactory.java"},
+	{"pgjdbc", "sslrootcert", "library", "42.2.5", "43", NULL, VERIFIES, false, false, NULL,
+		"ssl=true without sslmode means verify-full since 42.2.5; the sslrootcert property names the "
+		"file LibPQFactory trusts in place of ${user.home}/.postgresql/root.crt",
+	"pgjdbc docs, \"Using SSL: Configuring the Client\" (ssl=true, sslmode default verify-full, "
+	"sslrootcert); pgjdbc CHANGELOG 42.2.5; org/postgresql/ssl/LibPQFactory.java"},
 	{"pgjdbc", "default", "library", "42.2.5", "43", NULL, ANYTHING, false, false, NULL,
 		"with no ssl setting sslmode is prefer: TLS without validation when offered, plaintext "
 		"when not",

@@ -96,7 +96,9 @@ public class Probe
 		props.setProperty("password", System.getenv("PTP_PASSWORD"));
 		/*
 		 * PTP_VARIANT recipe: the guide's ssl=true; generic: the guide's
-		 * generic string in the URL; hardened: verify-full against the
+		 * generic string in the URL; sslrootcert: the guide's ssl=true with
+		 * the sslrootcert property naming the root file (its alternative to
+		 * ~/.postgresql/root.crt); hardened: verify-full against the
 		 * provider's root file (pgjdbc never reads the OS store);
 		 * hardened-cb: that and channelBinding=require (pgjdbc 42.7.4 and
 		 * later know it); default: no TLS setting.
@@ -109,6 +111,11 @@ public class Probe
 			url += "?sslmode=verify-full&sslrootcert=" + System.getenv("PTP_ROOT_CERT");
 		else if ("hardened-cb".equals(variant))
 			url += "?sslmode=verify-full&sslrootcert=" + System.getenv("PTP_ROOT_CERT") + "&channelBinding=require";
+		else if ("sslrootcert".equals(variant))
+		{
+			props.setProperty("ssl", "true");
+			props.setProperty("sslrootcert", System.getenv("PTP_ROOT_CERT"));
+		}
 		else if (!"default".equals(variant))
 			props.setProperty("ssl", "true");
 		props.setProperty("ApplicationName", appname);
