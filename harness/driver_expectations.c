@@ -192,6 +192,8 @@ const DriverSpec driver_specs[] = {
 			"pg_connect(\"host={host} port={port} dbname={databasename} user={username} password={password} "
 			"sslmode=verify-full sslrootcert=" ROOT_FILE " channel_binding=require\")", NULL, ADD_ROOTFILE, NULL),
 	{"pgjdbc", "pgjdbc", "recipe", "Java pgjdbc", "ssl=true, ~/.postgresql/root.crt", NULL, true, NULL, NULL, NULL},
+	ROW("pgjdbc-sslrootcert", "pgjdbc", "sslrootcert", "Java pgjdbc",
+		"ssl=true, sslrootcert=" ROOT_FILE " (properties)", "the guide's alternative to root.crt; no ~/.postgresql"),
 	ROW("pgjdbc-default", "pgjdbc", "default", "Java pgjdbc", LIBPQ_NO_TLS, NULL),
 	ROW("pgjdbc-generic", "pgjdbc", "generic", "Java pgjdbc",
 		"jdbc:postgresql://{host}:{port}/{databasename}?sslmode=verify-full&sslrootcert=system", NULL),
@@ -208,6 +210,9 @@ const DriverSpec driver_specs[] = {
 	NPGSQL_ROWS("10", "C#/.NET Npgsql 10"),
 	ROW("rust-postgres", "rust-postgres", "recipe", "Rust tokio-postgres", "?sslmode=require + OpenSSL SslConnector",
 		"tokio-postgres with a postgres-openssl-style connector: Debian has no postgres-openssl crate"),
+	ROW("rust-postgres-cafile", "rust-postgres", "cafile", "Rust tokio-postgres",
+		"?sslmode=require + SslConnector with set_ca_file(\"" ROOT_FILE "\")",
+		"the guide's alternative; the builder also keeps OpenSSL's default store"),
 	ROW("rust-postgres-default", "rust-postgres", "default", "Rust tokio-postgres", "NoTls, no sslmode", NULL),
 	ROW("rust-postgres-generic", "rust-postgres", "generic", "Rust tokio-postgres",
 		"Client::connect(\"" URL "?sslmode=verify-full&sslrootcert=system\", connector)",
@@ -398,6 +403,11 @@ const DriverExpectation driver_expectations[] = {
 		"sslrootcert, by default ${user.home}/.postgresql/root.crt, never the JVM's cacerts",
 	"pgjdbc docs, \"Using SSL: Configuring the Client\" (ssl=true, sslmode default verify-full, "
 	"sslrootcert default); pgjdbc CHANGELOG 42.2.5; org/postgresql/ssl/LibPQFactory.java"},
+	{"pgjdbc", "sslrootcert", "library", "42.2.5", "43", NULL, VERIFIES, false, false, NULL,
+		"ssl=true without sslmode means verify-full since 42.2.5; the sslrootcert property names the "
+		"file LibPQFactory trusts in place of ${user.home}/.postgresql/root.crt",
+	"pgjdbc docs, \"Using SSL: Configuring the Client\" (ssl=true, sslmode default verify-full, "
+	"sslrootcert); pgjdbc CHANGELOG 42.2.5; org/postgresql/ssl/LibPQFactory.java"},
 	{"pgjdbc", "default", "library", "42.2.5", "43", NULL, ANYTHING, false, false, NULL,
 		"with no ssl setting sslmode is prefer: TLS without validation when offered, plaintext "
 		"when not",
@@ -419,6 +429,12 @@ const DriverExpectation driver_expectations[] = {
 	"docs.rs openssl 0.10 SslConnector (\"hostname verification ... enabled by default\") and "
 	"ConnectConfiguration::into_ssl; docs.rs tokio-postgres 0.7 Config (SslMode::Require); "
 	"postgres-openssl 0.5 src/lib.rs (the connector this probe mirrors)"},
+	{"rust-postgres", "cafile", "library", "0.7", "0.8", NULL, VERIFIES, false, false, NULL,
+		"set_ca_file() adds the named root to the connector's trust store, which SslConnector::builder() "
+		"has already loaded with OpenSSL's default paths; verification of chain and name is the recipe's",
+	"openssl 0.10.45 src/ssl/connector.rs (SslConnector::builder calls set_default_verify_paths) and "
+	"src/ssl/mod.rs (set_ca_file: \"Loads trusted root certificates from a file\", "
+	"SSL_CTX_load_verify_locations)"},
 	{"rust-postgres", "default", "library", "0.7", "0.8", NULL, ANYTHING, true, false, NULL,
 		"NoTls cannot do TLS, so the default sslmode prefer sends no SSLRequest: plaintext",
 	"docs.rs tokio-postgres 0.7, Config::ssl_mode (\"Defaults to prefer\") and NoTls"},

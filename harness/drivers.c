@@ -14,10 +14,11 @@
  * probe runs in a private mount namespace in which a copy of /etc/ssl/certs
  * (bundle, hashed directory and the JVM's java/cacerts) that also trusts
  * the test root is bound over the real one, so the machine's own store is
- * never touched.  The servers are the matrix's (matrix.c): one cluster
- * reconfigured per column.  Each probe of an attack column gets a proxy of
- * its own, so that whether it reached the proxy is what the proxy saw, not
- * a guess from its error text.
+ * never touched.  The servers are the matrix's (matrix.c), one cluster per
+ * server configuration, all up at once, so that a row's probe is one
+ * process that connects to every column in turn (PTP_TARGETS).  Each attack
+ * cell gets a proxy of its own, so that whether it reached the proxy is
+ * what the proxy saw, not a guess from its error text.
  *
  * Observations are judged against what each client, at its version, is
  * documented to do (driver_expectations.c): that decides the exit code.
@@ -54,8 +55,12 @@
 #endif
 
 #define DEFAULT_TIMEOUT		10
-/* A JVM or Prisma start takes seconds of its own on top of the connection. */
+/*
+ * Past its connection timeout, what a probe may take before its first line
+ * (a JVM or Prisma start takes seconds of its own) and between two.
+ */
 #define PROBE_GRACE			30
+#define TARGET_GRACE		5
 #define MAX_OUTPUT			16384
 #define MAX_FIELDS			16
 
@@ -96,17 +101,17 @@ typedef struct DriversOptions
 	bool		details;		/* table: the long form instead of the grid */
 } DriversOptions;
 
-/* One probe run: one client against one column. */
+/* One target of a row's probe: one client against one column. */
 typedef struct Cell
 {
 	const DriverSpec *spec;
 	DriverColumn column;
-	char	   *home;			/* its throwaway HOME, also its working directory */
 	char	   *appname;
 	int			port;			/* the server's, or its own proxy's */
 	Proxy	   *proxy;			/* attack columns: its own proxy while it runs */
 	bool		reached;		/* attack columns: the proxy accepted a connection */
 	bool		ran;
+	bool		done;			/* it has its result, or its failure */
 	char	   *unavailable;	/* the probe's reason, or NULL */
 	bool		timed_out;
 	char	   *no_result;		/* why no JSON line could be read, or NULL */
@@ -128,6 +133,7 @@ typedef struct Row
 {
 	const DriverSpec *spec;
 	Cell		cells[DCOL_COUNT];
+	char	   *home;			/* its throwaway HOME, also its working directory */
 	const char *version;
 	const char *libpq;
 	const char *ca_store;
@@ -323,32 +329,37 @@ json_dup(const JsonField *fields, int n, const char *key)
 }
 
 /*
- * read_result
- *		Fills cell from the last line of out that is a JSON object.
+ * first_line
+ *		The first line of file, redacted, or NULL when it has none.
+ */
+static char *
+first_line(const char *file, const char *password)
+{
+	FILE	   *fp = fopen(file, "r");
+	char		line[512];
+	char	   *first = NULL;
+
+	if (fp == NULL)
+		return NULL;
+	if (fgets(line, sizeof(line), fp) != NULL)
+	{
+		line[strcspn(line, "\n")] = '\0';
+		redact(line, password);
+		first = ptp_strdup(line);
+	}
+	fclose(fp);
+	return first;
+}
+
+/*
+ * take_result
+ *		Records in cell what one JSON line of its probe says.
  */
 static void
-read_result(Cell *cell, char *out)
+take_result(Cell *cell, const JsonField *fields, int n)
 {
-	char	   *line = NULL;
-	JsonField	fields[MAX_FIELDS];
-	int			n;
 	const JsonField *f;
 
-	for (char *tok = strtok(out, "\n"); tok != NULL; tok = strtok(NULL, "\n"))
-		if (tok[0] == '{')
-			line = tok;
-	if (line == NULL)
-	{
-		cell->no_result = ptp_strdup(cell->timed_out ? "the probe timed out and printed no result" :
-									 "the probe printed no JSON line");
-		return;
-	}
-	n = parse_flat_json(line, fields, MAX_FIELDS);
-	if (n < 0)
-	{
-		cell->no_result = ptp_psprintf("the probe printed malformed JSON: %.200s", line);
-		return;
-	}
 	cell->unavailable = json_dup(fields, n, "unavailable");
 	f = json_get(fields, n, "connected");
 	cell->connected = f != NULL && f->value != NULL && strcmp(f->value, "true") == 0;
@@ -359,33 +370,84 @@ read_result(Cell *cell, char *out)
 	cell->version = json_dup(fields, n, "version");
 	cell->libpq = json_dup(fields, n, "libpq");
 	cell->ca_store = json_dup(fields, n, "ca_store");
+	cell->ran = true;
+	cell->done = true;
+}
+
+/*
+ * take_line
+ *		One line a probe printed for cells, its targets: the result of the
+ *		cell its "column" names, or an "unavailable" that holds for every
+ *		target still waiting.  Anything that is not a JSON object is not a
+ *		result (a probe's stray output).  Returns whether it was one.
+ */
+static bool
+take_line(Cell **cells, int n, char *line, const char *password, double ms)
+{
+	JsonField	fields[MAX_FIELDS];
+	int			nf;
+	const JsonField *col;
+	bool		taken = false;
+
+	if (line[0] != '{')
+		return false;
+	redact(line, password);
+	nf = parse_flat_json(line, fields, MAX_FIELDS);
+	if (nf < 0)
+	{
+		/* its target is the first still waiting: the one it was running */
+		for (int i = 0; i < n && !taken; i++)
+			if (!cells[i]->done)
+			{
+				cells[i]->no_result = ptp_psprintf("the probe printed malformed JSON: %.200s", line);
+				cells[i]->ran = cells[i]->done = taken = true;
+				cells[i]->ms = ms;
+			}
+		return taken;
+	}
+	col = json_get(fields, nf, "column");
 	for (int i = 0; i < n; i++)
+	{
+		Cell	   *cell = cells[i];
+
+		if (cell->done)
+			continue;
+		if (col == NULL ? json_get(fields, nf, "unavailable") != NULL :
+			(col->value != NULL && strcmp(col->value, driver_columns[cell->column].name) == 0))
+		{
+			take_result(cell, fields, nf);
+			cell->ms = ms;
+			taken = true;
+		}
+	}
+	for (int i = 0; i < nf; i++)
 	{
 		free(fields[i].key);
 		free(fields[i].value);
 	}
+	return taken;
 }
 
 /*
  * make_home
- *		The cell's throwaway HOME; .postgresql/root.crt is the right root
+ *		The row's throwaway HOME; .postgresql/root.crt is the right root
  *		when the row's setting reads that file.  Returns false with a
  *		failure recorded.
  */
 static bool
-make_home(const ProbeContext *ctx, const char *homes, Cell *cell)
+make_home(const ProbeContext *ctx, const char *homes, Row *row)
 {
 	char	   *dot;
 	char	   *crt;
 	bool		ok;
 
-	cell->home = ptp_psprintf("%s/%s-%s", homes, cell->spec->name, driver_columns[cell->column].name);
-	dot = ptp_psprintf("%s/.postgresql", cell->home);
+	row->home = ptp_psprintf("%s/%s", homes, row->spec->name);
+	dot = ptp_psprintf("%s/.postgresql", row->home);
 	crt = ptp_psprintf("%s/root.crt", dot);
-	ok = mkdir(cell->home, 0700) == 0 && mkdir(dot, 0700) == 0;
+	ok = mkdir(row->home, 0700) == 0 && mkdir(dot, 0700) == 0;
 	if (!ok)
 		ptp_fail("could not create directory \"%s\": %s", dot, strerror(errno));
-	ok = ok && (!cell->spec->home_root || ptp_copy_file(ctx->root_cert, crt, 0600, NULL));
+	ok = ok && (!row->spec->home_root || ptp_copy_file(ctx->root_cert, crt, 0600, NULL));
 	free(dot);
 	free(crt);
 	return ok;
@@ -393,17 +455,24 @@ make_home(const ProbeContext *ctx, const char *homes, Cell *cell)
 
 /*
  * run_probe
- *		Runs one probe to completion or its deadline and reads its result.
+ *		Runs the row's probe once for cells, its targets in order (every
+ *		cell still waiting), and reads each target's line as it comes.  The
+ *		probe may take the timeout and a grace from its start or its last
+ *		line: past that it is ended, and the target it was on has timed
+ *		out.  The first target left without a line is recorded as such;
+ *		the ones after it are left for another run.
  *		Everything the child needs is built before posix_spawn, which is
  *		safe from threads; the child gets its own process group so that a
  *		deadline also ends the interpreter or JVM its run script started.
  */
 static void
-run_probe(const ProbeContext *ctx, Cell *cell)
+run_probe(const ProbeContext *ctx, const Row *row, Cell **cells, int n)
 {
-	char	   *script = ptp_psprintf("%s/%s/run", ctx->opts->drivers_dir, cell->spec->probe);
-	char	   *errlog = ptp_psprintf("%s/%s-%s.stderr", ctx->logdir, cell->spec->name,
-									  driver_columns[cell->column].name);
+	const DriverSpec *spec = row->spec;
+	char	   *script = ptp_psprintf("%s/%s/run", ctx->opts->drivers_dir, spec->probe);
+	char	   *errlog = ptp_psprintf("%s/%s-%s.stderr", ctx->logdir, spec->name,
+									  driver_columns[cells[0]->column].name);
+	StringInfoData targets;
 	char	   *env[32];
 	int			ne = 0;
 	char	   *plain_argv[] = {script, NULL};
@@ -419,38 +488,43 @@ run_probe(const ProbeContext *ctx, Cell *cell)
 	pid_t		pid;
 	char	   *out = ptp_malloc0(MAX_OUTPUT + 1);
 	size_t		len = 0;
-	double		start = now_seconds();
-	double		deadline = start + ctx->opts->timeout + PROBE_GRACE;
+	double		last = now_seconds();
+	bool		timed_out = false;
+	bool		taken = false;	/* a line came: its runtime has started */
+	char	   *failure = NULL;
 	int			status = 0;
 
+	initStringInfo(&targets);
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&targets, "%s%s:%d:%s", i > 0 ? " " : "",
+						 driver_columns[cells[i]->column].name, cells[i]->port, cells[i]->appname);
 	env[ne++] = ptp_psprintf("PATH=%s", ctx->path);
 	env[ne++] = ptp_strdup("LC_ALL=C.UTF-8");
-	env[ne++] = ptp_psprintf("HOME=%s", cell->home);
+	env[ne++] = ptp_psprintf("HOME=%s", row->home);
 	env[ne++] = ptp_psprintf("PTP_HOST=%s", ctx->host);
-	env[ne++] = ptp_psprintf("PTP_PORT=%d", cell->port);
-	env[ne++] = ptp_psprintf("PTP_VARIANT=%s", cell->spec->variant);
+	env[ne++] = ptp_psprintf("PTP_TARGETS=%s", targets.data);
+	env[ne++] = ptp_psprintf("PTP_VARIANT=%s", spec->variant);
 	env[ne++] = ptp_strdup("PTP_DBNAME=postgres");
 	env[ne++] = ptp_psprintf("PTP_USER=%s", MATRIX_SCRAM_ROLE);
 	env[ne++] = ptp_psprintf("PTP_PASSWORD=%s", ctx->password);
-	env[ne++] = ptp_psprintf("PTP_APPNAME=%s", cell->appname);
 	env[ne++] = ptp_psprintf("PTP_ROOT_CERT=%s", ctx->root_cert);
 	env[ne++] = ptp_psprintf("PTP_TIMEOUT=%d", ctx->opts->timeout);
 	env[ne++] = ptp_psprintf("PTP_BUILD_DIR=%s", ctx->build_dir);
-	if (cell->spec->probe_env != NULL)
-		env[ne++] = ptp_strdup(cell->spec->probe_env);
+	if (spec->probe_env != NULL)
+		env[ne++] = ptp_strdup(spec->probe_env);
 	env[ne] = NULL;
+	pfree(targets.data);
 
-	cell->ran = true;
 	if (pipe2(pipefd, O_CLOEXEC) != 0)
 	{
-		cell->no_result = ptp_psprintf("could not create a pipe: %s", strerror(errno));
+		failure = ptp_psprintf("could not create a pipe: %s", strerror(errno));
 		goto done;
 	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, errlog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_addchdir_np(&fa, cell->home);
+	posix_spawn_file_actions_addchdir_np(&fa, row->home);
 	posix_spawnattr_init(&attr);
 	/* We ignore SIGPIPE for the proxies; the child must not inherit that. */
 	sigemptyset(&defaults);
@@ -464,7 +538,7 @@ run_probe(const ProbeContext *ctx, Cell *cell)
 	close(pipefd[1]);
 	if (errno != 0)
 	{
-		cell->no_result = ptp_psprintf("could not run \"%s\": %s", script, strerror(errno));
+		failure = ptp_psprintf("could not run \"%s\": %s", script, strerror(errno));
 		close(pipefd[0]);
 		goto done;
 	}
@@ -472,12 +546,14 @@ run_probe(const ProbeContext *ctx, Cell *cell)
 	for (;;)
 	{
 		struct pollfd pfd = {pipefd[0], POLLIN, 0};
-		int			wait_ms = (int) ((deadline - now_seconds()) * 1000);
+		int			wait_ms = (int) ((last + ctx->opts->timeout + (taken ? TARGET_GRACE : PROBE_GRACE) -
+									  now_seconds()) * 1000);
 		ssize_t		r;
+		char	   *nl;
 
 		if (wait_ms <= 0 || ptp_interrupted())
 		{
-			cell->timed_out = true;
+			timed_out = true;
 			kill(-pid, SIGKILL);
 			break;
 		}
@@ -487,10 +563,30 @@ run_probe(const ProbeContext *ctx, Cell *cell)
 		if (r <= 0)
 			break;
 		len += r;
+		out[len] = '\0';
+		while ((nl = strchr(out, '\n')) != NULL)
+		{
+			double		now = now_seconds();
+
+			*nl = '\0';
+			if (take_line(cells, n, out, ctx->password, (now - last) * 1000))
+			{
+				last = now;
+				taken = true;
+			}
+			len -= nl + 1 - out;
+			memmove(out, nl + 1, len + 1);
+		}
+		/* a line longer than any result: not one */
 		if (len >= MAX_OUTPUT)
-			break;
+			len = 0;
 	}
 	close(pipefd[0]);
+	if (len > 0)
+	{
+		out[len] = '\0';
+		(void) take_line(cells, n, out, ctx->password, (now_seconds() - last) * 1000);
+	}
 	/* A probe that closed stdout but lingers is ended with its group. */
 	if (waitpid(pid, &status, WNOHANG) == 0)
 	{
@@ -499,41 +595,67 @@ run_probe(const ProbeContext *ctx, Cell *cell)
 		kill(-pid, SIGKILL);
 		waitpid(pid, &status, 0);
 	}
-	out[len] = '\0';
-	redact(out, ctx->password);
-	read_result(cell, out);
-
-	{
-		FILE	   *fp = fopen(errlog, "r");
-		char		line[512];
-
-		if (fp != NULL)
-		{
-			if (fgets(line, sizeof(line), fp) != NULL)
-			{
-				line[strcspn(line, "\n")] = '\0';
-				redact(line, ctx->password);
-				cell->stderr_head = ptp_strdup(line);
-			}
-			fclose(fp);
-		}
-	}
-	redact(cell->error, ctx->password);
 
 done:
-	cell->ms = (now_seconds() - start) * 1000;
+	for (int i = 0; i < n; i++)
+	{
+		Cell	   *cell = cells[i];
+
+		if (cell->done)
+		{
+			redact(cell->error, ctx->password);
+			continue;
+		}
+
+		/*
+		 * Without a probe every target fails alike; otherwise this is the
+		 * target it was on, and the ones after it get a run of their own.
+		 */
+		cell->ran = cell->done = true;
+		cell->timed_out = timed_out;
+		cell->no_result = ptp_strdup(failure != NULL ? failure : timed_out ?
+									 "the probe timed out and printed no result" :
+									 "the probe printed no JSON line");
+		cell->stderr_head = first_line(errlog, ctx->password);
+		cell->ms = (now_seconds() - last) * 1000;
+		if (failure == NULL)
+			break;
+	}
 	for (int i = 0; i < ne; i++)
 		free(env[i]);
+	free(failure);
 	free(out);
 	free(script);
 	free(errlog);
 }
 
-/* The probe runs of one batch of columns, shared by the worker threads. */
+/*
+ * run_row
+ *		Runs the row's probe for all its columns, in run order, once more
+ *		for the targets after one it could not finish.
+ */
+static void
+run_row(const ProbeContext *ctx, Row *row)
+{
+	for (;;)
+	{
+		Cell	   *cells[DCOL_COUNT];
+		int			n = 0;
+
+		for (int i = 0; i < DCOL_COUNT; i++)
+			if (!row->cells[run_order[i]].done)
+				cells[n++] = &row->cells[run_order[i]];
+		if (n == 0 || ptp_interrupted())
+			return;
+		run_probe(ctx, row, cells, n);
+	}
+}
+
+/* The rows to run, shared by the worker threads. */
 typedef struct ProbeQueue
 {
 	const ProbeContext *ctx;
-	Cell	  **cells;
+	Row		   *rows;
 	int			n;
 	int			next;
 	pthread_mutex_t lock;
@@ -546,25 +668,25 @@ probe_worker(void *arg)
 
 	for (;;)
 	{
-		Cell	   *c;
+		Row		   *row;
 
 		pthread_mutex_lock(&q->lock);
-		c = (q->next < q->n && !ptp_interrupted()) ? q->cells[q->next++] : NULL;
+		row = (q->next < q->n && !ptp_interrupted()) ? &q->rows[q->next++] : NULL;
 		pthread_mutex_unlock(&q->lock);
-		if (c == NULL)
+		if (row == NULL)
 			return NULL;
-		run_probe(q->ctx, c);
+		run_row(q->ctx, row);
 	}
 }
 
 /*
- * run_cells
- *		Runs the probes of cells on up to jobs threads and waits.
+ * run_rows
+ *		Runs the probes of rows on up to jobs threads and waits.
  */
 static void
-run_cells(const ProbeContext *ctx, Cell **cells, int n, int jobs)
+run_rows(const ProbeContext *ctx, Row *rows, int n, int jobs)
 {
-	ProbeQueue	q = {ctx, cells, n, 0, PTHREAD_MUTEX_INITIALIZER};
+	ProbeQueue	q = {ctx, rows, n, 0, PTHREAD_MUTEX_INITIALIZER};
 	pthread_t	threads[64];
 	int			started = 0;
 
@@ -576,6 +698,7 @@ run_cells(const ProbeContext *ctx, Cell **cells, int n, int jobs)
 	for (int i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 }
+
 
 static const Scenario *
 find_scenario(const char *name)
@@ -648,14 +771,24 @@ start_cell_proxy(const Testbed *tb, const AttemptContext *actx, Cell *cell)
 
 /*
  * run_drivers
- *		Sets up PKI, server, store and proxies, runs every cell, tears
+ *		Sets up PKI, servers, store and proxies, runs every row, tears
  *		everything down.  Returns false with a failure recorded when it
  *		could not run.
+ *
+ * Every server configuration the columns need (the good server, which the
+ * four attack columns' proxies stand in front of, and the wrong-host,
+ * untrusted-CA and expired ones) is a cluster of its own, all up at once
+ * and sharing the PKI and the password: then a row is one probe process
+ * that tries every column's target in turn, instead of a runtime (a JVM,
+ * .NET, Python with Django, Node with Prisma) started for each cell.
+ * Every attack cell still has its own proxy, which holds its own copy of
+ * the scenario's certificate, so no cell shares anything with another.
  */
 static bool
 run_drivers(const DriversOptions *opts, Row *rows, int n_rows, double *seconds)
 {
-	Testbed		tb;
+	Testbed		tbs[DCOL_COUNT];
+	int			n_tbs = 0;
 	char	   *homes = NULL,
 			   *logdir = NULL,
 			   *root_cert = NULL,
@@ -664,82 +797,79 @@ run_drivers(const DriversOptions *opts, Row *rows, int n_rows, double *seconds)
 	ProbeContext pctx = {0};
 	AttemptContext actx = {0};
 	bool		ok = false;
-	Cell	  **batch_cells = ptp_malloc0(n_rows * DCOL_COUNT * sizeof(Cell *));
 	double		t0 = now_seconds();
 	const char *build_env = getenv("PTP_DRIVERS_BUILD");
 
 	actx.timeout = opts->timeout;
-	if (!ptp_testbed_start(&tb, "drivers", opts->pg_config, 60))
+	if (!ptp_testbed_start(&tbs[n_tbs++], "drivers", opts->pg_config, 60, NULL))
 		goto done;
-	homes = ptp_psprintf("%s/homes", tb.workdir);
-	logdir = ptp_psprintf("%s/logs", tb.workdir);
-	root_cert = ptp_psprintf("%s/%s", tb.pkidir, PTP_ROOT_CA_CRT);
+	homes = ptp_psprintf("%s/homes", tbs[0].workdir);
+	logdir = ptp_psprintf("%s/logs", tbs[0].workdir);
+	root_cert = ptp_psprintf("%s/%s", tbs[0].pkidir, PTP_ROOT_CA_CRT);
 	/* install-drivers.sh's PTP_DRIVERS_BUILD, as in a chroot run */
 	build_dir = build_env != NULL && build_env[0] == '/' ? ptp_strdup(build_env) :
 		ptp_psprintf("%s/build", opts->drivers_dir);
 	if (mkdir(homes, 0700) != 0 || mkdir(logdir, 0700) != 0)
 	{
-		ptp_fail("could not create directories in \"%s\": %s", tb.workdir, strerror(errno));
+		ptp_fail("could not create directories in \"%s\": %s", tbs[0].workdir, strerror(errno));
 		goto done;
 	}
-	store = make_store(opts, tb.workdir, root_cert);
+	store = make_store(opts, tbs[0].workdir, root_cert);
 	if (store == NULL && geteuid() == 0)
 		goto done;
 
 	pctx.opts = opts;
 	pctx.host = "localhost";
-	pctx.password = tb.password;
+	pctx.password = tbs[0].password;
 	pctx.root_cert = root_cert;
 	pctx.build_dir = build_dir;
 	pctx.logdir = logdir;
 	pctx.path = getenv("PATH") ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
 	pctx.store = store;
-	actx.pkidir = tb.pkidir;
+	actx.pkidir = tbs[0].pkidir;
+	for (int r = 0; r < n_rows; r++)
+		if (!make_home(&pctx, homes, &rows[r]))
+			goto done;
 
-	/*
-	 * Consecutive columns whose scenarios configure the server alike (the
-	 * good server and the four attacks) run as one batch: each attack cell
-	 * has its own proxy, which holds its own copy of the scenario's
-	 * certificate, so no cell shares anything with another and the whole
-	 * batch shares one pool of workers.  Only a server reconfiguration
-	 * waits for the cells before it.
-	 */
-	for (int first = 0, last; first < DCOL_COUNT; first = last)
+	for (int k = 0; k < DCOL_COUNT; k++)
 	{
-		const Scenario *batch = find_scenario(driver_columns[run_order[first]].scenario);
-		int			n_cells = 0;
+		DriverColumn col = run_order[k];
+		const Scenario *s = find_scenario(driver_columns[col].scenario);
+		Testbed    *tb = NULL;
 
-		for (last = first; last < DCOL_COUNT; last++)
+		if (s == NULL)
 		{
-			DriverColumn col = run_order[last];
-			const Scenario *s = find_scenario(driver_columns[col].scenario);
-
-			if (s == NULL || batch == NULL)
-			{
-				ptp_fail("no scenario \"%s\"", driver_columns[s == NULL ? col : run_order[first]].scenario);
-				goto done;
-			}
-			if (last > first && !ptp_testbed_same_config(batch, s))
-				break;
-			if (!ptp_testbed_scenario(&tb, s, &actx))
-				goto done;
-			for (int r = 0; r < n_rows; r++)
-			{
-				Cell	   *cell = &rows[r].cells[col];
-
-				cell->appname = ptp_psprintf("ptp-%s-%s", rows[r].spec->name, driver_columns[col].name);
-				cell->port = tb.info.port;
-				if (!make_home(&pctx, homes, cell) ||
-					(driver_columns[col].attack && !start_cell_proxy(&tb, &actx, cell)))
-					goto done;
-				batch_cells[n_cells++] = cell;
-			}
-			ptp_testbed_end_scenario(&tb, &actx);
+			ptp_fail("no scenario \"%s\"", driver_columns[col].scenario);
+			goto done;
 		}
-		run_cells(&pctx, batch_cells, n_cells, opts->jobs);
-		for (int i = 0; i < n_cells; i++)
+		for (int i = 0; i < n_tbs && tb == NULL; i++)
+			if (tbs[i].applied == NULL || ptp_testbed_same_config(tbs[i].applied, s))
+				tb = &tbs[i];
+		if (tb == NULL)
 		{
-			Cell	   *cell = batch_cells[i];
+			tb = &tbs[n_tbs++];
+			if (!ptp_testbed_start(tb, "drivers", opts->pg_config, 60, &tbs[0]))
+				goto done;
+		}
+		if (!ptp_testbed_scenario(tb, s, &actx))
+			goto done;
+		for (int r = 0; r < n_rows; r++)
+		{
+			Cell	   *cell = &rows[r].cells[col];
+
+			cell->appname = ptp_psprintf("ptp-%s-%s", rows[r].spec->name, driver_columns[col].name);
+			cell->port = tb->info.port;
+			if (driver_columns[col].attack && !start_cell_proxy(tb, &actx, cell))
+				goto done;
+		}
+		ptp_testbed_end_scenario(tb, &actx);
+	}
+
+	run_rows(&pctx, rows, n_rows, opts->jobs);
+	for (int r = 0; r < n_rows; r++)
+		for (int c = 0; c < DCOL_COUNT; c++)
+		{
+			Cell	   *cell = &rows[r].cells[c];
 			ProxyCapture cap;
 
 			if (cell->proxy == NULL)
@@ -755,13 +885,14 @@ run_drivers(const DriversOptions *opts, Row *rows, int n_rows, double *seconds)
 			ptp_proxy_stop(cell->proxy);
 			cell->proxy = NULL;
 		}
-		if (ptp_interrupted())
-		{
-			ptp_fail("interrupted; drivers abandoned");
-			goto done;
-		}
+	if (ptp_interrupted())
+	{
+		ptp_fail("interrupted; drivers abandoned");
+		goto done;
 	}
-	ok = ptp_testbed_alive(&tb);
+	ok = true;
+	for (int i = 0; i < n_tbs; i++)
+		ok = ptp_testbed_alive(&tbs[i]) && ok;
 
 done:
 	for (int r = 0; r < n_rows; r++)
@@ -771,15 +902,16 @@ done:
 				ptp_proxy_stop(rows[r].cells[c].proxy);
 				rows[r].cells[c].proxy = NULL;
 			}
-	if (!ptp_testbed_stop(&tb, &actx, false))
-		ok = false;
+	/* the twins first: the first one's directory holds the PKI they use */
+	for (int i = n_tbs - 1; i >= 0; i--)
+		if (!ptp_testbed_stop(&tbs[i], &actx, false))
+			ok = false;
 	*seconds = now_seconds() - t0;
 	free(homes);
 	free(logdir);
 	free(root_cert);
 	free(build_dir);
 	free(store);
-	free(batch_cells);
 	return ok;
 }
 

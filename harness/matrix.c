@@ -309,7 +309,7 @@ start_testbed(const MatrixOptions *opts, Testbed *tb, AttemptContext *ctx,
 {
 	PGconn	   *conn;
 
-	if (!ptp_testbed_start(tb, "matrix", opts->pg_config, 60) ||
+	if (!ptp_testbed_start(tb, "matrix", opts->pg_config, 60, NULL) ||
 		!make_homes(tb->workdir, tb->pkidir, empty_home, root_home, system_dir))
 		return false;
 	ctx->pkidir = tb->pkidir;

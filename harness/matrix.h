@@ -303,8 +303,9 @@ extern bool ptp_run_psql(const char *psql, const char *const *keys, const char *
 						 const char *query);
 
 /*
- * testbed.c: the server side of "matrix" and "drivers": one cluster
- * reconfigured per scenario, and the attacker proxy of an attack scenario.
+ * testbed.c: the server side of "matrix" and "drivers": a cluster
+ * reconfigured per scenario (drivers: one per server configuration, twins
+ * sharing one PKI), and the attacker proxy of an attack scenario.
  */
 typedef struct Testbed
 {
@@ -327,7 +328,8 @@ typedef struct Testbed
 extern PGconn *ptp_superuser_connect(const PtpClusterInfo *info);
 extern char *ptp_sql(PGconn *conn, const char *query);
 extern bool ptp_sql_ok(PGconn *conn, const char *query);
-extern bool ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int timeout);
+extern bool ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int timeout,
+							  const Testbed *twin_of);
 extern bool ptp_testbed_same_config(const Scenario *a, const Scenario *b);
 extern bool ptp_testbed_scenario(Testbed *tb, const Scenario *s, AttemptContext *ctx);
 extern void ptp_testbed_end_scenario(Testbed *tb, AttemptContext *ctx);

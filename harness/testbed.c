@@ -389,11 +389,14 @@ testbed_pki(const char *dir)
  *		Makes pg_tls_probe-NAME-XXXXXX under ptp_scratch_dir() with the
  *		fixture and scenario PKI, starts the cluster (pg_tls_audit preloaded
  *		where installed: its functions then need no per-backend load), and
- *		creates the SCRAM role with a fresh password.  Returns false with a
- *		failure recorded; call ptp_testbed_stop() either way.
+ *		creates the SCRAM role with a fresh password.  With twin_of, the new
+ *		cluster uses that testbed's PKI and the same password instead, so
+ *		that a client sees the two as one deployment's servers.  Returns
+ *		false with a failure recorded; call ptp_testbed_stop() either way.
  */
 bool
-ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int timeout)
+ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int timeout,
+				  const Testbed *twin_of)
 {
 	const char *tmpdir = ptp_scratch_dir();
 	char	   *template;
@@ -416,7 +419,7 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 		return false;
 	}
 	tb->workdir = template;
-	tb->pkidir = ptp_psprintf("%s/pki", tb->workdir);
+	tb->pkidir = twin_of != NULL ? ptp_strdup(twin_of->pkidir) : ptp_psprintf("%s/pki", tb->workdir);
 
 	/* The server checks client certificates against the same CRLs. */
 	conf[n_conf++] = ptp_psprintf("ssl_crl_file = '%s/cluster/server/%s'", tb->workdir, PTP_CRL_FILE);
@@ -436,7 +439,7 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 		conf[n_conf++] = ptp_strdup("shared_preload_libraries = 'pg_tls_audit'");
 	copts.dir = ptp_psprintf("%s/cluster", tb->workdir);
 	copts.pki = tb->pkidir;
-	copts.make_pki = testbed_pki;
+	copts.make_pki = twin_of != NULL ? NULL : testbed_pki;
 	copts.pg_config = pg_config;
 	copts.timeout = timeout;
 	copts.conf = conf;
@@ -449,13 +452,16 @@ ptp_testbed_start(Testbed *tb, const char *name, const char *pg_config, int time
 	if (!tb->started)
 		return false;
 
-	if (RAND_bytes(pw_bytes, sizeof(pw_bytes)) != 1)
+	if (twin_of != NULL)
+		memcpy(tb->password, twin_of->password, sizeof(tb->password));
+	else if (RAND_bytes(pw_bytes, sizeof(pw_bytes)) != 1)
 	{
 		ptp_fail_openssl("could not generate a password");
 		return false;
 	}
-	for (size_t i = 0; i < sizeof(pw_bytes); i++)
-		snprintf(tb->password + 2 * i, 3, "%02x", pw_bytes[i]);
+	else
+		for (size_t i = 0; i < sizeof(pw_bytes); i++)
+			snprintf(tb->password + 2 * i, 3, "%02x", pw_bytes[i]);
 	conn = ptp_superuser_connect(&tb->info);
 	if (conn == NULL)
 		return false;

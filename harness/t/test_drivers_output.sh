@@ -24,19 +24,23 @@ export TMPDIR=$work
 
 . "$(dirname "$0")/tap.sh"
 
-# The stand-in probes: one for each of the real ones.
+# The stand-in probes: one for each of the real ones, each a one-target
+# probe run once per target by the real probes' each-target.sh.
 fake=$work/drivers
 mkdir "$fake"
-cp "$here/drivers/system-store.sh" "$fake/"
+cp "$here/drivers/system-store.sh" "$here/drivers/each-target.sh" "$fake/"
 for p in $(cd "$here/drivers" && ls -d */ | tr -d /); do
 	[ -x "$here/drivers/$p/run" ] || continue
 	mkdir "$fake/$p"
-	cat >"$fake/$p/run" <<'EOF'
+	cat >"$fake/$p/one" <<'EOF'
 #!/bin/sh
 # stand-in probe: psql with sslmode=require (see test_drivers_output.sh)
 case "$PTP_APPNAME" in
 	ptp-psql-verify-ca-expired) echo "not JSON"; exit 0 ;;
 	ptp-rust-postgres-default-*) echo '{"unavailable": "stand-in: not installed"}'; exit 0 ;;
+	# a target that never ends, and a probe that dies on a target
+	ptp-psql-hardened-intercept) exec sleep 600 ;;
+	ptp-psql-generic-forge) kill -KILL 0 ;;
 esac
 url="postgresql://$PTP_USER:$PTP_PASSWORD@$PTP_HOST:$PTP_PORT/$PTP_DBNAME?sslmode=require&application_name=$PTP_APPNAME&connect_timeout=$PTP_TIMEOUT"
 if out=$(psql -X -A -t -c "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()" "$url" 2>&1); then
@@ -46,6 +50,7 @@ else
 	echo "{\"connected\": false, \"error\": \"$(echo "$out" | head -1 | tr -d '"\\')\", \"version\": \"stand-in 0\", \"libpq\": null}"
 fi
 EOF
+	printf '#!/bin/sh\nexec "$(dirname "$0")/../each-target.sh" sh "$(dirname "$0")/one"\n' >"$fake/$p/run"
 	chmod 755 "$fake/$p/run"
 done
 rows=$("$probe" drivers --help | sed -n '/--filter/,/--format/p' | sed '1d;$d' | wc -w)
@@ -93,13 +98,13 @@ done >"$work/missing"
 ok $? "the legend names every symbol ($(tr '\n' ' ' <"$work/missing"))"
 grep -q '^Columns: *good good server' "$work/grid.out" && grep -q 'strp strip' "$work/grid.out"
 ok $? "the legend names every column"
-grep -q '^2 deviations in 2 rows' "$work/grid.out"
+grep -q '^4 deviations in 4 rows' "$work/grid.out"
 ok $? "the grid counts the deviations: $(grep 'deviations in' "$work/grid.out")"
 /usr/bin/python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 rows = {r["driver"]: r for r in d["rows"]}
-assert d["environment"] == "standin" and d["deviations"] == 2, d["deviations"]
+assert d["environment"] == "standin" and d["deviations"] == 4, d["deviations"]
 assert rows["psql"]["columns"]["good"]["observed"] == "connects"
 assert rows["psql"]["columns"]["strip"]["observed"] == "refused"
 assert rows["psql"]["columns"]["forge"]["observed"] == "ACCEPTED"
@@ -107,6 +112,23 @@ assert rows["rust-postgres-default"]["unavailable"]
 assert len(rows) == int(sys.argv[2]), len(rows)
 ' "$work/run.json" "$rows"
 ok $? "--json-to writes the JSON report of the same run"
+# A row is one probe process for all its columns: a target that never ends
+# is ended after the timeout and a grace, one that kills the probe has no
+# result, and the targets after either get a run of their own.
+/usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = {r["driver"]: r["columns"] for r in d["rows"]}
+order = ["good", "forge", "intercept", "intercept-strip-cb", "strip", "mismatch", "untrusted-ca", "expired"]
+for row, bad, why in (("psql-hardened", "intercept", "timed out"), ("psql-generic", "forge", "no JSON line")):
+    cells = rows[row]
+    assert why in (cells[bad]["deviation"] or ""), (row, cells[bad])
+    for c in order:
+        if c != bad:
+            assert cells[c]["observed"] == rows["psql"][c]["observed"] and not cells[c]["deviation"], (row, c, cells[c])
+    assert cells[bad]["ms"] < 1000 * (5 + 5 + 3) if bad == "intercept" else True, cells[bad]["ms"]
+' "$work/run.json"
+ok $? "a target that hangs times out alone, a probe that dies loses one target: the rest of the row still runs"
 [ "$(grep -c '^| ' "$work/table.md")" -eq $((rows + 1)) ] && [ "$(grep -c '^|---' "$work/table.md")" -eq 1 ]
 ok $? "--markdown-to writes a header and one line per row"
 

@@ -190,9 +190,10 @@ where
 }
 
 /// PTP_VARIANT recipe: sslmode=require with the OpenSSL connector (the
-/// guide's); generic: the guide's generic string with that connector;
-/// hardened: the recipe with channel binding required; default: no TLS
-/// setting at all, i.e. NoTls and no sslmode.
+/// guide's); cafile: the same with the guide's `set_ca_file(<root file>)` on
+/// the builder (PTP_ROOT_CERT); generic: the guide's generic string with
+/// that connector; hardened: the recipe with channel binding required;
+/// default: no TLS setting at all, i.e. NoTls and no sslmode.
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let e = |k: &str| env::var(k).unwrap_or_default();
@@ -216,7 +217,10 @@ async fn main() {
         e("PTP_TIMEOUT")
     );
     if recipe {
-        let builder = SslConnector::builder(SslMethod::tls()).expect("unable to create sslconnector builder");
+        let mut builder = SslConnector::builder(SslMethod::tls()).expect("unable to create sslconnector builder");
+        if variant == "cafile" {
+            builder.set_ca_file(e("PTP_ROOT_CERT")).expect("unable to locate certificate file");
+        }
         session(&url, MakeTlsConnector(builder.build())).await;
     } else {
         session(&url, tokio_postgres::NoTls).await;
