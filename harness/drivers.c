@@ -1667,7 +1667,7 @@ drivers_usage(void)
 	printf("                           need it), json, tap, or markdown (doc/drivers.md's table)\n");
 	printf("  --details                table: the long form (every cell in words, each row's\n");
 	printf("                           version, setting, claim and documented behaviour)\n");
-	printf("  --jobs N                 probes run at once (default: number of CPUs)\n");
+	printf("  --jobs N                 rows run at once, a probe process each (default: number of CPUs)\n");
 	printf("  --timeout SECS           per-connection timeout (default %d)\n", DEFAULT_TIMEOUT);
 	printf("  --pg-config PATH         PostgreSQL installation to start the server from\n");
 	printf("  --drivers-dir DIR        the probes (default %s, where make install puts them)\n",
