@@ -150,9 +150,11 @@ const DriverSpec driver_specs[] = {
 	ROW("postgres-js-generic", "postgres-js", "generic", "Node.js Postgres.js",
 		"postgres(\"" URL "?sslmode=verify-full&sslrootcert=system\")", NULL),
 	ROW("postgres-js-hardened", "postgres-js", "hardened", "Node.js Postgres.js",
-		"postgres(\"" URL "?sslmode=verify-full&sslrootcert=" ROOT_FILE "\")", CB_NONE),
+		"postgres(\"" URL "?sslmode=verify-full&sslrootcert=" ROOT_FILE "&channel_binding=require\")",
+		"Postgres.js 4.1 or later: it reads a root file from 4.1 and has channel_binding from 4.0"),
 	ROW_ADD("postgres-js-hardened-openssl-ca", "postgres-js", "hardened-openssl-ca", "Node.js Postgres.js",
-			"postgres({ " KW "ssl: true })", CB_NONE, ADD_OPENSSL_CA, NODE_OPENSSL_ENV),
+			"postgres({ " KW "ssl: true, channel_binding: 'require' })",
+			"channel_binding from Postgres.js 4.0; 3.x ignores the option", ADD_OPENSSL_CA, NODE_OPENSSL_ENV),
 	ROW("prisma", "prisma", "recipe", "Node.js Prisma", "?sslmode=require&sslaccept=strict",
 		"Prisma 7 runs on @prisma/adapter-pg (node-postgres); it has no built-in driver any more"),
 	ROW("prisma-default", "prisma", "default", "Node.js Prisma", LIBPQ_NO_TLS, NULL),
@@ -357,8 +359,10 @@ const DriverExpectation driver_expectations[] = {
 	{"postgres-js", "recipe", "library", "3.0", "5", "bundled", REFUSES_ALL, false, false, NULL,
 		"ssl:true: " NODE_DEFAULTS NODE_BUNDLED, "Postgres.js README \"SSL\"; " NODE_SOURCE},
 	{"postgres-js", "recipe", "library", "3.0", "5", "openssl", VERIFIES, false, false, NULL,
-		"ssl:true: " NODE_DEFAULTS NODE_OPENSSL, "Postgres.js README \"SSL\"; src/connection.js in v3.4.0 "
-	"and src/socket.js secureOptions() in 4.2.0 (ssl true: tls.connect with Node's defaults); " NODE_SOURCE},
+		"ssl:true: " NODE_DEFAULTS NODE_OPENSSL "; channel_binding 'require' from 4.0 (3.x keeps only the "
+		"options it knows)", "Postgres.js README \"SSL\"; src/connection.js in v3.4.0 "
+	"and src/socket.js secureOptions() in 4.2.0 (ssl true: tls.connect with Node's defaults); "
+	"src/index.js parseOptions() in 3.4.7 (known options only) and binding() in 4.0.0 and 4.2.0; " NODE_SOURCE},
 	{"postgres-js", "require-url", "library", "3.0", "5", NULL, UNVERIFIED_TLS, false, false, NULL,
 		"sslmode=require means rejectUnauthorized:false: TLS to anyone, but no plaintext fallback",
 	"Postgres.js README \"SSL\" in 4.x (\"require, prefer and allow encrypt without checking the "
@@ -545,12 +549,17 @@ const DriverExpectation driver_expectations[] = {
 	NODE_SOURCE},
 	{"postgres-js", "hardened", "library", "4.1", "5", NULL, VERIFIES, false, false, NULL,
 		"sslrootcert's file becomes tls.connect's ca and ssl verify-full keeps Node's checks (before 4.1 "
-		"Postgres.js reads no sslrootcert file but \"system\")",
+		"Postgres.js reads no sslrootcert file but \"system\"); channel_binding=require refuses a "
+		"session that SCRAM-SHA-256-PLUS does not bind to the certificate",
 	"Postgres.js src/index.js certificates() and withCertificates() in 4.1.0 and 4.2.0 (absent from "
-	"3.4.10 and 4.0.0: sslrootcert other than \"system\" is not read); " NODE_SOURCE},
+	"3.4.10 and 4.0.0: sslrootcert other than \"system\" is not read); src/index.js binding() in 4.0.0, "
+	"4.1.0 and 4.2.0 (absent from 3.4.7) and src/startup.js (CHANNEL_BINDING_REQUIRED); README "
+	"\"Channel binding\" in 4.2.0; " NODE_SOURCE},
 	{"postgres-js", "hardened-openssl-ca", "library", "3.0", "5", "openssl", VERIFIES, false, false, NULL,
-		"ssl:true: " NODE_DEFAULTS NODE_OPENSSL, "Postgres.js README \"SSL\"; src/connection.js in v3.4.0 "
-	"and src/socket.js secureOptions() in 4.2.0 (ssl true: tls.connect with Node's defaults); " NODE_SOURCE},
+		"ssl:true: " NODE_DEFAULTS NODE_OPENSSL "; channel_binding 'require' from 4.0 (3.x keeps only the "
+		"options it knows)", "Postgres.js README \"SSL\"; src/connection.js in v3.4.0 "
+	"and src/socket.js secureOptions() in 4.2.0 (ssl true: tls.connect with Node's defaults); "
+	"src/index.js parseOptions() in 3.4.7 (known options only) and binding() in 4.0.0 and 4.2.0; " NODE_SOURCE},
 	{"prisma", "hardened", "library", "7.0", "8", NULL, VERIFIES, false, false, NULL,
 		"the adapter hands its options to node-postgres: sslrootcert's file as ca, verify-full, "
 		"enableChannelBinding",

@@ -24,10 +24,13 @@ const version = `postgres ${c.packageVersion('postgres')}`;
 // recipe: the guide's ssl:true; default: no ssl option; require-url: the
 // guide's alternative, ?sslmode=require in the URL; generic: the guide's
 // generic string; hardened: verify-full against the provider's root file
-// (Postgres.js has no channel binding); hardened-openssl-ca: ssl:true, the
-// row giving Node NODE_OPTIONS=--use-openssl-ca.
+// and channel_binding=require (Postgres.js binds SCRAM to the certificate
+// from 4.0); hardened-openssl-ca: ssl:true and channel_binding 'require',
+// the row giving Node NODE_OPTIONS=--use-openssl-ca.
 const url = {
-  'require-url': c.requireUrl, generic: c.genericUrl, hardened: c.rootFileUrl,
+  'require-url': c.requireUrl, generic: c.genericUrl,
+  hardened: (port, appname) =>
+    c.url(`sslmode=verify-full&sslrootcert=${c.ROOT_CERT}&channel_binding=require&`, port, appname),
 }[c.VARIANT];
 
 // Resolves to the server's pg_stat_ssl row of a session on port.
@@ -36,6 +39,7 @@ async function probe(port, appname) {
   const sql = postgres(url ? url(port, appname) : undefined, {
     ...(url ? {} : direct),
     ...(c.VARIANT === 'recipe' || c.VARIANT === 'hardened-openssl-ca' ? { ssl: true } : {}),
+    ...(c.VARIANT === 'hardened-openssl-ca' ? { channel_binding: 'require' } : {}),
     connection: { application_name: appname },
     connect_timeout: c.TIMEOUT,
     max: 1,
