@@ -39,7 +39,7 @@ case "$PTP_APPNAME" in
 	ptp-psql-verify-ca-expired) echo "not JSON"; exit 0 ;;
 	ptp-rust-postgres-default-*) echo '{"unavailable": "stand-in: not installed"}'; exit 0 ;;
 	# a target that never ends, and a probe that dies on a target
-	ptp-psql-hardened-intercept) exec sleep 600 ;;
+	ptp-psql-hardened-intercept) echo $$ >"$HOME/hanging"; exec sleep 600 ;;
 	ptp-psql-generic-forge) kill -KILL 0 ;;
 esac
 url="postgresql://$PTP_USER:$PTP_PASSWORD@$PTP_HOST:$PTP_PORT/$PTP_DBNAME?sslmode=require&application_name=$PTP_APPNAME&connect_timeout=$PTP_TIMEOUT"
@@ -200,6 +200,29 @@ run --filter psql-default --grid-to "$work/no-such-dir/grid.txt" >/dev/null 2>"$
 rc=$?
 [ $rc -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ]
 ok $? "a --grid-to file that cannot be written: exit 2, one line (rc=$rc: $(head -c 200 "$work/err"))"
+
+# SIGTERM while a probe hangs on a target: the probe's group, the four
+# servers and the proxies go, the work directory with them, and the exit
+# says why.
+"$probe" drivers --pg-config "$pg_config" --drivers-dir "$fake" --timeout 5 --filter psql-hardened \
+	>/dev/null 2>"$work/err" &
+pid=$!
+hang=
+for _ in $(seq 1 600); do
+	hang=$(cat "$work"/pg_tls_probe-drivers-*/homes/psql-hardened/hanging 2>/dev/null) && [ -n "$hang" ] && break
+	sleep 0.1
+done
+kill -TERM $pid
+wait $pid
+rc=$?
+gone() {
+	local _pid _comm state
+	! { read -r _pid _comm state _ <"/proc/$1/stat"; } 2>/dev/null || [ "$state" = Z ]
+}
+sleep 0.5
+[ -n "$hang" ] && [ $rc -eq 2 ] && grep -q 'interrupted' "$work/err" && gone "$hang" &&
+	[ -z "$(ps -eo args | grep -F "$work/pg_tls_probe-drivers-" | grep -v grep)" ]
+ok $? "SIGTERM while a target hangs: exit 2, the hung probe and every server gone (rc=$rc, hung pid ${hang:-none}: $(head -c 200 "$work/err"))"
 
 [ -z "$(ls -d "$work"/pg_tls_probe-drivers-* 2>/dev/null)" ]
 ok $? "no test bed left behind"
