@@ -110,8 +110,7 @@ typedef struct Cell
 	int			port;			/* the server's, or its own proxy's */
 	Proxy	   *proxy;			/* attack columns: its own proxy while it runs */
 	bool		reached;		/* attack columns: the proxy accepted a connection */
-	bool		ran;
-	bool		done;			/* it has its result, or its failure */
+	bool		ran;			/* it has its result, or its failure */
 	char	   *unavailable;	/* the probe's reason, or NULL */
 	bool		timed_out;
 	char	   *no_result;		/* why no JSON line could be read, or NULL */
@@ -371,7 +370,6 @@ take_result(Cell *cell, const JsonField *fields, int n)
 	cell->libpq = json_dup(fields, n, "libpq");
 	cell->ca_store = json_dup(fields, n, "ca_store");
 	cell->ran = true;
-	cell->done = true;
 }
 
 /*
@@ -397,10 +395,10 @@ take_line(Cell **cells, int n, char *line, const char *password, double ms)
 	{
 		/* its target is the first still waiting: the one it was running */
 		for (int i = 0; i < n && !taken; i++)
-			if (!cells[i]->done)
+			if (!cells[i]->ran)
 			{
 				cells[i]->no_result = ptp_psprintf("the probe printed malformed JSON: %.200s", line);
-				cells[i]->ran = cells[i]->done = taken = true;
+				cells[i]->ran = taken = true;
 				cells[i]->ms = ms;
 			}
 		return taken;
@@ -410,7 +408,7 @@ take_line(Cell **cells, int n, char *line, const char *password, double ms)
 	{
 		Cell	   *cell = cells[i];
 
-		if (cell->done)
+		if (cell->ran)
 			continue;
 		if (col == NULL ? json_get(fields, nf, "unavailable") != NULL :
 			(col->value != NULL && strcmp(col->value, driver_columns[cell->column].name) == 0))
@@ -601,7 +599,7 @@ done:
 	{
 		Cell	   *cell = cells[i];
 
-		if (cell->done)
+		if (cell->ran)
 		{
 			redact(cell->error, ctx->password);
 			continue;
@@ -611,7 +609,7 @@ done:
 		 * Without a probe every target fails alike; otherwise this is the
 		 * target it was on, and the ones after it get a run of their own.
 		 */
-		cell->ran = cell->done = true;
+		cell->ran = true;
 		cell->timed_out = timed_out;
 		cell->no_result = ptp_strdup(failure != NULL ? failure : timed_out ?
 									 "the probe timed out and printed no result" :
@@ -643,7 +641,7 @@ run_row(const ProbeContext *ctx, Row *row)
 		int			n = 0;
 
 		for (int i = 0; i < DCOL_COUNT; i++)
-			if (!row->cells[run_order[i]].done)
+			if (!row->cells[run_order[i]].ran)
 				cells[n++] = &row->cells[run_order[i]];
 		if (n == 0 || ptp_interrupted())
 			return;
